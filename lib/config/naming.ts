@@ -1,0 +1,40 @@
+import { Stack } from 'aws-cdk-lib';
+import { EnvironmentConfig } from './schema';
+
+/** The lake's storage zones, in the order data flows through them. */
+export const LAKE_ZONES = ['raw', 'processed', 'aggregated'] as const;
+export type LakeZone = (typeof LAKE_ZONES)[number];
+
+/**
+ * Physical names that more than one stack must agree on, computed in one place.
+ *
+ * The lake buckets carry deterministic names because the security stack's CloudTrail selects
+ * them for data events while the lakehouse stack (which depends on the security stack's keys)
+ * creates them: a reference would be a dependency cycle, a name is not. Account and region in
+ * the name keep it globally unique; the prefix carries the environment.
+ */
+export class PlatformNames {
+  constructor(
+    private readonly config: EnvironmentConfig,
+    private readonly stack: Stack,
+  ) {}
+
+  private bucket(purpose: string): string {
+    return `${this.config.resourcePrefix}-${purpose}-${this.stack.account}-${this.stack.region}`;
+  }
+
+  /** Bucket of a lake zone: raw, processed or aggregated. */
+  zoneBucket(zone: LakeZone): string {
+    return this.bucket(zone);
+  }
+
+  /** Glue database of a lake zone; Athena accepts only lower case and underscores. */
+  glueDatabase(zone: LakeZone): string {
+    return `${this.config.resourcePrefix.replace(/-/g, '_')}_${zone}`;
+  }
+
+  /** Name of a platform resource that is not a bucket (workgroup, topic, dashboard, ...). */
+  resource(purpose: string): string {
+    return `${this.config.resourcePrefix}-${purpose}`;
+  }
+}

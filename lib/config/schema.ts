@@ -1,0 +1,171 @@
+import { z } from 'zod';
+
+/**
+ * The schema every environment's configuration must satisfy. It is checked at synth, before
+ * any construct is built, so a bad value fails fast with the environment and the field named
+ * (see `loadConfig`). Every per-environment difference of the platform lives here and
+ * nowhere else: stacks and constructs read these values, they do not branch on the name.
+ */
+
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+const positiveInt = z.number().int().positive();
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const logRetentionDays = z
+  .number()
+  .int()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+
+/**
+ * An EventBridge Scheduler / EventBridge rule expression: `rate(N unit)` or a six-field
+ * `cron(...)`. Checked here so a typo fails synth instead of the deployment.
+ */
+export const scheduleExpression = z
+  .string()
+  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/, {
+    message: 'must be rate(N minutes|hours|days) or a six-field cron(...) expression',
+  });
+
+const lifecycleSchema = z
+  .object({
+    /** Days after which current raw objects move to S3 Standard-IA. */
+    rawToInfrequentAccessDays: positiveInt,
+    /** Days after which current raw objects move to Glacier Flexible Retrieval. */
+    rawToGlacierDays: positiveInt,
+    /** Days after which noncurrent versions (overwritten or deleted objects) expire, every zone. */
+    noncurrentVersionExpirationDays: positiveInt,
+    /** Days after which an incomplete multipart upload is aborted, every bucket. */
+    abortIncompleteMultipartUploadDays: positiveInt,
+    /** Days Athena query results are kept before they expire. */
+    athenaResultsExpirationDays: positiveInt,
+    /** Days server access logs and the audit trail are kept. */
+    accessLogExpirationDays: positiveInt,
+  })
+  .strict()
+  .refine((l) => l.rawToInfrequentAccessDays >= 30, {
+    // S3 rejects a transition to STANDARD_IA earlier than 30 days after creation.
+    message: 'S3 allows a transition to Standard-IA no earlier than 30 days',
+    path: ['rawToInfrequentAccessDays'],
+  })
+  .refine((l) => l.rawToGlacierDays >= l.rawToInfrequentAccessDays + 30, {
+    // S3 requires objects to stay 30 days in Standard-IA before a further transition.
+    message: 'must be at least 30 days after rawToInfrequentAccessDays (S3 minimum stay in Standard-IA)',
+    path: ['rawToGlacierDays'],
+  });
+
+const networkSchema = z
+  .object({
+    /** IPv4 CIDR of the VPC. */
+    vpcCidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, {
+      message: 'must be an IPv4 CIDR with a prefix length from /16 to /24',
+    }),
+    /**
+     * How many Availability Zones the VPC spans: two in dev and staging, three in prod. The zones
+     * are the region's first N, resolved by CloudFormation (Fn::GetAZs) at deploy time, so synth
+     * needs no AWS call and no zone name is hard-coded.
+     */
+    availabilityZoneCount: z.number().int().min(2).max(3),
+    /**
+     * NAT gateways for the private-with-egress subnets: one per AZ in prod for AZ independence,
+     * one in total elsewhere to save cost. Only the DMS source connection and the API-pull
+     * Lambdas need the internet; every AWS service is reached through VPC endpoints.
+     */
+    natGateways: positiveInt,
+    flowLogRetentionDays: logRetentionDays,
+  })
+  .strict()
+  .refine((n) => n.natGateways <= n.availabilityZoneCount, {
+    message: 'cannot exceed the number of availability zones',
+    path: ['natGateways'],
+  });
+
+const securitySchema = z
+  .object({
+    /**
+     * dms-vpc-role and dms-cloudwatch-logs-role have fixed names, one pair per account. Exactly
+     * one environment in an account creates them; the others expect them to exist.
+     */
+    createDmsServiceRoles: z.boolean(),
+    /** Days CloudTrail log files are kept in the audit bucket. */
+    trailRetentionDays: positiveInt,
+    /** Days a KMS key waits between scheduling its deletion and being deleted (7 to 30). */
+    keyPendingWindowDays: z.number().int().min(7).max(30),
+  })
+  .strict();
+
+const athenaSchema = z
+  .object({
+    /**
+     * Per-query data-scanned cutoff. Athena's minimum is 10 MB; a query over the cutoff is
+     * cancelled, which bounds the cost of one mistaken full scan.
+     */
+    bytesScannedCutoffPerQuery: z.number().int().min(10_000_000),
+  })
+  .strict();
+
+const catalogSchema = z
+  .object({
+    /**
+     * First day (yyyy-MM-dd) that partition projection offers on the raw tables. Days before it
+     * are invisible to Athena, so it bounds how far back a careless query can scan.
+     */
+    rawProjectionStartDate: z.iso.date({ message: 'must be a date in the form yyyy-MM-dd' }),
+  })
+  .strict();
+
+const monitoringSchema = z
+  .object({
+    /** Addresses subscribed to the alert topic (each confirms by e-mail). */
+    alertEmails: z.array(z.email({ message: 'must be a valid e-mail address' })),
+    /** Failed Athena queries per hour that page someone. */
+    athenaFailedQueriesPerHour: positiveInt,
+  })
+  .strict();
+
+export const environmentConfigSchema = z
+  .object({
+    envName: z.enum(ENVIRONMENT_NAMES),
+    /** Prefix of physical names and Glue database names: lower case, digits and hyphens. */
+    resourcePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,14}[a-z0-9]$/, { message: 'must be 3-16 chars of a-z, 0-9 and -, starting with a letter' }),
+    /**
+     * The target account. Optional: without it the stacks are account-agnostic and deploy into
+     * the account of the credentials in use. Set it for prod so a deploy with the wrong
+     * credentials fails instead of building prod in the wrong account.
+     */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' })
+      .optional(),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region name such as eu-west-1' }),
+    tags: z
+      .object({
+        owner: z.string().min(1),
+        costCenter: z.string().min(1),
+      })
+      .strict(),
+    /** DESTROY removes data with the stack; only dev may allow it. */
+    removalPolicy: z.enum(['retain', 'destroy']),
+    network: networkSchema,
+    security: securitySchema,
+    lifecycle: lifecycleSchema,
+    catalog: catalogSchema,
+    athena: athenaSchema,
+    monitoring: monitoringSchema,
+  })
+  .strict()
+  .refine((c) => !(c.envName === 'prod' && c.removalPolicy === 'destroy'), {
+    message: 'prod can never allow DESTROY: its data must outlive the stack',
+    path: ['removalPolicy'],
+  });
+
+export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;

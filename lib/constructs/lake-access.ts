@@ -1,0 +1,173 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LakeZone } from '../config/naming';
+import { DatasetContract, RawLayout } from '../contracts';
+import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS, WildcardAllowance } from '../nag/acknowledgements';
+import { QUERY_RESULTS_PREFIX } from './query-workgroup';
+
+export interface LakeAccessProps {
+  readonly zoneBuckets: Record<LakeZone, s3.IBucket>;
+  readonly queryResultsBucket: s3.IBucket;
+  readonly databaseNames: Record<LakeZone, string>;
+  readonly workgroupArn: string;
+  /** The raw-zone writers come from the contracts: one role per source, trusted by its writer. */
+  readonly contracts: readonly DatasetContract[];
+}
+
+/** Where rejected records of a dataset go, in the processed bucket, with their reason. */
+export const QUARANTINE_PREFIX = 'quarantine/';
+
+const WRITER_PRINCIPALS: Record<RawLayout['writer'], string> = {
+  dms: 'dms.amazonaws.com',
+  firehose: 'firehose.amazonaws.com',
+  lambda: 'lambda.amazonaws.com',
+};
+
+const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
+const GLUE_WRITE_ACTIONS = [
+  'glue:CreateTable',
+  'glue:UpdateTable',
+  'glue:DeleteTable',
+  'glue:GetTableVersions',
+  'glue:BatchCreatePartition',
+  'glue:CreatePartition',
+  'glue:UpdatePartition',
+  'glue:DeletePartition',
+  'glue:BatchDeletePartition',
+];
+
+/**
+ * One IAM role per component that touches the lake, each built from grant*() calls scoped to the
+ * prefixes and catalog databases that component needs, and nothing else:
+ *
+ * | role | S3 | catalog |
+ * |---|---|---|
+ * | raw writer, one per source | put (DMS: also delete, list) under raw/<source>/ | none |
+ * | ETL (Glue jobs) | read raw/, write processed/ quarantine/ aggregated/ | read raw, write processed + aggregated |
+ * | catalog (Iceberg table maintenance) | read, write, delete processed/ aggregated/ | update processed + aggregated tables |
+ * | analyst (Athena) | read aggregated/ only; results under athena-results/ | read aggregated only |
+ *
+ * Glue job and Lambda specifics (scripts, log groups, streams) are added where those are built.
+ */
+export class LakeAccess extends Construct {
+  readonly etlRole: iam.Role;
+  readonly catalogRole: iam.Role;
+  readonly analystRole: iam.Role;
+  private readonly rawWriters = new Map<string, iam.Role>();
+
+  constructor(scope: Construct, id: string, props: LakeAccessProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { raw, processed, aggregated } = props.zoneBuckets;
+    const catalogArn = stack.formatArn({ service: 'glue', resource: 'catalog' });
+    const databaseArn = (zone: LakeZone) => stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseNames[zone] });
+    const tablesArn = (zone: LakeZone) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseNames[zone]}/*` });
+    const catalogResources = (zones: LakeZone[]) => [catalogArn, ...zones.flatMap((z) => [databaseArn(z), tablesArn(z)])];
+
+    // Raw writers, one per source.
+    const sources = new Map<string, RawLayout['writer']>();
+    for (const c of props.contracts) {
+      if (!c.raw) continue;
+      const known = sources.get(c.source);
+      if (known && known !== c.raw.writer) throw new Error(`Source ${c.source} has two writers: ${known} and ${c.raw.writer}`);
+      sources.set(c.source, c.raw.writer);
+    }
+    for (const [source, writer] of sources) {
+      const prefix = `raw/${source}/`;
+      const role = new iam.Role(this, `RawWriter-${source}`, {
+        assumedBy: new iam.ServicePrincipal(WRITER_PRINCIPALS[writer]),
+        description: `Writes ${source} data into ${prefix} of the raw zone (${writer}).`,
+      });
+      raw.grantPut(role, `${prefix}*`);
+      if (writer !== 'lambda') {
+        // DMS and Firehose list their target prefix; DMS also replaces files it wrote.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+            resources: [raw.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+          }),
+        );
+      }
+      if (writer === 'dms') raw.grantDelete(role, `${prefix}*`);
+      this.rawWriters.set(source, role);
+    }
+
+    this.etlRole = new iam.Role(this, 'Etl', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'Glue ETL: reads the raw zone, writes the processed (and quarantine) and aggregated zones.',
+    });
+    raw.grantRead(this.etlRole, 'raw/*');
+    processed.grantReadWrite(this.etlRole, 'processed/*');
+    processed.grantReadWrite(this.etlRole, `${QUARANTINE_PREFIX}*`);
+    aggregated.grantReadWrite(this.etlRole, 'aggregated/*');
+    this.etlRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_READ_ACTIONS, resources: catalogResources(['raw', 'processed', 'aggregated']) }));
+    this.etlRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_WRITE_ACTIONS, resources: catalogResources(['processed', 'aggregated']) }));
+
+    this.catalogRole = new iam.Role(this, 'Catalog', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'Iceberg table maintenance (compaction, snapshot retention, orphan-file removal) of the processed and aggregated zones.',
+    });
+    processed.grantReadWrite(this.catalogRole, 'processed/*');
+    processed.grantDelete(this.catalogRole, 'processed/*');
+    aggregated.grantReadWrite(this.catalogRole, 'aggregated/*');
+    aggregated.grantDelete(this.catalogRole, 'aggregated/*');
+    this.catalogRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...GLUE_READ_ACTIONS, 'glue:UpdateTable', 'glue:GetTableVersions'], resources: catalogResources(['processed', 'aggregated']) }),
+    );
+
+    this.analystRole = new iam.Role(this, 'Analyst', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'Analysts: Athena queries in the platform workgroup over the aggregated zone only.',
+    });
+    aggregated.grantRead(this.analystRole, 'aggregated/*');
+    props.queryResultsBucket.grantReadWrite(this.analystRole, `${QUERY_RESULTS_PREFIX}*`);
+    this.analystRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_READ_ACTIONS, resources: catalogResources(['aggregated']) }));
+    this.analystRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:StopQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:GetQueryRuntimeStatistics',
+          'athena:BatchGetQueryExecution',
+          'athena:ListQueryExecutions',
+          'athena:GetWorkGroup',
+          'athena:GetNamedQuery',
+          'athena:BatchGetNamedQuery',
+          'athena:ListNamedQueries',
+        ],
+        resources: [props.workgroupArn],
+      }),
+    );
+
+    acknowledgeWildcards(this, [GRANT_ACTION_GROUPS, PREFIX_ALLOWANCE, tableAllowance(props)]);
+  }
+
+  /** The role that writes `source`'s data into raw/<source>/; fails naming the known sources. */
+  rawWriterRole(source: string): iam.IRole {
+    const role = this.rawWriters.get(source);
+    if (!role) throw new Error(`No raw writer for source '${source}'; known: ${[...this.rawWriters.keys()].join(', ')}`);
+    return role;
+  }
+}
+
+/** The object prefixes granted above, each a wildcard over the objects of one component's folder. */
+const PREFIX_ALLOWANCE: WildcardAllowance = {
+  finding: /^Resource::<[A-Za-z0-9]+\.Arn>\/(raw\/[a-z0-9_]+\/|raw\/|processed\/|quarantine\/|aggregated\/|athena-results\/)\*$/,
+  reason:
+    'Objects under one zone or source prefix: the wildcard stands for object keys below a folder the component owns, ' +
+    "never for another bucket or another component's folder.",
+};
+
+/** Glue resource ARNs: every table of one named database. */
+function tableAllowance(props: LakeAccessProps): WildcardAllowance {
+  const names = Object.values(props.databaseNames).map(escapeRegExp).join('|');
+  return {
+    finding: new RegExp(`^Resource::arn:[^:]+:glue:[^:]+:(<AWS::AccountId>|\\d{12}):table\\/(${names})\\/\\*$`),
+    reason: 'Glue table ARNs of one platform database: the tables of a zone are created by the jobs over time, so they are granted per database.',
+  };
+}

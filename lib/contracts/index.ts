@@ -1,0 +1,186 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv2020 from 'ajv/dist/2020';
+
+/**
+ * Loader of the dataset contracts in contracts/: the one declaration of each dataset's columns,
+ * key, zones, partitioning and valid values. glue-scripts/lakehouse/contracts.py is its Python
+ * twin; both validate against contracts/contract.schema.json and apply the same cross-field
+ * rules, and test/contracts.test.ts fails if they ever disagree.
+ */
+
+export type ColumnType = 'string' | 'int' | 'bigint' | 'double' | 'boolean' | 'date' | 'timestamp';
+export type TimestampEncoding = 'epoch_millis' | 'iso8601' | 'legacy_mixed';
+
+export interface ContractColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly description: string;
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly allowed?: readonly string[];
+  readonly raw?: { readonly name?: string; readonly type?: ColumnType; readonly encoding?: TimestampEncoding };
+}
+
+export interface RawPartition {
+  readonly name: string;
+  readonly type: 'date' | 'hour';
+}
+
+export interface MetadataColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly description: string;
+  readonly allowed?: readonly string[];
+}
+
+export interface RawLayout {
+  readonly writer: 'dms' | 'firehose' | 'lambda';
+  readonly format: 'parquet' | 'json';
+  readonly partitions: readonly RawPartition[];
+  readonly pathStyle?: 'hive' | 'values';
+  readonly metadataColumns?: readonly MetadataColumn[];
+}
+
+export interface DatasetContract {
+  readonly dataset: string;
+  readonly source: string;
+  readonly description: string;
+  readonly key: readonly string[];
+  readonly columns: readonly ContractColumn[];
+  readonly raw?: RawLayout;
+  readonly processed?: { readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
+}
+
+/** A contract file that breaks the schema or a cross-field rule. */
+export class ContractError extends Error {
+  constructor(file: string, problems: readonly string[]) {
+    super(`Invalid dataset contract ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ContractError';
+  }
+}
+
+export const CONTRACTS_DIR = path.resolve(__dirname, '..', '..', 'contracts');
+const SCHEMA_FILE = 'contract.schema.json';
+
+const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
+function schemaValidator(dir: string) {
+  let validator = validators.get(dir);
+  if (!validator) {
+    const schema = JSON.parse(fs.readFileSync(path.join(dir, SCHEMA_FILE), 'utf8'));
+    validator = new Ajv2020({ allErrors: true, strict: true, strictTypes: false }).compile(schema);
+    validators.set(dir, validator);
+  }
+  return validator;
+}
+
+/** Rules a JSON Schema cannot express. Mirrored by `cross_field_problems` in Python. */
+export function crossFieldProblems(contract: DatasetContract, fileName: string): string[] {
+  const problems: string[] = [];
+  const expectedFile = `${contract.source}.${contract.dataset}.json`;
+  if (fileName !== expectedFile) problems.push(`file name: must be ${expectedFile}`);
+  const byName = new Map<string, ContractColumn>();
+  for (const column of contract.columns) {
+    if (byName.has(column.name)) problems.push(`columns.${column.name}: declared twice`);
+    byName.set(column.name, column);
+    if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+      problems.push(`columns.${column.name}: min ${column.min} is greater than max ${column.max}`);
+    }
+    if ((column.min !== undefined || column.max !== undefined) && !['int', 'bigint', 'double'].includes(column.type)) {
+      problems.push(`columns.${column.name}: min/max apply only to numeric columns, not ${column.type}`);
+    }
+    if (column.allowed && column.type !== 'string') {
+      problems.push(`columns.${column.name}: allowed values apply only to string columns, not ${column.type}`);
+    }
+    if (column.raw?.encoding && column.type !== 'timestamp') {
+      problems.push(`columns.${column.name}: raw.encoding applies only to timestamp columns`);
+    }
+  }
+  for (const keyColumn of contract.key) {
+    const column = byName.get(keyColumn);
+    if (!column) problems.push(`key.${keyColumn}: not a declared column`);
+    else if (!column.required) problems.push(`key.${keyColumn}: a key column must be required`);
+  }
+  if (contract.raw) {
+    const rawNames = new Set(contract.columns.map((c) => (c.raw?.name ?? c.name).toLowerCase()));
+    for (const extra of [...contract.raw.partitions, ...(contract.raw.metadataColumns ?? [])]) {
+      if (rawNames.has(extra.name.toLowerCase())) problems.push(`raw: ${extra.name} collides with a column's raw name`);
+      rawNames.add(extra.name.toLowerCase());
+    }
+  }
+  for (const spec of contract.processed?.partitioning ?? []) {
+    const column = byName.get(spec.column);
+    if (!column) problems.push(`processed.partitioning.${spec.column}: not a declared column`);
+    else if (['day', 'hour', 'month'].includes(spec.transform) && !['timestamp', 'date'].includes(column.type)) {
+      problems.push(`processed.partitioning.${spec.column}: ${spec.transform} needs a date or timestamp column`);
+    }
+  }
+  return problems;
+}
+
+/** Parses and validates one contract file. */
+export function loadContractFile(file: string): DatasetContract {
+  const dir = path.dirname(file);
+  const fileName = path.basename(file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ContractError(fileName, [`not valid JSON: ${(e as Error).message}`]);
+  }
+  const validate = schemaValidator(dir);
+  if (!validate(parsed)) {
+    throw new ContractError(
+      fileName,
+      (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`),
+    );
+  }
+  const contract = parsed as DatasetContract;
+  const problems = crossFieldProblems(contract, fileName);
+  if (problems.length > 0) throw new ContractError(fileName, problems);
+  return contract;
+}
+
+/** Every contract in `dir`, sorted by dataset name; dataset names are unique across sources. */
+export function loadContracts(dir: string = CONTRACTS_DIR): DatasetContract[] {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE)
+    .sort();
+  const contracts = files.map((f) => loadContractFile(path.join(dir, f)));
+  const seen = new Map<string, string>();
+  for (const c of contracts) {
+    const other = seen.get(c.dataset);
+    if (other) throw new ContractError(`${c.source}.${c.dataset}.json`, [`dataset name ${c.dataset} is also used by source ${other}`]);
+    seen.set(c.dataset, c.source);
+  }
+  return contracts.sort((a, b) => a.dataset.localeCompare(b.dataset));
+}
+
+/** The contract of one dataset; fails naming the datasets that exist. */
+export function contractOf(contracts: readonly DatasetContract[], dataset: string): DatasetContract {
+  const found = contracts.find((c) => c.dataset === dataset);
+  if (!found) throw new Error(`No contract for dataset '${dataset}'; known: ${contracts.map((c) => c.dataset).join(', ')}`);
+  return found;
+}
+
+/** Key prefix of a dataset in the raw zone: raw/<source>/<dataset>/ (see DESIGN.md). */
+export function rawPrefix(contract: DatasetContract): string {
+  return `raw/${contract.source}/${contract.dataset}/`;
+}
+
+/** The columns as they are stored in the raw zone: source names and raw types, then writer metadata. */
+export function rawColumns(contract: DatasetContract): { name: string; type: ColumnType; description: string }[] {
+  const columns = contract.columns.map((c) => ({ name: c.raw?.name ?? c.name, type: c.raw?.type ?? c.type, description: c.description }));
+  const metadata = (contract.raw?.metadataColumns ?? []).map((m) => ({ name: m.name, type: m.type, description: m.description }));
+  return [...columns, ...metadata];
+}
+
+/** Relative folder of one raw partition, e.g. `ingest_date=${ingest_date}/` or `${ingest_date}/`. */
+export function rawPartitionPathTemplate(layout: RawLayout): string {
+  return layout.partitions
+    .map((p) => ((layout.pathStyle ?? 'hive') === 'hive' ? `${p.name}=\${${p.name}}/` : `\${${p.name}}/`))
+    .join('');
+}
+

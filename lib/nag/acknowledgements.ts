@@ -1,0 +1,74 @@
+import { Aspects, CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import { rules } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+
+/**
+ * A form of IAM wildcard a component accepts, and why. `finding` is matched against cdk-nag's
+ * AwsSolutions-IAM5 finding text, `Action::<action>` or `Resource::<flattened ARN>`.
+ */
+export interface WildcardAllowance {
+  readonly finding: RegExp;
+  readonly reason: string;
+}
+
+/** A wildcard over every resource is never acknowledged by pattern: it must be reviewed at its site. */
+const EVERY_RESOURCE = 'Resource::*';
+
+const iamWildcardRule = rules.iam.IAMNoWildcardPermissions;
+
+class WildcardAcknowledger implements IAspect {
+  constructor(private readonly allowances: readonly WildcardAllowance[]) {}
+
+  visit(node: IConstruct): void {
+    if (!CfnResource.isCfnResource(node)) return;
+    const findings = iamWildcardRule(node);
+    if (!Array.isArray(findings)) return;
+    for (const finding of findings) {
+      if (finding === EVERY_RESOURCE) continue;
+      const allowance = this.allowances.find((a) => a.finding.test(finding));
+      if (allowance) {
+        Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
+      }
+    }
+  }
+}
+
+/**
+ * Acknowledges, on every IAM policy under `scope`, the AwsSolutions-IAM5 findings that match one
+ * of `allowances`, each with its reason. Run as an aspect so that grants added after this call
+ * (by later constructs) are covered too. A finding that matches no allowance stays a finding.
+ */
+export function acknowledgeWildcards(scope: IConstruct, allowances: readonly WildcardAllowance[]): void {
+  Aspects.of(scope).add(new WildcardAcknowledger(allowances));
+}
+
+/** Escapes text for use inside a RegExp. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The action groups that `grant*()` methods on S3 buckets and KMS keys emit. AWS names these
+ * families with a trailing wildcard (for example `kms:GenerateDataKey*` covers the
+ * WithoutPlaintext variant); each is still limited to the one bucket or key it is granted on.
+ */
+export const GRANT_ACTION_GROUPS: WildcardAllowance = {
+  finding: /^Action::(s3:(Abort\*|GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\*)|kms:(GenerateDataKey\*|ReEncrypt\*))$/,
+  reason:
+    'Action group emitted by a CDK grant*() call on one bucket or key: the trailing wildcard covers the ' +
+    "variants of one API (for example GenerateDataKeyWithoutPlaintext), not other services' actions.",
+};
+
+/**
+ * Some L2 options (bucket auto-delete, default security group restriction) add one CDK-managed
+ * Lambda provider per stack, built by the CDK release with the AWS managed basic-execution
+ * policy. We do not own its code or role, so its findings are acknowledged once, where it lives.
+ */
+export function acknowledgeCdkProvider(stack: Stack, providerId: string, purpose: string): void {
+  const provider = stack.node.tryFindChild(providerId);
+  if (!provider) throw new Error(`${stack.stackName}: expected the CDK provider ${providerId}`);
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: `CDK-managed provider that ${purpose}; its role and code come with the CDK release.`,
+  });
+}

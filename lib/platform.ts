@@ -1,0 +1,67 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { EnvironmentConfig } from './config';
+import { loadContracts } from './contracts';
+import { LakehouseStack } from './stacks/lakehouse-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
+import { NetworkStack } from './stacks/network-stack';
+import { SecurityStack } from './stacks/security-stack';
+
+export const PROJECT_NAME = 'telemetry-lakehouse';
+
+export interface Platform {
+  readonly security: SecurityStack;
+  readonly network: NetworkStack;
+  readonly lakehouse: LakehouseStack;
+  readonly monitoring: MonitoringStack;
+}
+
+/** Stack name of one layer in one environment, e.g. `TelemetryLakehouse-dev-Security`. */
+export function stackName(config: EnvironmentConfig, layer: string): string {
+  return `TelemetryLakehouse-${config.envName}-${layer}`;
+}
+
+/**
+ * Builds every stack of one environment into `app`, tags them, and registers cdk-nag's
+ * AwsSolutions checks so that synth fails on any unacknowledged finding.
+ *
+ * Stacks hand each other typed objects (keys, buckets, the monitoring API); CDK turns the
+ * references into exports and orders the deployment from them.
+ */
+export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
+  const common = { config };
+  const contracts = loadContracts();
+  const security = new SecurityStack(app, stackName(config, 'Security'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): KMS keys, CloudTrail data events, DMS service roles`,
+  });
+  const monitoring = new MonitoringStack(app, stackName(config, 'Monitoring'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): alert topic, dashboard, alarms`,
+    alertsKey: security.keys.alerts,
+  });
+  const network = new NetworkStack(app, stackName(config, 'Network'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): VPC, endpoints, flow logs`,
+    logsKey: security.keys.logs,
+  });
+  const lakehouse = new LakehouseStack(app, stackName(config, 'Lakehouse'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): zone buckets, Glue catalog, Athena workgroup, access roles`,
+    keys: security.keys,
+    monitoring: monitoring.monitoring,
+    contracts,
+  });
+
+  // Tags.of() applies the tags through an aspect to every taggable resource of the app.
+  const tags: Record<string, string> = {
+    project: PROJECT_NAME,
+    environment: config.envName,
+    owner: config.tags.owner,
+    'cost-center': config.tags.costCenter,
+  };
+  for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { security, network, lakehouse, monitoring };
+}

@@ -1,0 +1,34 @@
+import { Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EnvironmentConfig } from '../config';
+import { PlatformNames } from '../config/naming';
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * Base of every platform stack: the environment's account and region, its configuration, the
+ * shared naming, and Availability Zones counted by configuration instead of a context lookup,
+ * so synth makes no AWS call and works offline.
+ */
+export abstract class PlatformStack extends Stack {
+  readonly config: EnvironmentConfig;
+  readonly names: PlatformNames;
+
+  protected constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, {
+      ...props,
+      env: { account: props.config.account, region: props.config.region },
+      terminationProtection: props.config.envName === 'prod',
+    });
+    this.config = props.config;
+    this.names = new PlatformNames(props.config, this);
+  }
+
+  /** The region's first N zones, resolved at deploy time; N comes from configuration. */
+  override get availabilityZones(): string[] {
+    const zones = Fn.getAzs();
+    return Array.from({ length: this.config.network.availabilityZoneCount }, (_, i) => Fn.select(i, zones));
+  }
+}

@@ -1,0 +1,38 @@
+import { Construct } from 'constructs';
+import { LAKE_ZONES } from '../config/naming';
+import { AuditTrail } from '../constructs/audit-trail';
+import { DmsServiceRoles } from '../constructs/dms-service-roles';
+import { PlatformKeys } from '../constructs/platform-keys';
+import { dataRemovalPolicy } from '../constructs/removal';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+/** KMS keys, the audit trail of the lake's data events, and the account-level DMS roles. */
+export class SecurityStack extends PlatformStack {
+  readonly keys: PlatformKeys;
+  readonly dmsServiceRoles: DmsServiceRoles;
+  readonly auditTrail: AuditTrail;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config, names } = this;
+    const removalPolicy = dataRemovalPolicy(config);
+    const trailName = names.resource('lake-audit');
+
+    this.keys = new PlatformKeys(this, 'Keys', {
+      aliasPrefix: config.resourcePrefix,
+      pendingWindowDays: config.security.keyPendingWindowDays,
+      removalPolicy,
+      trailName,
+    });
+    this.dmsServiceRoles = new DmsServiceRoles(this, 'DmsServiceRoles', { create: config.security.createDmsServiceRoles });
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      trailName,
+      encryptionKey: this.keys.logs,
+      dataEventBucketNames: LAKE_ZONES.map((zone) => names.zoneBucket(zone)),
+      retentionDays: config.security.trailRetentionDays,
+      noncurrentVersionExpirationDays: config.lifecycle.noncurrentVersionExpirationDays,
+      abortIncompleteMultipartUploadDays: config.lifecycle.abortIncompleteMultipartUploadDays,
+      removalPolicy,
+    });
+  }
+}
