@@ -24,15 +24,6 @@ const logRetentionDays = z
     message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
   });
 
-/**
- * An EventBridge Scheduler / EventBridge rule expression: `rate(N unit)` or a six-field
- * `cron(...)`. Checked here so a typo fails synth instead of the deployment.
- */
-export const scheduleExpression = z
-  .string()
-  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/, {
-    message: 'must be rate(N minutes|hours|days) or a six-field cron(...) expression',
-  });
 
 const lifecycleSchema = z
   .object({

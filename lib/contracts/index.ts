@@ -64,13 +64,12 @@ export class ContractError extends Error {
 export const CONTRACTS_DIR = path.resolve(__dirname, '..', '..', 'contracts');
 const SCHEMA_FILE = 'contract.schema.json';
 
-const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
-function schemaValidator(dir: string) {
-  let validator = validators.get(dir);
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+/** The compiled contracts/contract.schema.json: the one definition of the contract format. */
+function schemaValidator() {
   if (!validator) {
-    const schema = JSON.parse(fs.readFileSync(path.join(dir, SCHEMA_FILE), 'utf8'));
+    const schema = JSON.parse(fs.readFileSync(path.join(CONTRACTS_DIR, SCHEMA_FILE), 'utf8'));
     validator = new Ajv2020({ allErrors: true, strict: true, strictTypes: false }).compile(schema);
-    validators.set(dir, validator);
   }
   return validator;
 }
@@ -121,7 +120,6 @@ export function crossFieldProblems(contract: DatasetContract, fileName: string):
 
 /** Parses and validates one contract file. */
 export function loadContractFile(file: string): DatasetContract {
-  const dir = path.dirname(file);
   const fileName = path.basename(file);
   let parsed: unknown;
   try {
@@ -129,7 +127,7 @@ export function loadContractFile(file: string): DatasetContract {
   } catch (e) {
     throw new ContractError(fileName, [`not valid JSON: ${(e as Error).message}`]);
   }
-  const validate = schemaValidator(dir);
+  const validate = schemaValidator();
   if (!validate(parsed)) {
     throw new ContractError(
       fileName,

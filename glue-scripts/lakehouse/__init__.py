@@ -1,0 +1,1 @@
+"""Telemetry lakehouse: the shared Python package of the Glue jobs (transformations, contracts)."""

@@ -1,0 +1,138 @@
+"""Loader of the dataset contracts in contracts/, the Python twin of lib/contracts/index.ts.
+
+Both validate each file against contracts/contract.schema.json and apply the same cross-field
+rules (``cross_field_problems`` here, ``crossFieldProblems`` there); test/contracts.test.ts runs
+both on the same files and fails if they disagree. The Glue jobs derive their Spark schemas,
+required fields and value ranges from what this returns.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+SCHEMA_FILE = "contract.schema.json"
+
+NUMERIC_TYPES = ("int", "bigint", "double")
+TIME_TRANSFORMS = ("day", "hour", "month")
+
+
+class ContractError(ValueError):
+    """A contract file that breaks the schema or a cross-field rule; names the file and each problem."""
+
+    def __init__(self, file_name: str, problems: list[str]):
+        self.file_name = file_name
+        self.problems = problems
+        super().__init__(f"Invalid dataset contract {file_name}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _validator() -> Draft202012Validator:
+    """contracts/contract.schema.json: the one definition of the contract format."""
+    schema = json.loads((CONTRACTS_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
+    """Rules a JSON Schema cannot express. Mirrors crossFieldProblems in TypeScript, message for message."""
+    problems: list[str] = []
+    expected_file = f"{contract['source']}.{contract['dataset']}.json"
+    if file_name != expected_file:
+        problems.append(f"file name: must be {expected_file}")
+    by_name: dict[str, dict[str, Any]] = {}
+    for column in contract["columns"]:
+        name, col_type = column["name"], column["type"]
+        if name in by_name:
+            problems.append(f"columns.{name}: declared twice")
+        by_name[name] = column
+        lo, hi = column.get("min"), column.get("max")
+        if lo is not None and hi is not None and lo > hi:
+            problems.append(f"columns.{name}: min {_js_number(lo)} is greater than max {_js_number(hi)}")
+        if (lo is not None or hi is not None) and col_type not in NUMERIC_TYPES:
+            problems.append(f"columns.{name}: min/max apply only to numeric columns, not {col_type}")
+        if "allowed" in column and col_type != "string":
+            problems.append(f"columns.{name}: allowed values apply only to string columns, not {col_type}")
+        if column.get("raw", {}).get("encoding") and col_type != "timestamp":
+            problems.append(f"columns.{name}: raw.encoding applies only to timestamp columns")
+    for key_column in contract["key"]:
+        column = by_name.get(key_column)
+        if column is None:
+            problems.append(f"key.{key_column}: not a declared column")
+        elif not column.get("required", False):
+            problems.append(f"key.{key_column}: a key column must be required")
+    raw = contract.get("raw")
+    if raw:
+        raw_names = {column.get("raw", {}).get("name", column["name"]).lower() for column in contract["columns"]}
+        for extra in [*raw["partitions"], *raw.get("metadataColumns", [])]:
+            if extra["name"].lower() in raw_names:
+                problems.append(f"raw: {extra['name']} collides with a column's raw name")
+            raw_names.add(extra["name"].lower())
+    for spec in contract.get("processed", {}).get("partitioning", []):
+        column = by_name.get(spec["column"])
+        if column is None:
+            problems.append(f"processed.partitioning.{spec['column']}: not a declared column")
+        elif spec["transform"] in TIME_TRANSFORMS and column["type"] not in ("timestamp", "date"):
+            problems.append(
+                f"processed.partitioning.{spec['column']}: {spec['transform']} needs a date or timestamp column"
+            )
+    return problems
+
+
+def _js_number(value: float) -> str:
+    """Formats a number as JavaScript does, so both loaders word their messages alike."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def load_contract_file(path: Path) -> dict[str, Any]:
+    """Parses and validates one contract file; raises ContractError naming every problem."""
+    try:
+        contract = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ContractError(path.name, [f"not valid JSON: {error}"]) from error
+    errors = sorted(_validator().iter_errors(contract), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ContractError(
+            path.name, [f"/{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+        )
+    problems = cross_field_problems(contract, path.name)
+    if problems:
+        raise ContractError(path.name, problems)
+    return contract
+
+
+def load_contracts(directory: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
+    """Every contract in ``directory``, sorted by dataset; dataset names are unique across sources."""
+    files = sorted(p for p in directory.glob("*.json") if p.name != SCHEMA_FILE)
+    contracts = [load_contract_file(p) for p in files]
+    seen: dict[str, str] = {}
+    for c in contracts:
+        if c["dataset"] in seen:
+            raise ContractError(
+                f"{c['source']}.{c['dataset']}.json",
+                [f"dataset name {c['dataset']} is also used by source {seen[c['dataset']]}"],
+            )
+        seen[c["dataset"]] = c["source"]
+    return sorted(contracts, key=lambda c: c["dataset"])
+
+
+def contract_of(contracts: list[dict[str, Any]], dataset: str) -> dict[str, Any]:
+    """The contract of one dataset; fails naming the datasets that exist."""
+    for c in contracts:
+        if c["dataset"] == dataset:
+            return c
+    known = ", ".join(c["dataset"] for c in contracts)
+    raise KeyError(f"No contract for dataset '{dataset}'; known: {known}")
+
+
+def raw_prefix(contract: dict[str, Any]) -> str:
+    """Key prefix of a dataset in the raw zone: raw/<source>/<dataset>/."""
+    return f"raw/{contract['source']}/{contract['dataset']}/"
+
+
+def required_columns(contract: dict[str, Any]) -> list[str]:
+    """Columns whose absence sends a record to quarantine."""
+    return [c["name"] for c in contract["columns"] if c.get("required", False)]

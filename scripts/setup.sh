@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, and nothing twice:
+#   - npm packages exactly as package-lock.json pins them (npm ci), when the lock changed;
+#   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed.
+# Usage: scripts/setup.sh [--node-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.setup-lock-stamp; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.setup-lock-stamp
+fi
+[ "${1:-}" = "--node-only" ] && exit 0
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
+  echo "setup: warning: $("$PYTHON" --version) found; Glue 5.1 and Managed Flink run Python 3.11" >&2
+fi
+if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt .venv/.setup-requirements-stamp; then
+  echo "setup: creating the Python virtual environment (.venv) from requirements-dev.txt"
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  cp requirements-dev.txt .venv/.setup-requirements-stamp
+fi

@@ -1,0 +1,116 @@
+import { ConfigError, loadConfig, validateConfig } from '../lib/config';
+import { dataRemovalPolicy } from '../lib/constructs/removal';
+import { RemovalPolicy } from 'aws-cdk-lib';
+
+/** A deep copy of an environment's configuration with one change, for must-fail cases. */
+function variant(envName: 'dev' | 'staging' | 'prod', change: (c: any) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(loadConfig(envName)));
+  change(copy);
+  return copy;
+}
+
+function problemsOf(envName: string, candidate: unknown): string[] {
+  try {
+    validateConfig(envName, candidate);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toContain(`environment '${envName}'`);
+    return [...(e as ConfigError).issues];
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  test.each(['dev', 'staging', 'prod'])('%s is valid', (env) => {
+    expect(loadConfig(env).envName).toBe(env);
+  });
+
+  test('dev is the default environment', () => {
+    expect(loadConfig(undefined).envName).toBe('dev');
+  });
+
+  test('an unknown environment fails naming the valid ones', () => {
+    expect(() => loadConfig('qa')).toThrow(/environment 'qa'[\s\S]*env: unknown environment, expected one of dev, staging, prod/);
+  });
+
+  test('environments differ where the design says they do', () => {
+    const [dev, staging, prod] = ['dev', 'staging', 'prod'].map(loadConfig);
+    expect([dev.network.availabilityZoneCount, staging.network.availabilityZoneCount, prod.network.availabilityZoneCount]).toEqual([2, 2, 3]);
+    expect([dev.removalPolicy, staging.removalPolicy, prod.removalPolicy]).toEqual(['destroy', 'retain', 'retain']);
+    expect(prod.athena.bytesScannedCutoffPerQuery).toBeGreaterThan(dev.athena.bytesScannedCutoffPerQuery);
+  });
+
+  describe('values that must fail, each naming its field', () => {
+    test('a malformed alert e-mail', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.monitoring.alertEmails = ['oncall@', 'ok@example.com'])))).toEqual([
+        'monitoring.alertEmails.0: must be a valid e-mail address',
+      ]);
+    });
+
+    test('zero capacity', () => {
+      expect(problemsOf('staging', variant('staging', (c) => (c.network.natGateways = 0)))).toEqual([
+        'network.natGateways: Too small: expected number to be >0',
+      ]);
+      expect(problemsOf('staging', variant('staging', (c) => (c.monitoring.athenaFailedQueriesPerHour = 0)))[0]).toMatch(
+        /^monitoring\.athenaFailedQueriesPerHour: /,
+      );
+      expect(problemsOf('dev', variant('dev', (c) => (c.athena.bytesScannedCutoffPerQuery = 0)))[0]).toMatch(/^athena\.bytesScannedCutoffPerQuery: /);
+    });
+
+    test('DESTROY asked for in prod', () => {
+      expect(problemsOf('prod', variant('prod', (c) => (c.removalPolicy = 'destroy')))).toEqual([
+        'removalPolicy: prod can never allow DESTROY: its data must outlive the stack',
+      ]);
+    });
+
+    test('more NAT gateways than availability zones', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.network.natGateways = 3)))).toEqual([
+        'network.natGateways: cannot exceed the number of availability zones',
+      ]);
+    });
+
+    test('lifecycle transitions S3 would reject', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.lifecycle.rawToInfrequentAccessDays = 10)))).toContain(
+        'lifecycle.rawToInfrequentAccessDays: S3 allows a transition to Standard-IA no earlier than 30 days',
+      );
+      expect(problemsOf('dev', variant('dev', (c) => (c.lifecycle.rawToGlacierDays = 45)))).toEqual([
+        'lifecycle.rawToGlacierDays: must be at least 30 days after rawToInfrequentAccessDays (S3 minimum stay in Standard-IA)',
+      ]);
+    });
+
+    test('a log retention CloudWatch does not offer', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.network.flowLogRetentionDays = 10)))[0]).toMatch(
+        /^network\.flowLogRetentionDays: must be one of the CloudWatch Logs retention periods/,
+      );
+    });
+
+    test('an unknown field, a bad account, a bad CIDR and a bad date, all reported at once', () => {
+      const problems = problemsOf(
+        'dev',
+        variant('dev', (c) => {
+          c.extra = true;
+          c.account = '1234';
+          c.network.vpcCidr = '10.0.0.0/8';
+          c.catalog.rawProjectionStartDate = '2026-13-01';
+        }),
+      );
+      expect(problems).toHaveLength(4);
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['(root)', 'account', 'catalog.rawProjectionStartDate', 'network.vpcCidr']);
+    });
+
+    test('a configuration filed under another environment', () => {
+      expect(problemsOf('staging', loadConfig('dev'))).toEqual(["envName: is 'dev', expected 'staging'"]);
+    });
+  });
+
+  describe('removal guard', () => {
+    test('retains unless the environment allows DESTROY', () => {
+      expect(dataRemovalPolicy({ envName: 'staging', removalPolicy: 'retain' })).toBe(RemovalPolicy.RETAIN);
+      expect(dataRemovalPolicy({ envName: 'dev', removalPolicy: 'destroy' })).toBe(RemovalPolicy.DESTROY);
+    });
+
+    test('refuses DESTROY for prod even when the schema is bypassed', () => {
+      expect(() => dataRemovalPolicy({ envName: 'prod', removalPolicy: 'destroy' })).toThrow(/Refusing RemovalPolicy.DESTROY in environment 'prod'/);
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { EnvironmentConfig, EnvironmentName, loadConfig } from '../../lib/config';
+import { buildPlatform, Platform } from '../../lib/platform';
+
+const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
+export interface SynthesizedPlatform {
+  readonly app: App;
+  readonly config: EnvironmentConfig;
+  readonly platform: Platform;
+  readonly outdir: string;
+  /** Template of each stack, by layer. */
+  readonly templates: Record<keyof Platform, Template>;
+}
+
+const cache = new Map<string, SynthesizedPlatform>();
+
+/**
+ * The platform of one environment, synthesized once per test file with the same feature flags as
+ * `cdk synth` (cdk.json's context). Synthesis runs cdk-nag, so it throws on any finding.
+ */
+export function synthesize(envName: EnvironmentName, configOverride?: (c: EnvironmentConfig) => EnvironmentConfig): SynthesizedPlatform {
+  const key = configOverride ? `${envName}:${configOverride.toString()}` : envName;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `tlh-${envName}-`));
+  const app = new App({ context: CDK_CONTEXT, outdir });
+  const config = configOverride ? configOverride(loadConfig(envName)) : loadConfig(envName);
+  const platform = buildPlatform(app, config);
+  app.synth();
+  const templates = Object.fromEntries(
+    Object.entries(platform).map(([layer, stack]) => [layer, Template.fromStack(stack)]),
+  ) as Record<keyof Platform, Template>;
+  const synthesized = { app, config, platform, outdir, templates };
+  cache.set(key, synthesized);
+  return synthesized;
+}
+
+export const ENVIRONMENTS: EnvironmentName[] = ['dev', 'staging', 'prod'];
+
+/** Resources of one type in a template, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any }> {
+  return template.findResources(type) as any;
+}
