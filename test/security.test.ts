@@ -1,0 +1,193 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
+
+/**
+ * The security properties of the platform, asserted on the synthesized templates of every
+ * environment. Snapshots record everything else; these fail with a reason when a property breaks.
+ */
+describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const all = Object.values(templates);
+  const buckets = all.flatMap((t) => Object.entries(resourcesOf(t, 'AWS::S3::Bucket')));
+  const policies = all.flatMap((t) => Object.values(resourcesOf(t, 'AWS::S3::BucketPolicy')));
+  const policyOf = (bucketId: string) =>
+    policies.find((p) => JSON.stringify(p.Properties.Bucket).includes(`"${bucketId}"`))?.Properties.PolicyDocument.Statement ?? [];
+
+  test('the platform has its buckets: 3 zones, results, 2 access-log buckets, trail', () => {
+    expect(buckets).toHaveLength(7);
+  });
+
+  test.each(['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'])('every bucket sets %s', (flag) => {
+    for (const [, b] of buckets) expect(b.Properties.PublicAccessBlockConfiguration[flag]).toBe(true);
+  });
+
+  test('every bucket is versioned and bucket-owner-enforced', () => {
+    for (const [, b] of buckets) {
+      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(b.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    }
+  });
+
+  test('every bucket is encrypted: SSE-KMS with a bucket key, SSE-S3 only for access-log targets', () => {
+    for (const [id, b] of buckets) {
+      const rule = b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0];
+      if (b.Properties.LoggingConfiguration) {
+        expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+        expect(rule.ServerSideEncryptionByDefault.KMSMasterKeyID).toBeDefined();
+        expect(rule.BucketKeyEnabled).toBe(true);
+      } else {
+        // S3 cannot deliver server access logs to an SSE-KMS bucket.
+        expect(id).toMatch(/AccessLogs/);
+        expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      }
+    }
+  });
+
+  test('every bucket denies plain HTTP and TLS older than 1.2', () => {
+    for (const [id] of buckets) {
+      const statements = policyOf(id);
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      );
+    }
+  });
+
+  test('every bucket expires noncurrent versions and aborts incomplete uploads after 7 days', () => {
+    for (const [, b] of buckets) {
+      expect(b.Properties.LifecycleConfiguration.Rules).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            NoncurrentVersionExpiration: { NoncurrentDays: config.lifecycle.noncurrentVersionExpirationDays },
+            Status: 'Enabled',
+          }),
+        ]),
+      );
+    }
+  });
+
+  test('the raw zone moves to Standard-IA after 30 days and Glacier after 90', () => {
+    templates.lakehouse.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([`${config.resourcePrefix}-raw-`])] }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Transitions: [
+              { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+              { StorageClass: 'GLACIER', TransitionInDays: 90 },
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('stateful resources are retained unless the environment allows DESTROY', () => {
+    const expected = config.removalPolicy === 'destroy' ? 'Delete' : 'Retain';
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']) {
+      const resources = all.flatMap((t) => Object.values(resourcesOf(t, type)));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const r of resources) {
+        expect(r.DeletionPolicy).toBe(expected);
+        expect(r.UpdateReplacePolicy).toBe(expected);
+      }
+    }
+  });
+
+  test('every KMS key rotates yearly', () => {
+    const keys = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key'));
+    expect(keys).toHaveLength(6);
+    for (const k of keys) {
+      expect(k.Properties.EnableKeyRotation).toBe(true);
+      expect(k.Properties.RotationPeriodInDays).toBe(365);
+    }
+  });
+
+  test('the alerts key lets CloudWatch Alarms and EventBridge publish to the encrypted topic', () => {
+    const alertsKey = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key')).find((k) => k.Properties.Description.includes('alert'));
+    const statements = alertsKey!.Properties.KeyPolicy.Statement;
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Allow',
+            Principal: { Service: service },
+            Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+          }),
+        ]),
+      );
+    }
+  });
+
+  test('the logs key serves CloudWatch Logs of this account and region only, and the audit trail', () => {
+    const logsKey = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key')).find((k) => k.Properties.Description.startsWith('CloudWatch Logs'));
+    const statements = logsKey!.Properties.KeyPolicy.Statement;
+    const logs = statements.find((s: any) => s.Sid === 'CloudWatchLogsOfThisAccount');
+    expect(logs.Principal).toEqual({ Service: `logs.${config.region}.amazonaws.com` });
+    expect(JSON.stringify(logs.Condition.ArnLike)).toContain(`:logs:${config.region}:`);
+    const trail = statements.find((s: any) => s.Sid === 'CloudTrailEncryptLogFiles');
+    expect(JSON.stringify(trail.Condition.StringEquals['aws:SourceArn'])).toContain(`trail/${config.resourcePrefix}-lake-audit`);
+  });
+
+  test('the alert topic is KMS-encrypted and refuses plain HTTP', () => {
+    templates.monitoring.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    templates.monitoring.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    const subscriptions = Object.values(resourcesOf(templates.monitoring, 'AWS::SNS::Subscription'));
+    expect(subscriptions.map((s) => [s.Properties.Protocol, s.Properties.Endpoint])).toEqual(config.monitoring.alertEmails.map((e) => ['email', e]));
+  });
+
+  test('every log group is KMS-encrypted and has a retention', () => {
+    const groups = all.flatMap((t) => Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')));
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      expect(g.Properties.KmsKeyId).toBeDefined();
+      expect(g.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  test('the Athena workgroup enforces engine v3, KMS-encrypted results and the scan cutoff', () => {
+    templates.lakehouse.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: {
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
+        BytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() } }),
+      },
+    });
+  });
+
+  test('CloudTrail records read and write data events on exactly the three lake buckets', () => {
+    const trail = Object.values(resourcesOf(templates.security, 'AWS::CloudTrail::Trail'))[0];
+    expect(trail.Properties.EnableLogFileValidation).toBe(true);
+    expect(trail.Properties.KMSKeyId).toBeDefined();
+    const selector = trail.Properties.EventSelectors.find((s: any) => s.DataResources);
+    expect(selector.ReadWriteType).toBe('All');
+    const resources = JSON.stringify(selector.DataResources[0].Values);
+    for (const zone of ['raw', 'processed', 'aggregated']) expect(resources).toContain(`${config.resourcePrefix}-${zone}-`);
+    expect(selector.DataResources[0].Values).toHaveLength(3);
+  });
+
+  test('the account-level DMS roles exist exactly where the environment creates them', () => {
+    const names = Object.values(resourcesOf(templates.security, 'AWS::IAM::Role')).map((r) => r.Properties.RoleName).filter(Boolean);
+    if (config.security.createDmsServiceRoles) expect(names.sort()).toEqual(['dms-cloudwatch-logs-role', 'dms-vpc-role']);
+    else expect(names).toEqual([]);
+  });
+
+  test('no IAM statement allows every action', () => {
+    for (const t of all) {
+      for (const p of Object.values(resourcesOf(t, 'AWS::IAM::Policy'))) {
+        for (const s of p.Properties.PolicyDocument.Statement) {
+          expect([s.Action].flat()).not.toContain('*');
+        }
+      }
+    }
+  });
+});
