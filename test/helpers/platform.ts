@@ -6,7 +6,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EnvironmentConfig, EnvironmentName, loadConfig } from '../../lib/config';
 import { buildPlatform, Platform } from '../../lib/platform';
 
-const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+/** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
+export const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
 
 export interface SynthesizedPlatform {
   readonly app: App;
