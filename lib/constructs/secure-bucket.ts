@@ -69,7 +69,8 @@ export class SecureBucket extends Construct {
       minimumTLSVersion: 1.2,
       versioned: true,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: props.serverAccessLogsBucket ? `${props.bucketName ?? id}/` : undefined,
+      // Logs of each bucket under a folder named after it in the construct tree (stable, readable).
+      serverAccessLogsPrefix: props.serverAccessLogsBucket ? `${id}/` : undefined,
       lifecycleRules: [
         {
           id: 'expire-noncurrent-versions-and-abort-uploads',

@@ -66,9 +66,13 @@ export const GRANT_ACTION_GROUPS: WildcardAllowance = {
  * Its handler also carries both a DependsOn and a GetAtt on its role, which cfn-lint reports as
  * a redundant dependency (W3005); that check is switched off on that one resource only.
  */
+const acknowledgedProviders = new WeakSet<IConstruct>();
+
 export function acknowledgeCdkProvider(stack: Stack, providerId: string, purpose: string): void {
   const provider = stack.node.tryFindChild(providerId);
   if (!provider) throw new Error(`${stack.stackName}: expected the CDK provider ${providerId}`);
+  if (acknowledgedProviders.has(provider)) return;
+  acknowledgedProviders.add(provider);
   const handler = provider.node.tryFindChild('Handler');
   if (!CfnResource.isCfnResource(handler)) throw new Error(`${providerId}: expected a Handler resource`);
   handler.cfnOptions.metadata = {
