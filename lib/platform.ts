@@ -2,6 +2,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from './config';
 import { loadContracts } from './contracts';
+import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -13,6 +14,7 @@ export interface Platform {
   readonly security: SecurityStack;
   readonly network: NetworkStack;
   readonly lakehouse: LakehouseStack;
+  readonly ingestion: IngestionStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -52,6 +54,18 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
     monitoring: monitoring.monitoring,
     contracts,
   });
+  const ingestion = new IngestionStack(app, stackName(config, 'Ingestion'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): DMS full load + CDC and the weather pull into the raw zone`,
+    network: network.network,
+    rawBucket: lakehouse.storage.zoneBuckets.raw,
+    rawKey: security.keys.raw,
+    logsKey: security.keys.logs,
+    access: lakehouse.access,
+    dmsServiceRoles: security.dmsServiceRoles,
+    monitoring: monitoring.monitoring,
+    contracts,
+  });
 
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.
   const tags: Record<string, string> = {
@@ -63,5 +77,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { security, network, lakehouse, monitoring };
+  return { security, network, lakehouse, ingestion, monitoring };
 }

@@ -112,12 +112,128 @@ const catalogSchema = z
   })
   .strict();
 
+/**
+ * An EventBridge schedule expression: `rate(N unit)` or a six-field `cron(...)`. Checked here
+ * so a typo fails synth instead of the deployment.
+ */
+export const scheduleExpression = z
+  .string()
+  .regex(/^(rate\(1 (minute|hour|day)\)|rate\([1-9]\d* (minutes|hours|days)\)|cron\((\S+ ){5}\S+\))$/, {
+    message: 'must be rate(1 minute|hour|day), rate(N minutes|hours|days) or a six-field cron(...) expression',
+  });
+
+/** DMS Serverless capacity units: the only values the service accepts. */
+export const DMS_CAPACITY_UNITS = [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384] as const;
+const dmsCapacityUnits = z
+  .number()
+  .refine((n) => (DMS_CAPACITY_UNITS as readonly number[]).includes(n), { message: `must be one of ${DMS_CAPACITY_UNITS.join(', ')} DCU` });
+
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, { message: 'must be an IPv4 CIDR' });
+
+/**
+ * A Secrets Manager secret holding the source's host, port, username and password (the format
+ * DMS reads): its full ARN, or its name in the deploying account and region.
+ */
+const secretReference = z.union([
+  z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/),
+  z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+], { message: 'must be a Secrets Manager secret ARN or name' });
+
+const dmsSourceSchema = z
+  .object({
+    /** DMS source engine name. */
+    engine: z.enum(['postgres', 'sqlserver', 'mysql', 'oracle']),
+    databaseName: z.string().min(1),
+    /** Connection details and credentials; never a password in config or template. */
+    secret: secretReference,
+    /** Network the database lives in (on premises through VPN, or a peered VPC): the only egress DMS gets. */
+    sourceCidr: cidr,
+    port: z.number().int().min(1).max(65535),
+    /** TLS to the source is mandatory: `none` is not offered. */
+    sslMode: z.enum(['require', 'verify-ca', 'verify-full']),
+    /** Source tables and the dataset (contract) each lands as. */
+    tables: z
+      .array(
+        z
+          .object({
+            schema: z.string().min(1),
+            table: z.string().min(1),
+            dataset: z.string().regex(/^[a-z][a-z0-9_]*$/),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+const dmsCapacitySchema = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('serverless'),
+      minCapacityUnits: dmsCapacityUnits,
+      maxCapacityUnits: dmsCapacityUnits,
+      multiAz: z.boolean(),
+    })
+    .strict()
+    .refine((c) => c.minCapacityUnits <= c.maxCapacityUnits, { message: 'must not exceed maxCapacityUnits', path: ['minCapacityUnits'] }),
+  z
+    .object({
+      mode: z.literal('provisioned'),
+      instanceClass: z.string().regex(/^dms\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be a DMS instance class such as dms.r6i.large' }),
+      allocatedStorageGb: z.number().int().min(5).max(6144),
+      multiAz: z.boolean(),
+    })
+    .strict(),
+]);
+
+const dmsSchema = z
+  .object({
+    capacity: dmsCapacitySchema,
+    /**
+     * CDC files are written when either limit is reached: fewer, larger Parquet files are cheaper
+     * to list and read; a shorter interval lowers latency to the raw zone.
+     */
+    cdcMaxBatchIntervalSeconds: z.number().int().min(1).max(3600),
+    cdcMinFileSizeKb: z.number().int().min(1).max(1_048_576),
+    /** One replication per source; the key is the contract's source name (crm, legacy_sql). */
+    sources: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), dmsSourceSchema),
+  })
+  .strict();
+
+const weatherSchema = z
+  .object({
+    schedule: scheduleExpression,
+    /** Base URL of an Open-Meteo compatible API; HTTPS, as it crosses the internet. */
+    apiBaseUrl: z.url({ protocol: /^https$/, message: 'must be an https:// URL' }),
+    cities: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(64),
+            latitude: z.number().min(-90).max(90),
+            longitude: z.number().min(-180).max(180),
+          })
+          .strict(),
+      )
+      .min(1)
+      .refine((cities) => new Set(cities.map((c) => c.name.toLowerCase())).size === cities.length, { message: 'city names must be unique' }),
+    /** Per-request timeout; a slow answer is abandoned and retried. */
+    requestTimeoutMs: z.number().int().min(100).max(60_000),
+    /** Attempts per city, the first included, with capped exponential backoff between them. */
+    maxAttempts: z.number().int().min(1).max(10),
+  })
+  .strict();
+
+const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema }).strict();
+
 const monitoringSchema = z
   .object({
     /** Addresses subscribed to the alert topic (each confirms by e-mail). */
     alertEmails: z.array(z.email({ message: 'must be a valid e-mail address' })),
     /** Failed Athena queries per hour that page someone. */
     athenaFailedQueriesPerHour: positiveInt,
+    /** DMS CDC latency (source or target) that pages someone, in seconds, sustained 15 minutes. */
+    dmsCdcLatencySeconds: positiveInt,
   })
   .strict();
 
@@ -150,6 +266,7 @@ export const environmentConfigSchema = z
     security: securitySchema,
     lifecycle: lifecycleSchema,
     catalog: catalogSchema,
+    ingestion: ingestionSchema,
     athena: athenaSchema,
     monitoring: monitoringSchema,
   })

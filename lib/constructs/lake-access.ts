@@ -92,6 +92,8 @@ export class LakeAccess extends Construct {
         );
       }
       if (writer === 'dms') raw.grantDelete(role, `${prefix}*`);
+      // Multipart uploads (DMS and Firehose write large files) read back the data key.
+      if (writer !== 'lambda') raw.encryptionKey?.grantDecrypt(role);
       this.rawWriters.set(source, role);
     }
 

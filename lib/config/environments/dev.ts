@@ -29,9 +29,47 @@ export const dev: EnvironmentConfig = {
     accessLogExpirationDays: 30,
   },
   catalog: { rawProjectionStartDate: '2026-01-01' },
+  ingestion: {
+    dms: {
+      capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false },
+      cdcMaxBatchIntervalSeconds: 60,
+      cdcMinFileSizeKb: 8000,
+      sources: {
+        crm: {
+          engine: 'postgres',
+          databaseName: 'crm',
+          secret: 'telemetry-lakehouse/dev/crm-source',
+          sourceCidr: '10.100.0.0/24',
+          port: 5432,
+          sslMode: 'verify-full',
+          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
+        },
+        legacy_sql: {
+          engine: 'sqlserver',
+          databaseName: 'Logistics',
+          secret: 'telemetry-lakehouse/dev/legacy-sql-source',
+          sourceCidr: '10.100.1.0/24',
+          port: 1433,
+          sslMode: 'require',
+          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
+        },
+      },
+    },
+    weather: {
+      schedule: 'rate(1 hour)',
+      apiBaseUrl: 'https://api.open-meteo.com',
+      cities: [
+        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 },
+      ],
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+  },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only
   monitoring: {
     alertEmails: ['data-platform-dev@example.com'],
+    dmsCdcLatencySeconds: 1800,
     athenaFailedQueriesPerHour: 20,
   },
 };

@@ -28,9 +28,51 @@ export const prod: EnvironmentConfig = {
     accessLogExpirationDays: 365,
   },
   catalog: { rawProjectionStartDate: '2025-01-01' },
+  ingestion: {
+    dms: {
+      capacity: { mode: 'serverless', minCapacityUnits: 4, maxCapacityUnits: 32, multiAz: true },
+      cdcMaxBatchIntervalSeconds: 300,
+      cdcMinFileSizeKb: 64000,
+      sources: {
+        crm: {
+          engine: 'postgres',
+          databaseName: 'crm',
+          secret: 'telemetry-lakehouse/prod/crm-source',
+          sourceCidr: '10.100.0.0/24',
+          port: 5432,
+          sslMode: 'verify-full',
+          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
+        },
+        legacy_sql: {
+          engine: 'sqlserver',
+          databaseName: 'Logistics',
+          secret: 'telemetry-lakehouse/prod/legacy-sql-source',
+          sourceCidr: '10.100.1.0/24',
+          port: 1433,
+          sslMode: 'require',
+          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
+        },
+      },
+    },
+    weather: {
+      schedule: 'rate(1 hour)',
+      apiBaseUrl: 'https://api.open-meteo.com',
+      cities: [
+        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 },
+        { name: 'Valencia', latitude: 39.4699, longitude: -0.3763 },
+        { name: 'Seville', latitude: 37.3891, longitude: -5.9845 },
+        { name: 'Zaragoza', latitude: 41.6488, longitude: -0.8891 },
+        { name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
+      ],
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+  },
   athena: { bytesScannedCutoffPerQuery: 100_000_000_000 }, // 100 GB
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
+    dmsCdcLatencySeconds: 600,
     athenaFailedQueriesPerHour: 5,
   },
 };

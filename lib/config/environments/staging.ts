@@ -28,9 +28,48 @@ export const staging: EnvironmentConfig = {
     accessLogExpirationDays: 90,
   },
   catalog: { rawProjectionStartDate: '2026-01-01' },
+  ingestion: {
+    dms: {
+      capacity: { mode: 'serverless', minCapacityUnits: 2, maxCapacityUnits: 8, multiAz: false },
+      cdcMaxBatchIntervalSeconds: 120,
+      cdcMinFileSizeKb: 32000,
+      sources: {
+        crm: {
+          engine: 'postgres',
+          databaseName: 'crm',
+          secret: 'telemetry-lakehouse/staging/crm-source',
+          sourceCidr: '10.100.0.0/24',
+          port: 5432,
+          sslMode: 'verify-full',
+          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
+        },
+        legacy_sql: {
+          engine: 'sqlserver',
+          databaseName: 'Logistics',
+          secret: 'telemetry-lakehouse/staging/legacy-sql-source',
+          sourceCidr: '10.100.1.0/24',
+          port: 1433,
+          sslMode: 'require',
+          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
+        },
+      },
+    },
+    weather: {
+      schedule: 'rate(1 hour)',
+      apiBaseUrl: 'https://api.open-meteo.com',
+      cities: [
+        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 },
+        { name: 'Valencia', latitude: 39.4699, longitude: -0.3763 },
+      ],
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+  },
   athena: { bytesScannedCutoffPerQuery: 10_000_000_000 }, // 10 GB
   monitoring: {
     alertEmails: ['data-platform-staging@example.com'],
+    dmsCdcLatencySeconds: 900,
     athenaFailedQueriesPerHour: 10,
   },
 };

@@ -1,0 +1,72 @@
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { ConfigError } from '../config';
+import { contractOf, DatasetContract } from '../contracts';
+import { DmsServiceRoles } from '../constructs/dms-service-roles';
+import { monitorDmsReplication } from '../constructs/dms-monitoring';
+import { DmsToRawZone } from '../constructs/dms-replication';
+import { LakeAccess } from '../constructs/lake-access';
+import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { PlatformNetwork } from '../constructs/platform-network';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export interface IngestionStackProps extends PlatformStackProps {
+  readonly network: PlatformNetwork;
+  readonly rawBucket: s3.IBucket;
+  readonly rawKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly access: LakeAccess;
+  readonly dmsServiceRoles: DmsServiceRoles;
+  readonly monitoring: PlatformMonitoring;
+  readonly contracts: readonly DatasetContract[];
+}
+
+/** Batch ingestion into the raw zone: DMS from the business databases, and the weather pull. */
+export class IngestionStack extends PlatformStack {
+  readonly replications: Record<string, DmsToRawZone> = {};
+
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const { config, names } = this;
+    const { dms } = config.ingestion;
+
+    for (const [sourceName, source] of Object.entries(dms.sources)) {
+      checkDmsSource(config.envName, sourceName, source.tables, props.contracts);
+      const replication = new DmsToRawZone(this, `Dms-${sourceName}`, {
+        identifier: names.resource(`${sourceName.replace(/_/g, '-')}-to-raw`),
+        sourceName,
+        source,
+        capacity: dms.capacity,
+        vpc: props.network.vpc,
+        subnets: props.network.privateSubnets,
+        rawBucket: props.rawBucket,
+        rawKey: props.rawKey,
+        targetRole: props.access.rawWriterRole(sourceName),
+        serviceRolesReady: props.dmsServiceRoles.ready,
+        cdcMaxBatchIntervalSeconds: dms.cdcMaxBatchIntervalSeconds,
+        cdcMinFileSizeKb: dms.cdcMinFileSizeKb,
+      });
+      monitorDmsReplication(props.monitoring, `dms-${sourceName.replace(/_/g, '-')}`, replication, config.monitoring.dmsCdcLatencySeconds);
+      this.replications[sourceName] = replication;
+    }
+  }
+}
+
+/** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
+function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {
+  const problems: string[] = [];
+  tables.forEach((t, i) => {
+    const field = `ingestion.dms.sources.${sourceName}.tables.${i}.dataset`;
+    let contract: DatasetContract;
+    try {
+      contract = contractOf(contracts, t.dataset);
+    } catch (e) {
+      problems.push(`${field}: ${(e as Error).message}`);
+      return;
+    }
+    if (contract.source !== sourceName) problems.push(`${field}: dataset ${t.dataset} belongs to source ${contract.source}, not ${sourceName}`);
+    else if (contract.raw?.writer !== 'dms') problems.push(`${field}: dataset ${t.dataset} is not written by DMS (contract raw.writer)`);
+  });
+  if (problems.length > 0) throw new ConfigError(envName, problems);
+}
