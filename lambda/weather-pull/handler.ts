@@ -1,0 +1,52 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ScheduledEvent } from 'aws-lambda';
+import { City, pullWeather, WeatherPullError, WeatherPullSettings } from './core';
+
+/**
+ * Scheduled entry point: reads its settings from the environment (set by the CDK construct),
+ * pulls the window of the event's time, publishes metrics, and fails the invocation naming the
+ * failed cities, so that the async retry and then the dead-letter queue see it.
+ */
+const logger = new Logger({ serviceName: 'weather-pull' });
+const metrics = new Metrics({ namespace: 'TelemetryLakehouse', serviceName: 'weather-pull' });
+const s3 = new S3Client({});
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`weather-pull: environment variable ${name} is not set`);
+  return value;
+}
+
+function settingsFromEnvironment(): WeatherPullSettings {
+  return {
+    bucket: required('RAW_BUCKET'),
+    expectedBucketOwner: process.env.EXPECTED_BUCKET_OWNER,
+    apiBaseUrl: required('WEATHER_API_BASE_URL'),
+    cities: JSON.parse(required('WEATHER_CITIES')) as City[],
+    requestTimeoutMs: Number(required('REQUEST_TIMEOUT_MS')),
+    maxAttempts: Number(required('MAX_ATTEMPTS')),
+    retryBaseDelayMs: 200,
+    retryMaxDelayMs: 5_000,
+    concurrency: 4,
+  };
+}
+
+const settings = settingsFromEnvironment();
+
+export async function handler(event: ScheduledEvent): Promise<{ day: string; cities: number }> {
+  const now = event.time ? new Date(event.time) : new Date();
+  try {
+    const report = await pullWeather(settings, now, {
+      s3,
+      logger,
+      metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
+    });
+    const failures = report.results.filter((r) => !r.ok);
+    if (failures.length > 0) throw new WeatherPullError(failures, report.results.length);
+    return { day: report.window.day, cities: report.results.length };
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
