@@ -1,0 +1,277 @@
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { recordProblems } from '../../lambda/shared/contract-records';
+import { backoffDelayMs } from '../../lambda/shared/retry';
+import {
+  citySlug,
+  dataKey,
+  pullWeather,
+  pullWindow,
+  quarantineKey,
+  rowsOf,
+  WeatherPullError,
+  WeatherPullSettings,
+} from '../../lambda/weather-pull/core';
+import { conditionOf, openMeteoResponse } from '../../lambda/weather-pull/open-meteo';
+import { contractOf, loadContracts } from '../../lib/contracts';
+import { freePort, Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { expectedTemperature, openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
+
+const BUCKET = 'tlh-test-raw';
+const DAY = '2026-11-21';
+const NOW = new Date(`${DAY}T10:05:00Z`); // complete hours: 00:00 to 09:00
+const MADRID = { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 };
+const BARCELONA = { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 };
+const SAO_PAULO = { name: 'São Paulo', latitude: -23.5505, longitude: -46.6333 };
+
+describe('weather-pull core (unit)', () => {
+  test('the window is the day of the last complete hour and its complete hours', () => {
+    expect(pullWindow(NOW)).toEqual({ day: DAY, hours: Array.from({ length: 10 }, (_, h) => `${DAY}T${String(h).padStart(2, '0')}:00:00Z`) });
+    const justAfterMidnight = pullWindow(new Date('2026-11-22T00:05:00Z'));
+    expect(justAfterMidnight.day).toBe(DAY);
+    expect(justAfterMidnight.hours).toHaveLength(24);
+    expect(justAfterMidnight.hours[23]).toBe(`${DAY}T23:00:00Z`);
+  });
+
+  test('keys are deterministic per city and day', () => {
+    expect(citySlug('São Paulo')).toBe('sao-paulo');
+    expect(dataKey(DAY, 'São Paulo')).toBe(`raw/weather/weather/ingest_date=${DAY}/sao-paulo.ndjson`);
+    expect(quarantineKey(DAY, 'Madrid')).toBe(`raw/weather/_quarantine/weather/ingest_date=${DAY}/madrid.ndjson`);
+  });
+
+  test.each([
+    [0, 'clear'],
+    [2, 'cloudy'],
+    [45, 'fog'],
+    [53, 'drizzle'],
+    [63, 'rain'],
+    [81, 'rain'],
+    [75, 'snow'],
+    [95, 'thunderstorm'],
+    [42, null],
+    [null, null],
+  ])('WMO code %p is %p', (code, condition) => {
+    expect(conditionOf(code)).toBe(condition);
+  });
+
+  test('rows: a missing hour is reported, a null temperature and an unknown code are quarantined with reasons', () => {
+    const answer = openMeteoResponse.parse(
+      openMeteoDay(DAY, MADRID.latitude, MADRID.longitude, { omitHours: [4], overrides: { 2: { temperature: null }, 7: { code: 42 } } }),
+    );
+    const rows = rowsOf(MADRID, answer, pullWindow(NOW));
+    expect(rows.missingHours).toEqual([`${DAY}T04:00:00Z`]);
+    expect(rows.valid.map((r) => r.observation_hour)).toEqual([0, 1, 3, 5, 6, 8, 9].map((h) => `${DAY}T0${h}:00:00Z`));
+    expect(rows.quarantined).toEqual([
+      { reasons: ['temperature_c: required'], record: expect.objectContaining({ observation_hour: `${DAY}T02:00:00Z`, temperature_c: null }) },
+      {
+        reasons: ['condition: required', 'weather_code: 42 is not a WMO code'],
+        record: expect.objectContaining({ observation_hour: `${DAY}T07:00:00Z`, weather_code: 42, condition: null }),
+      },
+    ]);
+    expect(rows.valid[0]).toEqual({
+      city: 'Madrid',
+      observation_hour: `${DAY}T00:00:00Z`,
+      temperature_c: 5,
+      precipitation_mm: 0.5,
+      wind_speed_kmh: 10,
+      weather_code: 61,
+      condition: 'rain',
+      latitude: MADRID.latitude,
+      longitude: MADRID.longitude,
+    });
+  });
+
+  test('records are validated against the contract: types, ranges, allowed values, unknown fields', () => {
+    const contract = contractOf(loadContracts(), 'weather');
+    expect(
+      recordProblems(contract, {
+        city: 'Madrid',
+        observation_hour: '2026-11-21 10:00',
+        temperature_c: 99,
+        precipitation_mm: -1,
+        weather_code: 1.5,
+        condition: 'sunny',
+        extra: true,
+      }),
+    ).toEqual([
+      'observation_hour: expected an ISO-8601 UTC timestamp',
+      'temperature_c: 99 is above the maximum 60',
+      'precipitation_mm: -1 is below the minimum 0',
+      'weather_code: expected a 32-bit integer',
+      "condition: 'sunny' is not one of clear, cloudy, fog, drizzle, rain, snow, thunderstorm",
+      'extra: not in the contract',
+    ]);
+  });
+
+  test('backoff is exponential, capped, and jittered below the ceiling', () => {
+    const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 500 };
+    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, policy, () => 0.999999))).toEqual([99, 199, 399, 499]);
+    expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
+  });
+});
+
+describe('weather-pull against moto S3 and a local weather API (integration)', () => {
+  let moto: Moto;
+  let api: WeatherApiServer;
+  let s3: S3Client;
+
+  const settings = (overrides: Partial<WeatherPullSettings> = {}): WeatherPullSettings => ({
+    bucket: BUCKET,
+    apiBaseUrl: api.baseUrl,
+    cities: [MADRID, BARCELONA],
+    requestTimeoutMs: 300,
+    maxAttempts: 3,
+    retryBaseDelayMs: 10,
+    retryMaxDelayMs: 40,
+    concurrency: 4,
+    ...overrides,
+  });
+  const s3Client = (endpoint: string) => new S3Client({ endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS, maxAttempts: 2 });
+
+  /** Every object in the bucket with its parsed NDJSON lines, by key. */
+  async function bucketContents(): Promise<Record<string, unknown[]>> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    const contents: Record<string, unknown[]> = {};
+    for (const o of listed.Contents ?? []) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: o.Key! }))).Body!.transformToString();
+      contents[o.Key!] = body.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    }
+    return contents;
+  }
+
+  function run(overrides: Partial<WeatherPullSettings> = {}, client: S3Client = s3) {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'weather-pull' });
+    const report = pullWeather(settings(overrides), NOW, {
+      s3: client,
+      logger: new Logger({ serviceName: 'weather-pull', logLevel: 'SILENT' }),
+      metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
+    });
+    return report.then((r) => ({ report: r, metrics: metricValues(metrics) }));
+  }
+
+  function metricValues(metrics: Metrics): Record<string, number> {
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown>;
+    const names = ['CitiesFetched', 'CitiesFailed', 'RowsWritten', 'RowsQuarantined', 'HoursMissing'];
+    return Object.fromEntries(names.map((n) => [n, emf[n] as number]));
+  }
+
+  const goodDay = (city: typeof MADRID, options = {}) => ({ body: openMeteoDay(DAY, city.latitude, city.longitude, options) });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    api = await startWeatherApi();
+    s3 = s3Client(moto.endpoint);
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    api.requests.clear();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+  });
+
+  test('success: one object per city holding the complete hours, nothing else', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report, metrics } = await run();
+    expect(report.results.map((r) => [r.city, r.ok, r.rowsWritten])).toEqual([
+      ['Madrid', true, 10],
+      ['Barcelona', true, 10],
+    ]);
+    const contents = await bucketContents();
+    expect(Object.keys(contents).sort()).toEqual([dataKey(DAY, 'Barcelona'), dataKey(DAY, 'Madrid')]);
+    const madrid = contents[dataKey(DAY, 'Madrid')] as Record<string, unknown>[];
+    expect(madrid.map((r) => r.temperature_c)).toEqual(Array.from({ length: 10 }, (_, h) => expectedTemperature(h)));
+    expect(madrid.every((r) => r.city === 'Madrid')).toBe(true);
+    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 20, RowsQuarantined: 0, HoursMissing: 0 });
+    // the request asked for the window's day in UTC, with the contract's variables
+    const url = api.requests.get(String(MADRID.latitude))![0];
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ start_date: DAY, end_date: DAY, timezone: 'GMT' });
+  });
+
+  test('HTTP 500 then success: retried, written once', async () => {
+    api.script(MADRID.latitude, [{ status: 500, body: { error: true } }, goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(api.requests.get(String(MADRID.latitude))).toHaveLength(2);
+    expect(Object.keys(await bucketContents())).toHaveLength(2);
+  });
+
+  test('a city that always times out fails after its attempts; the other is written', async () => {
+    api.script(MADRID.latitude, [{ ...goodDay(MADRID), delayMs: 1_000 }]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report, metrics } = await run();
+    const madrid = report.results.find((r) => r.city === 'Madrid')!;
+    expect(madrid).toMatchObject({ ok: false, error: 'timed out after 300 ms (after 3 attempts)' });
+    expect(api.requests.get(String(MADRID.latitude))).toHaveLength(3);
+    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+    expect(metrics.CitiesFailed).toBe(1);
+  });
+
+  test('malformed JSON fails the city at once (not retried) and writes nothing for it', async () => {
+    api.script(MADRID.latitude, [{ body: '{"latitude": 40.4, "hourly": {"time": [' }]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: false, error: expect.stringMatching(/^malformed JSON in the response/) });
+    expect(api.requests.get(String(MADRID.latitude))).toHaveLength(1);
+    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+  });
+
+  test('an answer that breaks the API schema fails the city with the schema problem', async () => {
+    api.script(MADRID.latitude, [{ body: { latitude: 40.4, longitude: -3.7, hourly: { time: [`${DAY}T00:00`], temperature_2m: [] } } }]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')!.error).toMatch(/^answer does not match the Open-Meteo schema: hourly.precipitation/);
+    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+  });
+
+  test('a schema-valid answer with a missing hour and a null value: rows written, hour reported, row quarantined', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID, { omitHours: [5], overrides: { 8: { temperature: null } } })]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report, metrics } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: true, rowsWritten: 8, rowsQuarantined: 1, missingHours: [`${DAY}T05:00:00Z`] });
+    const contents = await bucketContents();
+    expect(Object.keys(contents).sort()).toEqual([dataKey(DAY, 'Barcelona'), dataKey(DAY, 'Madrid'), quarantineKey(DAY, 'Madrid')].sort());
+    expect((contents[dataKey(DAY, 'Madrid')] as any[]).map((r) => r.observation_hour.slice(11, 13))).toEqual(['00', '01', '02', '03', '04', '06', '07', '09']);
+    expect(contents[quarantineKey(DAY, 'Madrid')]).toEqual([
+      { reasons: ['temperature_c: required'], record: expect.objectContaining({ city: 'Madrid', observation_hour: `${DAY}T08:00:00Z` }) },
+    ]);
+    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 18, RowsQuarantined: 1, HoursMissing: 1 });
+  });
+
+  test('one city failing: the others are written and the error names the failed city', async () => {
+    const cities = [MADRID, BARCELONA, SAO_PAULO];
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [{ status: 400, body: { error: true, reason: 'bad coordinates' } }]);
+    api.script(SAO_PAULO.latitude, [goodDay(SAO_PAULO)]);
+    const { report } = await run({ cities });
+    const failures = report.results.filter((r) => !r.ok);
+    expect(new WeatherPullError(failures, 3).message).toBe('weather-pull: 1 of 3 cities failed: Barcelona (HTTP 400 (not retried))');
+    expect(Object.keys(await bucketContents()).sort()).toEqual([dataKey(DAY, 'Madrid'), dataKey(DAY, 'São Paulo')]);
+  });
+
+  test('S3 down: every city fails naming the write, and the bucket stays empty', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const deadS3 = s3Client(`http://127.0.0.1:${await freePort()}`);
+    const { report, metrics } = await run({}, deadS3);
+    expect(report.results.map((r) => r.ok)).toEqual([false, false]);
+    for (const r of report.results) expect(r.error).toMatch(/^writing to S3 failed: /);
+    expect(metrics).toEqual({ CitiesFetched: 0, CitiesFailed: 2, RowsWritten: 0, RowsQuarantined: 0, HoursMissing: 0 });
+    expect(await bucketContents()).toEqual({});
+  });
+
+  test('a retried run overwrites the same keys with the same bytes instead of duplicating', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    await run();
+    const first = await bucketContents();
+    await run();
+    expect(await bucketContents()).toEqual(first);
+    expect(Object.keys(first)).toHaveLength(2);
+  });
+});
