@@ -98,6 +98,34 @@ describe('configuration', () => {
       expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['(root)', 'account', 'catalog.rawProjectionStartDate', 'network.vpcCidr']);
     });
 
+    test('ingestion values DMS, EventBridge or the weather API would reject', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.capacity.maxCapacityUnits = 3)))).toEqual([
+        'ingestion.dms.capacity.maxCapacityUnits: must be one of 1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384 DCU',
+      ]);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.capacity.minCapacityUnits = 8)))).toEqual([
+        'ingestion.dms.capacity.minCapacityUnits: must not exceed maxCapacityUnits',
+      ]);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.sources.crm.sslMode = 'none')))[0]).toMatch(/^ingestion\.dms\.sources\.crm\.sslMode: /);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.sources.crm.secret = 'arn:aws:iam::123:role/x')))[0]).toMatch(
+        /^ingestion\.dms\.sources\.crm\.secret: must be a Secrets Manager secret ARN or name/,
+      );
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.apiBaseUrl = 'http://api.example.com')))).toEqual([
+        'ingestion.weather.apiBaseUrl: must be an https:// URL',
+      ]);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.schedule = 'every hour')))[0]).toMatch(/^ingestion\.weather\.schedule: must be rate/);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.schedule = 'rate(1 hours)')))[0]).toMatch(/^ingestion\.weather\.schedule: /);
+      expect(problemsOf('dev', variant('dev', (c) => c.ingestion.weather.cities.push({ ...c.ingestion.weather.cities[0] })))).toEqual([
+        'ingestion.weather.cities: city names must be unique',
+      ]);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.cities[0].latitude = 91)))[0]).toMatch(/^ingestion\.weather\.cities\.0\.latitude: /);
+    });
+
+    test('valid schedules pass', () => {
+      for (const schedule of ['rate(1 hour)', 'rate(15 minutes)', 'cron(5 * * * ? *)']) {
+        expect(() => validateConfig('dev', variant('dev', (c) => (c.ingestion.weather.schedule = schedule)))).not.toThrow();
+      }
+    });
+
     test('a configuration filed under another environment', () => {
       expect(problemsOf('staging', loadConfig('dev'))).toEqual(["envName: is 'dev', expected 'staging'"]);
     });

@@ -118,8 +118,8 @@ const catalogSchema = z
  */
 export const scheduleExpression = z
   .string()
-  .regex(/^(rate\(1 (minute|hour|day)\)|rate\([1-9]\d* (minutes|hours|days)\)|cron\((\S+ ){5}\S+\))$/, {
-    message: 'must be rate(1 minute|hour|day), rate(N minutes|hours|days) or a six-field cron(...) expression',
+  .regex(/^(rate\(1 (minute|hour|day)\)|rate\(([2-9]|[1-9]\d+) (minutes|hours|days)\)|cron\((\S+ ){5}\S+\))$/, {
+    message: 'must be rate(1 minute|hour|day), rate(N minutes|hours|days) with N > 1 or a six-field cron(...) expression',
   });
 
 /** DMS Serverless capacity units: the only values the service accepts. */
@@ -232,6 +232,8 @@ const monitoringSchema = z
     alertEmails: z.array(z.email({ message: 'must be a valid e-mail address' })),
     /** Failed Athena queries per hour that page someone. */
     athenaFailedQueriesPerHour: positiveInt,
+    /** Retention of the platform's own log groups (Lambda, Glue, Flink). */
+    logRetentionDays: logRetentionDays,
     /** DMS CDC latency (source or target) that pages someone, in seconds, sustained 15 minutes. */
     dmsCdcLatencySeconds: positiveInt,
   })

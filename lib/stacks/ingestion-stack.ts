@@ -1,3 +1,5 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -9,6 +11,10 @@ import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
+import { dataRemovalPolicy } from '../constructs/removal';
+import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
+import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
+import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface IngestionStackProps extends PlatformStackProps {
@@ -25,6 +31,7 @@ export interface IngestionStackProps extends PlatformStackProps {
 /** Batch ingestion into the raw zone: DMS from the business databases, and the weather pull. */
 export class IngestionStack extends PlatformStack {
   readonly replications: Record<string, DmsToRawZone> = {};
+  readonly weatherPull: ScheduledPullFunction;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -50,8 +57,52 @@ export class IngestionStack extends PlatformStack {
       monitorDmsReplication(props.monitoring, `dms-${sourceName.replace(/_/g, '-')}`, replication, config.monitoring.dmsCdcLatencySeconds);
       this.replications[sourceName] = replication;
     }
+
+    this.weatherPull = this.buildWeatherPull(props);
+    acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
+  }
+
+  private buildWeatherPull(props: IngestionStackProps): ScheduledPullFunction {
+    const { config, names } = this;
+    const weather = config.ingestion.weather;
+    const cityBatches = Math.ceil(weather.cities.length / WEATHER_CONCURRENCY);
+    // Worst case: every batch of cities uses all its attempts, each timing out, with the longest backoff between.
+    const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + WEATHER_MAX_BACKOFF_MS);
+    const pull = new ScheduledPullFunction(this, 'WeatherPull', {
+      name: 'weather-pull',
+      description: 'Pulls hourly weather for the configured cities into the raw zone',
+      functionName: names.resource('weather-pull'),
+      schedule: weather.schedule,
+      // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
+      role: iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true }),
+      environment: {
+        RAW_BUCKET: props.rawBucket.bucketName,
+        EXPECTED_BUCKET_OWNER: this.account,
+        WEATHER_API_BASE_URL: weather.apiBaseUrl,
+        WEATHER_CITIES: JSON.stringify(weather.cities),
+        REQUEST_TIMEOUT_MS: String(weather.requestTimeoutMs),
+        MAX_ATTEMPTS: String(weather.maxAttempts),
+        POWERTOOLS_SERVICE_NAME: 'weather-pull',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      },
+      timeout: Duration.seconds(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30)),
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.logsKey,
+      logRetention: config.monitoring.logRetentionDays,
+      deadLetterKey: props.rawKey,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    monitorScheduledPull(props.monitoring, 'weather-pull', pull);
+    return pull;
   }
 }
+
+/** Cities the weather pull fetches at once (lambda/weather-pull/handler.ts). */
+const WEATHER_CONCURRENCY = 4;
+const WEATHER_MAX_BACKOFF_MS = 5_000;
+/** Namespace of the platform's own metrics (Powertools Metrics). */
+export const METRICS_NAMESPACE = 'TelemetryLakehouse';
 
 /** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
 function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {

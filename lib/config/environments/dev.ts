@@ -69,6 +69,7 @@ export const dev: EnvironmentConfig = {
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only
   monitoring: {
     alertEmails: ['data-platform-dev@example.com'],
+    logRetentionDays: 14,
     dmsCdcLatencySeconds: 1800,
     athenaFailedQueriesPerHour: 20,
   },

@@ -72,6 +72,7 @@ export const prod: EnvironmentConfig = {
   athena: { bytesScannedCutoffPerQuery: 100_000_000_000 }, // 100 GB
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
+    logRetentionDays: 365,
     dmsCdcLatencySeconds: 600,
     athenaFailedQueriesPerHour: 5,
   },

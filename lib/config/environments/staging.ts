@@ -69,6 +69,7 @@ export const staging: EnvironmentConfig = {
   athena: { bytesScannedCutoffPerQuery: 10_000_000_000 }, // 10 GB
   monitoring: {
     alertEmails: ['data-platform-staging@example.com'],
+    logRetentionDays: 90,
     dmsCdcLatencySeconds: 900,
     athenaFailedQueriesPerHour: 10,
   },

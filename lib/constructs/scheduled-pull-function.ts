@@ -1,0 +1,161 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcards } from '../nag/acknowledgements';
+
+/** Root of the repository: Lambda entry points and the lock file are found from here. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * How every Lambda of the platform is bundled: an ES module for Node.js 24 by the local esbuild
+ * (no Docker), minified, with a source map that Node applies to stack traces. The AWS SDK is
+ * bundled, tree-shaken, at the version the lock file pins, rather than taken from the runtime,
+ * so what was tested is what runs.
+ */
+export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+  mainFields: ['module', 'main'],
+  // Some dependencies are CommonJS and call require(); an ES module has none unless given one.
+  banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+  forceDockerBundling: false,
+};
+
+export interface ScheduledPullFunctionProps {
+  /** Folder under lambda/ whose handler.ts is the entry point, e.g. `weather-pull`. */
+  readonly name: string;
+  readonly description: string;
+  /** Physical function name (deterministic, for dashboards and runbooks). */
+  readonly functionName: string;
+  /** EventBridge schedule expression. */
+  readonly schedule: string;
+  /** Execution role; grants for logs, network interfaces and the dead-letter queue are added here. */
+  readonly role: iam.IRole;
+  readonly environment: Record<string, string>;
+  readonly timeout: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** Key of the dead-letter queue, which holds the failed events. */
+  readonly deadLetterKey: kms.IKey;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A Lambda function bundled from lambda/<name>/handler.ts that an EventBridge schedule invokes
+ * asynchronously: arm64, in private subnets (egress through NAT to the outside API), its own
+ * KMS-encrypted log group, two async retries, and then a KMS-encrypted dead-letter queue.
+ */
+export class ScheduledPullFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: events.Rule;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ScheduledPullFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.deadLetterKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is the dead-letter destination of the ${props.name} function: the queue of last resort has no further queue.`,
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.name}: HTTPS out only (the API, and AWS through endpoints)`,
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: props.description,
+      entry: path.join(REPO_ROOT, 'lambda', props.name, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: props.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: LAMBDA_BUNDLING,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [this.securityGroup],
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+
+    this.logGroup.grantWrite(props.role);
+    // Lambda creates and removes the function's network interfaces with the execution role.
+    // EC2 authorizes the Describe calls only on "*"; creation is limited to this VPC's subnets.
+    const stack = Stack.of(this);
+    const eniPolicy = new iam.Policy(this, 'NetworkInterfaces', {
+      roles: [props.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses', 'ec2:DeleteNetworkInterface'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface'],
+          resources: [
+            stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
+            stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: this.securityGroup.securityGroupId }),
+            ...props.vpc.selectSubnets(props.vpcSubnets).subnets.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s.subnetId })),
+          ],
+        }),
+      ],
+    });
+    this.function.node.addDependency(eniPolicy);
+    Validations.of(eniPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'EC2 does not support resource-level permissions for DescribeNetworkInterfaces/DescribeSubnets, and Lambda assigns and deletes its interfaces by id; creation is scoped to the subnets and security group.',
+    });
+    acknowledgeWildcards(eniPolicy, [
+      {
+        finding: /^Resource::arn:[^:]+:ec2:[^:]+:(<AWS::AccountId>|\d{12}):network-interface\/\*$/,
+        reason: 'The interface to be created has no id yet; the subnet and security group resources of the same statement bound where it can be.',
+      },
+    ]);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Runs ${props.functionName}`,
+      schedule: events.Schedule.expression(props.schedule),
+      targets: [new targets.LambdaFunction(this.function)],
+    });
+  }
+}
