@@ -1,26 +1,30 @@
-import { z } from 'zod';
+// zod/mini: the same validation as zod, tree-shakeable, a fraction of the bundle and init time.
+import * as z from 'zod/mini';
 
 /**
  * The part of an Open-Meteo `/v1/forecast` answer the pull uses: hourly arrays of equal length,
  * in UTC (`timezone=GMT`), time as `yyyy-MM-ddTHH:mm`. A value may be null (no observation).
  */
-const hourlySeries = z.array(z.number().nullable());
+const hourlySeries = z.array(z.nullable(z.number()));
+const SERIES = ['temperature_2m', 'precipitation', 'wind_speed_10m', 'weather_code'] as const;
 export const openMeteoResponse = z
   .object({
     latitude: z.number(),
     longitude: z.number(),
     hourly: z.object({
-      time: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:00$/)),
+      time: z.array(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:00$/))),
       temperature_2m: hourlySeries,
       precipitation: hourlySeries,
       wind_speed_10m: hourlySeries,
       weather_code: hourlySeries,
     }),
   })
-  .refine((r) => ['temperature_2m', 'precipitation', 'wind_speed_10m', 'weather_code'].every((k) => r.hourly[k as 'time'].length === r.hourly.time.length), {
-    message: 'hourly series differ in length from hourly.time',
-    path: ['hourly'],
-  });
+  .check(
+    z.refine((r) => SERIES.every((k) => r.hourly[k].length === r.hourly.time.length), {
+      message: 'hourly series differ in length from hourly.time',
+      path: ['hourly'],
+    }),
+  );
 export type OpenMeteoResponse = z.infer<typeof openMeteoResponse>;
 
 export const HOURLY_VARIABLES = 'temperature_2m,precipitation,wind_speed_10m,weather_code';

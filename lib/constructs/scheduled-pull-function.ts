@@ -29,6 +29,8 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   sourceMap: true,
   sourceMapMode: nodejs.SourceMapMode.DEFAULT,
   mainFields: ['module', 'main'],
+  // NodejsFunction leaves @aws-sdk/* to the runtime by default; bundle the pinned SDK instead.
+  externalModules: [],
   // Some dependencies are CommonJS and call require(); an ES module has none unless given one.
   banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
   forceDockerBundling: false,
