@@ -11,7 +11,8 @@ import { City, pullWeather, WeatherPullError, WeatherPullSettings } from './core
  */
 const logger = new Logger({ serviceName: 'weather-pull' });
 const metrics = new Metrics({ namespace: 'TelemetryLakehouse', serviceName: 'weather-pull' });
-const s3 = new S3Client({});
+// Path-style addressing only for local runs against moto (AWS_ENDPOINT_URL_S3 on 127.0.0.1).
+const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
 
 function required(name: string): string {
   const value = process.env[name];

@@ -1,0 +1,56 @@
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { ScheduledEvent } from 'aws-lambda';
+import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
+
+/** The deployed entry point: settings from the environment, a scheduled event, real S3 (moto). */
+describe('weather-pull handler', () => {
+  let moto: Moto;
+  let api: WeatherApiServer;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    api = await startWeatherApi();
+    Object.assign(process.env, {
+      RAW_BUCKET: 'handler-raw',
+      WEATHER_API_BASE_URL: api.baseUrl,
+      WEATHER_CITIES: JSON.stringify([
+        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
+      ]),
+      REQUEST_TIMEOUT_MS: '500',
+      MAX_ATTEMPTS: '2',
+      AWS_ENDPOINT_URL_S3: moto.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_REGION: MOTO_REGION,
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    await s3.send(new CreateBucketCommand({ Bucket: 'handler-raw', CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+  }, 60_000);
+  afterAll(async () => {
+    process.env = saved;
+    await api?.close();
+    await moto?.stop();
+  });
+
+  const event = { time: '2026-11-21T10:05:00Z' } as ScheduledEvent;
+
+  test('writes every city and returns the window; fails naming the city that failed', async () => {
+    const { handler } = await import('../../lambda/weather-pull/handler');
+    api.script(40.4168, [{ body: openMeteoDay('2026-11-21', 40.4168, -3.7038) }]);
+    api.script(43.263, [{ body: openMeteoDay('2026-11-21', 43.263, -2.935) }]);
+    await expect(handler(event)).resolves.toEqual({ day: '2026-11-21', cities: 2 });
+
+    api.script(43.263, [{ status: 503, body: {} }]);
+    await expect(handler(event)).rejects.toThrow('weather-pull: 1 of 2 cities failed: Bilbao (HTTP 503 (after 2 attempts))');
+
+    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: 'handler-raw' }))).Contents!.map((o) => o.Key).sort();
+    expect(keys).toEqual(['raw/weather/weather/ingest_date=2026-11-21/bilbao.ndjson', 'raw/weather/weather/ingest_date=2026-11-21/madrid.ndjson']);
+  });
+});
