@@ -7,6 +7,7 @@ import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { SecurityStack } from './stacks/security-stack';
+import { StreamingStack } from './stacks/streaming-stack';
 
 export const PROJECT_NAME = 'telemetry-lakehouse';
 
@@ -15,6 +16,7 @@ export interface Platform {
   readonly network: NetworkStack;
   readonly lakehouse: LakehouseStack;
   readonly ingestion: IngestionStack;
+  readonly streaming: StreamingStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -66,6 +68,20 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
     monitoring: monitoring.monitoring,
     contracts,
   });
+  const streaming = new StreamingStack(app, stackName(config, 'Streaming'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): IoT Core, Kinesis, sensor pull, Flink enrichment, Firehose`,
+    network: network.network,
+    rawBucket: lakehouse.storage.zoneBuckets.raw,
+    rawKey: security.keys.raw,
+    processedBucket: lakehouse.storage.zoneBuckets.processed,
+    processedKey: security.keys.processed,
+    streamsKey: security.keys.streams,
+    logsKey: security.keys.logs,
+    access: lakehouse.access,
+    monitoring: monitoring.monitoring,
+    contracts,
+  });
 
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.
   const tags: Record<string, string> = {
@@ -77,5 +93,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, monitoring };
 }

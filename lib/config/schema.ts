@@ -226,6 +226,66 @@ const weatherSchema = z
 
 const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema }).strict();
 
+const streamLoadSchema = z
+  .object({
+    recordsPerSecond: z.number().positive(),
+    bytesPerRecord: z.number().int().positive().max(1_048_576),
+  })
+  .strict();
+
+const streamingSchema = z
+  .object({
+    /**
+     * Peak load each stream must take; provisioned shard counts are derived from it against the
+     * per-shard write limits (lib/config/capacity.ts), never set by hand.
+     */
+    expectedLoad: z
+      .object({
+        telemetry: z
+          .object({
+            vehicles: positiveInt,
+            messagesPerVehiclePerSecond: z.number().positive(),
+            bytesPerMessage: z.number().int().positive().max(1_048_576),
+          })
+          .strict(),
+        sensorReadings: streamLoadSchema,
+        deviceUpdates: streamLoadSchema,
+      })
+      .strict(),
+    /** on-demand scales by itself (and costs more at steady load); provisioned uses the derived shards. */
+    capacityMode: z.enum(['provisioned', 'on-demand']),
+    /** Spare capacity over the declared peak, for bursts and uneven partition keys. */
+    headroom: z.number().min(1).max(10),
+    retentionHours: z.number().int().min(24).max(8760),
+    firehose: z
+      .object({
+        bufferIntervalSeconds: z.number().int().min(0).max(900),
+        bufferSizeMiB: z.number().int().min(1).max(128),
+      })
+      .strict(),
+    sensorPull: z
+      .object({
+        schedule: scheduleExpression,
+        apiBaseUrl: z.url({ protocol: /^https$/, message: 'must be an https:// URL' }),
+        /** Each pull asks for this many minutes back; longer than the schedule so windows overlap. */
+        windowMinutes: z.number().int().min(1).max(1440),
+        requestTimeoutMs: z.number().int().min(100).max(60_000),
+        maxAttempts: z.number().int().min(1).max(10),
+      })
+      .strict(),
+    flink: z
+      .object({
+        parallelism: positiveInt,
+        parallelismPerKpu: z.number().int().min(1).max(8),
+        checkpointIntervalSeconds: z.number().int().min(10).max(3600),
+        /** How long the job remembers a reading_id (dedup) and a device's latest version (join). */
+        stateTtlHours: z.number().int().min(1).max(720),
+        autoScaling: z.boolean(),
+      })
+      .strict(),
+  })
+  .strict();
+
 const monitoringSchema = z
   .object({
     /** Addresses subscribed to the alert topic (each confirms by e-mail). */
@@ -234,6 +294,8 @@ const monitoringSchema = z
     athenaFailedQueriesPerHour: positiveInt,
     /** Retention of the platform's own log groups (Lambda, Glue, Flink). */
     logRetentionDays: logRetentionDays,
+    /** Firehose data freshness (age of the oldest record not yet delivered) that pages someone, in seconds. */
+    firehoseFreshnessSeconds: positiveInt,
     /** DMS CDC latency (source or target) that pages someone, in seconds, sustained 15 minutes. */
     dmsCdcLatencySeconds: positiveInt,
   })
@@ -269,6 +331,7 @@ export const environmentConfigSchema = z
     lifecycle: lifecycleSchema,
     catalog: catalogSchema,
     ingestion: ingestionSchema,
+    streaming: streamingSchema,
     athena: athenaSchema,
     monitoring: monitoringSchema,
   })

@@ -40,6 +40,8 @@ export class PlatformKeys extends Construct {
   readonly logs: kms.Key;
   /** The SNS alert topic. */
   readonly alerts: kms.Key;
+  /** Kinesis streams and Firehose delivery streams (data in flight). */
+  readonly streams: kms.Key;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id);
@@ -60,6 +62,7 @@ export class PlatformKeys extends Construct {
     this.queryResults = newKey('query-results', 'Athena query results of the telemetry lakehouse');
     this.logs = newKey('logs', 'CloudWatch Logs and CloudTrail of the telemetry lakehouse');
     this.alerts = newKey('alerts', 'SNS alert topic of the telemetry lakehouse');
+    this.streams = newKey('streams', 'Kinesis and Firehose streams of the telemetry lakehouse');
 
     // CloudWatch Logs encrypts with the key on the log group's behalf; the encryption context
     // names the log group, so the key serves only log groups of this account and region.

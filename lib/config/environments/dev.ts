@@ -28,6 +28,32 @@ export const dev: EnvironmentConfig = {
     athenaResultsExpirationDays: 7,
     accessLogExpirationDays: 30,
   },
+  streaming: {
+    expectedLoad: {
+      // 20 vehicles publishing one 600-byte JSON message per second each
+      telemetry: { vehicles: 20, messagesPerVehiclePerSecond: 1, bytesPerMessage: 600 },
+      sensorReadings: { recordsPerSecond: 20, bytesPerRecord: 250 },
+      deviceUpdates: { recordsPerSecond: 1, bytesPerRecord: 300 },
+    },
+    capacityMode: 'on-demand',
+    headroom: 1.5,
+    retentionHours: 24,
+    firehose: { bufferIntervalSeconds: 60, bufferSizeMiB: 16 },
+    sensorPull: {
+      schedule: 'rate(5 minutes)',
+      apiBaseUrl: 'https://sensors.fleet-partner.example',
+      windowMinutes: 10,
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+    flink: {
+      parallelism: 1,
+      parallelismPerKpu: 1,
+      checkpointIntervalSeconds: 60,
+      stateTtlHours: 24,
+      autoScaling: false,
+    },
+  },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {
     dms: {
@@ -70,6 +96,7 @@ export const dev: EnvironmentConfig = {
   monitoring: {
     alertEmails: ['data-platform-dev@example.com'],
     logRetentionDays: 14,
+    firehoseFreshnessSeconds: 900,
     dmsCdcLatencySeconds: 1800,
     athenaFailedQueriesPerHour: 20,
   },

@@ -27,6 +27,32 @@ export const prod: EnvironmentConfig = {
     athenaResultsExpirationDays: 30,
     accessLogExpirationDays: 365,
   },
+  streaming: {
+    expectedLoad: {
+      // 3000 vehicles publishing one 600-byte JSON message per second each
+      telemetry: { vehicles: 3000, messagesPerVehiclePerSecond: 1, bytesPerMessage: 600 },
+      sensorReadings: { recordsPerSecond: 2000, bytesPerRecord: 250 },
+      deviceUpdates: { recordsPerSecond: 20, bytesPerRecord: 300 },
+    },
+    capacityMode: 'provisioned',
+    headroom: 1.5,
+    retentionHours: 168,
+    firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
+    sensorPull: {
+      schedule: 'rate(5 minutes)',
+      apiBaseUrl: 'https://sensors.fleet-partner.example',
+      windowMinutes: 10,
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+    flink: {
+      parallelism: 4,
+      parallelismPerKpu: 1,
+      checkpointIntervalSeconds: 60,
+      stateTtlHours: 168,
+      autoScaling: true,
+    },
+  },
   catalog: { rawProjectionStartDate: '2025-01-01' },
   ingestion: {
     dms: {
@@ -73,6 +99,7 @@ export const prod: EnvironmentConfig = {
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
     logRetentionDays: 365,
+    firehoseFreshnessSeconds: 600,
     dmsCdcLatencySeconds: 600,
     athenaFailedQueriesPerHour: 5,
   },

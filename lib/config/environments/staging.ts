@@ -27,6 +27,32 @@ export const staging: EnvironmentConfig = {
     athenaResultsExpirationDays: 30,
     accessLogExpirationDays: 90,
   },
+  streaming: {
+    expectedLoad: {
+      // 300 vehicles publishing one 600-byte JSON message per second each
+      telemetry: { vehicles: 300, messagesPerVehiclePerSecond: 1, bytesPerMessage: 600 },
+      sensorReadings: { recordsPerSecond: 200, bytesPerRecord: 250 },
+      deviceUpdates: { recordsPerSecond: 5, bytesPerRecord: 300 },
+    },
+    capacityMode: 'provisioned',
+    headroom: 1.5,
+    retentionHours: 48,
+    firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
+    sensorPull: {
+      schedule: 'rate(5 minutes)',
+      apiBaseUrl: 'https://sensors.fleet-partner.example',
+      windowMinutes: 10,
+      requestTimeoutMs: 5000,
+      maxAttempts: 4,
+    },
+    flink: {
+      parallelism: 2,
+      parallelismPerKpu: 1,
+      checkpointIntervalSeconds: 60,
+      stateTtlHours: 48,
+      autoScaling: false,
+    },
+  },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {
     dms: {
@@ -70,6 +96,7 @@ export const staging: EnvironmentConfig = {
   monitoring: {
     alertEmails: ['data-platform-staging@example.com'],
     logRetentionDays: 90,
+    firehoseFreshnessSeconds: 900,
     dmsCdcLatencySeconds: 900,
     athenaFailedQueriesPerHour: 10,
   },

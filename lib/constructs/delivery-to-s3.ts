@@ -1,0 +1,113 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Firehose converts JSON records to Parquet against this catalog table. */
+export interface ParquetConversion {
+  readonly databaseName: string;
+  readonly tableName: string;
+}
+
+export interface DeliveryToS3Props {
+  readonly deliveryStreamName: string;
+  readonly bucket: s3.IBucket;
+  /** Key of the bucket's zone; Firehose encrypts objects with it. */
+  readonly bucketKey: kms.IKey;
+  /** Key that encrypts records while Firehose holds them. */
+  readonly streamKey: kms.IKey;
+  /** Role Firehose assumes; may write only under `prefix` (and the error prefix). */
+  readonly role: iam.IRole;
+  /** Object prefix with Firehose timestamp namespaces, e.g. `raw/iot/telematics/ingest_date=!{timestamp:yyyy-MM-dd}/`. */
+  readonly prefix: string;
+  /** Where records that could not be delivered or converted go, with the error type in the path. */
+  readonly errorOutputPrefix: string;
+  readonly bufferIntervalSeconds: number;
+  readonly bufferSizeMiB: number;
+  /** @default - records are written as they come (newline-delimited JSON), GZIP-compressed */
+  readonly parquet?: ParquetConversion;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A Direct PUT Firehose delivery stream into an S3 zone: records encrypted at rest in Firehose
+ * (streams key) and in S3 (the zone's key), batched by time or size, either GZIP NDJSON or
+ * Parquet converted against a Glue table, every delivery or conversion failure written under an
+ * error prefix, and Firehose's own errors logged to an encrypted log group.
+ */
+export class DeliveryToS3 extends Construct {
+  readonly deliveryStream: firehose.CfnDeliveryStream;
+  readonly logGroup: logs.LogGroup;
+  readonly deliveryStreamArn: string;
+
+  constructor(scope: Construct, id: string, props: DeliveryToS3Props) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const logStream = new logs.LogStream(this, 'DeliveryErrors', { logGroup: this.logGroup, logStreamName: 'DestinationDelivery', removalPolicy: props.removalPolicy });
+
+    // Grants Firehose needs beyond the role's S3 prefix: its log stream, the zone key for SSE-KMS,
+    // and, for Parquet, the table it converts against.
+    const statements = [
+      new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+    ];
+    if (props.parquet) {
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+          resources: [
+            stack.formatArn({ service: 'glue', resource: 'catalog' }),
+            stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.parquet.databaseName }),
+            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.parquet.databaseName}/${props.parquet.tableName}` }),
+          ],
+        }),
+      );
+    }
+    const policy = new iam.Policy(this, 'DeliveryPolicy', { roles: [props.role], statements });
+    props.bucketKey.grantEncryptDecrypt(props.role);
+
+    this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
+      deliveryStreamName: props.deliveryStreamName,
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
+      extendedS3DestinationConfiguration: {
+        bucketArn: props.bucket.bucketArn,
+        roleArn: props.role.roleArn,
+        prefix: props.prefix,
+        errorOutputPrefix: props.errorOutputPrefix,
+        bufferingHints: { intervalInSeconds: props.bufferIntervalSeconds, sizeInMBs: props.bufferSizeMiB },
+        // Parquet compresses its own pages (Snappy); the file must not be compressed again.
+        compressionFormat: props.parquet ? 'UNCOMPRESSED' : 'GZIP',
+        encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.bucketKey.keyArn } },
+        cloudWatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.logGroupName, logStreamName: logStream.logStreamName },
+        dataFormatConversionConfiguration: props.parquet
+          ? {
+              enabled: true,
+              inputFormatConfiguration: { deserializer: { openXJsonSerDe: {} } },
+              outputFormatConfiguration: { serializer: { parquetSerDe: { compression: 'SNAPPY' } } },
+              schemaConfiguration: {
+                catalogId: stack.account,
+                databaseName: props.parquet.databaseName,
+                tableName: props.parquet.tableName,
+                region: stack.region,
+                roleArn: props.role.roleArn,
+                versionId: 'LATEST',
+              },
+            }
+          : undefined,
+      },
+    });
+    this.deliveryStream.node.addDependency(policy);
+    this.deliveryStreamArn = this.deliveryStream.attrArn;
+  }
+}
