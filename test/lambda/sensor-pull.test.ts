@@ -1,0 +1,213 @@
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { parquetReadObjects } from 'hyparquet';
+import { batchesOf, UndeliveredRecordsError } from '../../lambda/shared/kinesis-put';
+import { dataKey, pullSensors, pullWindow, quarantineKey, SensorPullSettings } from '../../lambda/sensor-pull/core';
+import { createStream, motoKinesis, streamContents } from '../helpers/kinesis';
+import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { makeReadings, Reading, SensorApiServer, startSensorApi } from '../helpers/sensor-api-server';
+
+const BUCKET = 'tlh-test-raw';
+const STREAM = 'tlh-test-sensor-readings';
+const NOW = new Date('2026-11-21T10:10:30Z'); // window [10:00, 10:10)
+
+describe('sensor-pull (unit)', () => {
+  test('window: the minutes before the run, keys deterministic per window', () => {
+    const { from, to } = pullWindow(NOW, 10);
+    expect([from.toISOString(), to.toISOString()]).toEqual(['2026-11-21T10:00:00.000Z', '2026-11-21T10:10:00.000Z']);
+    expect(dataKey(from, to)).toBe('raw/sensors/sensor_readings/ingest_date=2026-11-21/pull-20261121T100000Z-20261121T101000Z.parquet');
+    expect(quarantineKey(from, to)).toBe('raw/sensors/_quarantine/sensor_readings/ingest_date=2026-11-21/pull-20261121T100000Z-20261121T101000Z.ndjson');
+  });
+
+  test('PutRecords batches stay within 500 records and 5 MiB, in order', () => {
+    const small = Array.from({ length: 1_234 }, (_, i) => ({ Data: Buffer.alloc(100), PartitionKey: `k${i}` }));
+    expect(batchesOf(small).map((b) => b.length)).toEqual([500, 500, 234]);
+    // 20 KiB records: 5 MiB holds 255 of them with their keys
+    const large: PutRecordsRequestEntry[] = Array.from({ length: 600 }, (_, i) => ({ Data: Buffer.alloc(20_480), PartitionKey: `k${String(i).padStart(3, '0')}` }));
+    const batches = batchesOf(large);
+    expect(batches.map((b) => b.length)).toEqual([255, 255, 90]);
+    for (const b of batches) expect(b.reduce((n, e) => n + e.Data!.byteLength + e.PartitionKey!.length, 0)).toBeLessThanOrEqual(5 * 1_048_576);
+    expect(batches.flat().map((e) => e.PartitionKey)).toEqual(large.map((e) => e.PartitionKey));
+  });
+});
+
+describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integration)', () => {
+  let moto: Moto;
+  let api: SensorApiServer;
+  let s3: S3Client;
+  let kinesis: KinesisClient;
+
+  const settings = (overrides: Partial<SensorPullSettings> = {}): SensorPullSettings => ({
+    bucket: BUCKET,
+    streamName: STREAM,
+    apiBaseUrl: api.baseUrl,
+    windowMinutes: 10,
+    requestTimeoutMs: 2_000,
+    http: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    putRecords: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    ...overrides,
+  });
+
+  async function run(now = NOW, client = kinesis) {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'sensor-pull' });
+    const report = await pullSensors(settings(), now, {
+      s3,
+      kinesis: client,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
+    });
+    const emf = metrics.serializeMetrics() as unknown as Record<string, number>;
+    return { report, metrics: Object.fromEntries(['PagesFetched', 'ReadingsWritten', 'ReadingsQuarantined', 'PutRecordsCalls', 'RecordsRetried'].map((n) => [n, emf[n]])) };
+  }
+
+  async function objects(): Promise<string[]> {
+    return ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key!).sort();
+  }
+  async function parquetRows(key: string): Promise<Record<string, unknown>[]> {
+    const bytes = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray();
+    return (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer })) as Record<string, unknown>[];
+  }
+  const ids = (rows: { reading_id?: unknown }[]) => rows.map((r) => String(r.reading_id)).sort();
+
+  /**
+   * Injects a fault moto cannot produce: on the next `calls` PutRecords calls, the entries picked
+   * are withheld from moto and reported back as failed with `errorCode`, exactly as Kinesis
+   * reports a partial failure. The stream then really lacks them.
+   */
+  function failRecords(client: KinesisClient, calls: number, pick: (index: number) => boolean, errorCode = 'ProvisionedThroughputExceededException') {
+    let remaining = calls;
+    client.middlewareStack.add(
+      (next) => async (args: any) => {
+        if (remaining === 0 || !args.input?.Records) return next(args);
+        remaining--;
+        const all = args.input.Records as PutRecordsRequestEntry[];
+        const failed = new Set(all.map((_, i) => i).filter(pick));
+        const result: any = await next({ ...args, input: { ...args.input, Records: all.filter((_, i) => !failed.has(i)) } });
+        let k = 0;
+        result.output.Records = all.map((_, i) => (failed.has(i) ? { ErrorCode: errorCode, ErrorMessage: 'injected by the test' } : result.output.Records[k++]));
+        result.output.FailedRecordCount = failed.size;
+        return result;
+      },
+      { step: 'initialize', name: `injectPartialFailure${Math.random()}` },
+    );
+  }
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    api = await startSensorApi();
+    s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    kinesis = motoKinesis(moto.endpoint);
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    api.requests.length = 0;
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    await createStream(kinesis, STREAM, 2);
+  });
+
+  test('overlapping windows: each pull writes its own file and stream records; the overlap arrives twice', async () => {
+    // one reading every 30 s from 09:55 to 10:14:30
+    api.setReadings(makeReadings('2026-11-21T09:55:00Z', 40, 30));
+    const first = await run(new Date('2026-11-21T10:10:30Z')); // 10:00 - 10:10: readings 10..29
+    const second = await run(new Date('2026-11-21T10:15:10Z')); // 10:05 - 10:15: readings 20..39
+    expect([first.report.readings, second.report.readings]).toEqual([20, 20]);
+    expect(await objects()).toEqual([first.report.dataKey, second.report.dataKey].sort());
+    expect(ids(await parquetRows(first.report.dataKey))).toEqual(Array.from({ length: 20 }, (_, i) => `r-${String(10 + i).padStart(6, '0')}`));
+    const stream = await streamContents(kinesis, STREAM);
+    expect(stream).toHaveLength(40);
+    const counts = new Map<string, number>();
+    for (const r of stream) counts.set(String(r.reading_id), (counts.get(String(r.reading_id)) ?? 0) + 1);
+    expect([...counts.entries()].filter(([, n]) => n === 2).map(([id]) => id).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `r-${String(20 + i).padStart(6, '0')}`),
+    );
+  });
+
+  test('the Parquet file holds exactly the contract columns with their values', async () => {
+    const readings = makeReadings('2026-11-21T10:00:00Z', 3, 60);
+    api.setReadings(readings);
+    const { report } = await run();
+    const rows = await parquetRows(report.dataKey);
+    expect(rows).toEqual(readings.map((r) => ({ ...r, ts: new Date(r.ts) })));
+  });
+
+  test('malformed readings are quarantined with their reasons, never written or streamed', async () => {
+    const readings: Reading[] = makeReadings('2026-11-21T10:00:00Z', 5, 60);
+    readings[1] = { ...readings[1], value: 'NaN' as unknown as number };
+    readings[3] = { ...readings[3], metric: 'colour', ts: 'yesterday' };
+    delete (readings[4] as Partial<Reading>).sensor_id;
+    api.setReadings(readings);
+    const { report, metrics } = await run();
+    expect(report).toMatchObject({ readings: 2, quarantined: 3 });
+    expect(await objects()).toEqual([report.dataKey, quarantineKey(report.from, report.to)].sort());
+    const quarantine = (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: quarantineKey(report.from, report.to) }))).Body!.transformToString())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(quarantine.map((q) => [q.record.reading_id, q.reasons])).toEqual([
+      ['r-000001', ['value: expected a finite number']],
+      ['r-000003', ['ts: expected a UTC timestamp', "metric: 'colour' is not one of temperature, pressure, vibration, humidity, fuel_level"]],
+      ['r-000004', ['sensor_id: required']],
+    ]);
+    expect(ids(await parquetRows(report.dataKey))).toEqual(['r-000000', 'r-000002']);
+    expect(ids(await streamContents(kinesis, STREAM))).toEqual(['r-000000', 'r-000002']);
+    expect(metrics).toMatchObject({ ReadingsWritten: 2, ReadingsQuarantined: 3 });
+  });
+
+  test('an oversized pull is paged and batched: 2,345 readings, 3 pages, 5 PutRecords calls', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 2_345, 0.25));
+    const { report, metrics } = await run();
+    expect(report.pages).toBe(3);
+    expect(metrics).toEqual({ PagesFetched: 3, ReadingsWritten: 2_345, ReadingsQuarantined: 0, PutRecordsCalls: 5, RecordsRetried: 0 });
+    const stream = await streamContents(kinesis, STREAM);
+    expect(stream).toHaveLength(2_345);
+    expect(new Set(stream.map((r) => r.reading_id)).size).toBe(2_345);
+  });
+
+  test('a PutRecords partial failure resends only the failed entries; each record lands once', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 600, 0.5));
+    const client = motoKinesis(moto.endpoint);
+    failRecords(client, 1, (i) => i % 100 === 7); // 5 of the first batch of 500
+    const { metrics } = await run(NOW, client);
+    expect(metrics).toMatchObject({ PutRecordsCalls: 3, RecordsRetried: 5 });
+    const stream = await streamContents(kinesis, STREAM);
+    expect(stream).toHaveLength(600);
+    expect(new Set(stream.map((r) => r.reading_id)).size).toBe(600);
+  });
+
+  test('records still failing after every attempt fail the invocation; its retry rewrites the same file', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 10, 30));
+    const client = motoKinesis(moto.endpoint);
+    failRecords(client, 3, (i) => i < 2, 'InternalFailure');
+    await expect(run(NOW, client)).rejects.toThrow(new UndeliveredRecordsError(2, { InternalFailure: 2 }).message);
+    const afterFailure = await objects();
+    expect(afterFailure).toEqual([dataKey(pullWindow(NOW, 10).from, pullWindow(NOW, 10).to)]);
+    expect(await streamContents(kinesis, STREAM)).toHaveLength(8);
+    await run(); // the invocation's retry, no fault this time
+    expect(await objects()).toEqual(afterFailure);
+    const stream = await streamContents(kinesis, STREAM);
+    // at least once: the 8 that landed first arrive again; Flink keeps the first of each reading_id
+    expect(stream).toHaveLength(18);
+    expect(new Set(stream.map((r) => r.reading_id)).size).toBe(10);
+  });
+
+  test('an API answer that breaks the page schema fails the pull and writes nothing', async () => {
+    api.failNext({ status: 200, body: { items: [] } });
+    await expect(run()).rejects.toThrow(/page 1 does not match the API schema: readings/);
+    expect(await objects()).toEqual([]);
+    expect(await streamContents(kinesis, STREAM)).toEqual([]);
+  });
+
+  test('HTTP 503 then success: the page is retried', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 4, 60));
+    api.failNext({ status: 503, body: {} });
+    const { report } = await run();
+    expect(report.readings).toBe(4);
+    expect(api.requests).toHaveLength(2);
+  });
+});
