@@ -12,6 +12,8 @@ import { LakeAccess } from '../constructs/lake-access';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
+import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
+import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { StreamName, TelemetryStreams } from '../constructs/telemetry-streams';
 import { VehicleTelemetryIngest } from '../constructs/vehicle-telemetry-ingest';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
@@ -36,6 +38,7 @@ export class StreamingStack extends PlatformStack {
   readonly streams: TelemetryStreams;
   readonly rawTelemetryDelivery: DeliveryToS3;
   readonly vehicleIngest: VehicleTelemetryIngest;
+  readonly sensorPull: ScheduledPullFunction;
 
   constructor(scope: Construct, id: string, props: StreamingStackProps) {
     super(scope, id, props);
@@ -85,8 +88,48 @@ export class StreamingStack extends PlatformStack {
       removalPolicy,
     });
 
+    this.sensorPull = this.buildSensorPull(props);
+
     this.addMonitoring(props.monitoring);
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
+  }
+
+  private buildSensorPull(props: StreamingStackProps): ScheduledPullFunction {
+    const { config, names } = this;
+    const pull = config.streaming.sensorPull;
+    // Imported as mutable so that the grants added here become a policy of this stack.
+    const role = iam.Role.fromRoleName(this, 'SensorsWriterRole', props.access.rawWriterRole('sensors').roleName, { mutable: true });
+    const readings = this.streams.streams.sensorReadings;
+    const fn = new ScheduledPullFunction(this, 'SensorPull', {
+      name: 'sensor-pull',
+      description: 'Pulls sensor readings (Dataset A) into the raw zone as Parquet and onto the sensor-readings stream',
+      functionName: names.resource('sensor-pull'),
+      schedule: pull.schedule,
+      role,
+      environment: {
+        RAW_BUCKET: props.rawBucket.bucketName,
+        EXPECTED_BUCKET_OWNER: this.account,
+        SENSOR_STREAM_NAME: readings.streamName,
+        SENSOR_API_BASE_URL: pull.apiBaseUrl,
+        WINDOW_MINUTES: String(pull.windowMinutes),
+        REQUEST_TIMEOUT_MS: String(pull.requestTimeoutMs),
+        MAX_ATTEMPTS: String(pull.maxAttempts),
+        POWERTOOLS_SERVICE_NAME: 'sensor-pull',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      },
+      // Pages and PutRecords retries of a busy window, with room to spare; well under the schedule.
+      timeout: Duration.minutes(4),
+      memorySize: 1024,
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.logsKey,
+      logRetention: config.monitoring.logRetentionDays,
+      deadLetterKey: props.rawKey,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    readings.grantWrite(role);
+    monitorScheduledPull(props.monitoring, 'sensor-pull', fn);
+    return fn;
   }
 
   private addMonitoring(monitoring: PlatformMonitoring): void {
