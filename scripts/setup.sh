@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, and nothing twice:
 #   - npm packages exactly as package-lock.json pins them (npm ci), when the lock changed;
-#   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed.
+#   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed;
+#   - the Flink connectors jar (flink-app/target/connectors.jar) with Maven, when pom.xml changed.
 # Usage: scripts/setup.sh [--node-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,11 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt .venv/.setup-requi
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   cp requirements-dev.txt .venv/.setup-requirements-stamp
+fi
+
+# The shaded connectors jar of the Flink application, from Maven Central (flink-app/pom.xml).
+if [ ! -f flink-app/target/connectors.jar ] || ! cmp -s flink-app/pom.xml flink-app/target/.setup-pom-stamp; then
+  echo "setup: building the Flink connectors jar with Maven (flink-app/pom.xml)"
+  (cd flink-app && mvn -q -B package)
+  cp flink-app/pom.xml flink-app/target/.setup-pom-stamp
 fi

@@ -14,4 +14,4 @@ npx --no-install tsc --noEmit -p tsconfig.json
 echo "test: CDK and TypeScript suite (jest)"
 npx --no-install jest --ci "$@"
 echo "test: Python suite (pytest)"
-.venv/bin/python -m pytest -q glue-scripts/tests
+.venv/bin/python -m pytest -q -p no:cacheprovider glue-scripts/tests flink-app/tests

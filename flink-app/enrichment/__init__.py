@@ -1,0 +1,1 @@
+"""Managed Flink enrichment of sensor readings: deduplicate Dataset A, join Dataset B, calibrate."""

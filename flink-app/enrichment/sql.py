@@ -1,0 +1,128 @@
+"""The enrichment as Flink SQL, built from the dataset contracts.
+
+Pure functions that return SQL text: the Managed Flink entry point (main.py) runs them over
+Kinesis sources and a Firehose sink; the tests run the very same query over filesystem sources.
+
+Semantics
+- Deduplication: the first arrival of each reading_id is kept (ROW_NUMBER over processing time),
+  later copies are dropped; the state that remembers seen ids expires after the state TTL.
+- Join: each reading is joined with the version of its sensor's device record that was current
+  at the reading's time (event-time temporal join against device_updates declared as a table
+  versioned by sensor_id, each version valid from its updated_at). Updates that arrive out of order are placed by their own time, so a
+  late, older version never replaces a newer one, as long as it arrives within the device
+  updates' lateness bound (its watermark delay, configured per environment); beyond it, Flink
+  treats it as late and it is not applied. The output is append-only, as a Firehose sink requires.
+- Latency: a reading is emitted once the watermarks of both streams pass its time; the device
+  stream, mostly silent, is excluded from that after the idle timeout, so readings are not held
+  back waiting for the next device update.
+- No device record yet: the reading is still emitted, with enrichment_status 'NO_DEVICE_RECORD',
+  the device columns and calibrated_value null, and raw_value kept, so nothing is dropped and a
+  later batch job can re-enrich it.
+- Calibration: calibrated_value = raw_value * calibration_scale + calibration_offset.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+FLINK_TYPES = {
+    "string": "STRING",
+    "int": "INT",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP_LTZ(3)",
+}
+
+READINGS_TABLE = "sensor_readings"
+DEVICES_TABLE = "device_updates"
+ENRICHED_TABLE = "sensor_readings_enriched"
+
+
+def _options(options: Mapping[str, str]) -> str:
+    return ",\n  ".join(f"'{k}' = '{v}'" for k, v in options.items())
+
+
+def interval(seconds: int) -> str:
+    """An INTERVAL literal for `seconds` (HOUR TO SECOND: a plain SECOND literal stops at 99)."""
+    if not 0 <= seconds < 100 * 3600:
+        raise ValueError(f"interval of {seconds} s is outside 0 to 99:59:59")
+    return f"INTERVAL '{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}' HOUR TO SECOND"
+
+
+def columns_ddl(contract: Mapping[str, Any]) -> list[str]:
+    return [f"`{c['name']}` {FLINK_TYPES[c['type']]}" for c in contract["columns"]]
+
+
+def source_table_ddl(
+    name: str,
+    contract: Mapping[str, Any],
+    time_column: str,
+    watermark_delay_seconds: int,
+    options: Mapping[str, str],
+    versioned_by: str | None = None,
+) -> str:
+    """A source table with the contract's columns, a processing-time column and an event-time watermark.
+
+    `versioned_by` declares the table versioned by that key (a primary key, not enforced): a
+    temporal join then sees every version of a key at its own time, whatever order they arrived in.
+    """
+    columns = columns_ddl(contract) + [
+        "`arrival_time` AS PROCTIME()",
+        f"WATERMARK FOR `{time_column}` AS `{time_column}` - {interval(watermark_delay_seconds)}",
+    ]
+    if versioned_by:
+        columns.append(f"PRIMARY KEY (`{versioned_by}`) NOT ENFORCED")
+    body = ",\n  ".join(columns)
+    return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+
+
+def sink_table_ddl(name: str, contract: Mapping[str, Any], options: Mapping[str, str]) -> str:
+    body = ",\n  ".join(columns_ddl(contract))
+    return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+
+
+def view_statements() -> list[str]:
+    """The deduplicated readings."""
+    first_arrivals = f"""CREATE TEMPORARY VIEW readings_first_arrival AS
+SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num
+  FROM `{READINGS_TABLE}`
+) WHERE row_num = 1"""
+    return [first_arrivals]
+
+
+ENRICHMENT_QUERY = f"""SELECT
+  r.reading_id,
+  r.sensor_id,
+  d.vehicle_id,
+  d.sensor_type,
+  r.ts,
+  r.metric,
+  r.`value` AS raw_value,
+  r.unit,
+  r.`value` * d.calibration_scale + d.calibration_offset AS calibrated_value,
+  d.version AS device_version,
+  CASE WHEN d.sensor_id IS NULL THEN 'NO_DEVICE_RECORD' ELSE 'CALIBRATED' END AS enrichment_status
+FROM readings_first_arrival AS r
+LEFT JOIN `{DEVICES_TABLE}` FOR SYSTEM_TIME AS OF r.ts AS d
+  ON r.sensor_id = d.sensor_id"""
+
+
+def insert_statement(sink: str = ENRICHED_TABLE) -> str:
+    return f"INSERT INTO `{sink}`\n{ENRICHMENT_QUERY}"
+
+
+def job_configuration(state_ttl_hours: int, idle_timeout_seconds: int) -> dict[str, str]:
+    """Table options of the job.
+
+    - state TTL: how long a reading_id is remembered for deduplication (and join state kept);
+    - idle timeout: a shard or stream that sends nothing (device updates are rare) must not hold
+      the watermark back, or readings would wait for the next device update to be emitted.
+    """
+    return {
+        "table.exec.state.ttl": f"{state_ttl_hours} h",
+        "table.exec.source.idle-timeout": f"{idle_timeout_seconds} s",
+        "table.local-time-zone": "UTC",
+    }

@@ -1,0 +1,102 @@
+"""Managed Service for Apache Flink entry point (FLINK-1_20, Python).
+
+Reads the runtime properties that CDK sets (property group "enrichment"), creates the Kinesis
+source tables and the Firehose sink from the dataset contracts, and runs the enrichment
+(enrichment/sql.py). Connectors come from lib/connectors.jar in the application zip (pom.xml).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Mapping
+
+from pyflink.table import EnvironmentSettings, TableEnvironment
+
+from enrichment import contracts, sql
+
+# Where Managed Flink puts the application's runtime properties; overridable for local runs.
+PROPERTIES_FILE = os.environ.get("FLINK_APPLICATION_PROPERTIES", "/etc/flink/application_properties.json")
+PROPERTY_GROUP = "enrichment"
+CONNECTORS_JAR = Path(__file__).resolve().parent / "lib" / "connectors.jar"
+
+
+def runtime_properties(path: str = PROPERTIES_FILE) -> dict[str, str]:
+    groups = json.loads(Path(path).read_text(encoding="utf-8"))
+    for group in groups:
+        if group["PropertyGroupId"] == PROPERTY_GROUP:
+            return group["PropertyMap"]
+    raise KeyError(f"property group {PROPERTY_GROUP} missing from {path}")
+
+
+def kinesis_source(stream_name: str, region: str) -> dict[str, str]:
+    return {
+        "connector": "kinesis",
+        "stream": stream_name,
+        "aws.region": region,
+        "scan.stream.initpos": "LATEST",
+        "format": "json",
+        "json.timestamp-format.standard": "ISO-8601",
+        # The sensor pull validated every reading against its contract before putting it; a
+        # record that still fails to parse is skipped rather than allowed to stop the job.
+        "json.ignore-parse-errors": "true",
+    }
+
+
+def job_statements(props: Mapping[str, str]) -> list[str]:
+    """Every statement of the job, in order: sources, sink, views, and the INSERT last."""
+    region = props["aws.region"]
+    # Readings are late by seconds; device updates may arrive far out of order (enrichment/sql.py).
+    return [
+        sql.source_table_ddl(
+            sql.READINGS_TABLE,
+            contracts.contract(contracts.READINGS),
+            "ts",
+            int(props["readings.max-delay.seconds"]),
+            kinesis_source(props["readings.stream"], region),
+        ),
+        sql.source_table_ddl(
+            sql.DEVICES_TABLE,
+            contracts.contract(contracts.DEVICE_UPDATES),
+            "updated_at",
+            int(props["device-updates.max-delay.seconds"]),
+            kinesis_source(props["device-updates.stream"], region),
+            versioned_by="sensor_id",
+        ),
+        sql.sink_table_ddl(
+            sql.ENRICHED_TABLE,
+            contracts.contract(contracts.ENRICHED),
+            {
+                "connector": "firehose",
+                "delivery-stream": props["enriched.delivery-stream"],
+                "aws.region": region,
+                "format": "json",
+                "json.timestamp-format.standard": "ISO-8601",
+            },
+        ),
+        *sql.view_statements(),
+        sql.insert_statement(),
+    ]
+
+
+def table_environment(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> TableEnvironment:
+    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    config = env.get_config()
+    for key, value in sql.job_configuration(int(props["state.ttl.hours"]), int(props["idle.timeout.seconds"])).items():
+        config.set(key, value)
+    config.set("pipeline.jars", jar.as_uri())
+    return env
+
+
+def main() -> None:
+    props = runtime_properties()
+    env = table_environment(props)
+    *setup, insert = job_statements(props)
+    for statement in setup:
+        env.execute_sql(statement)
+    env.execute_sql(insert)
+
+
+if __name__ == "__main__":
+    main()
