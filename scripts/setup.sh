@@ -26,9 +26,9 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt .venv/.setup-requi
   cp requirements-dev.txt .venv/.setup-requirements-stamp
 fi
 
-# The shaded connectors jar of the Flink application, from Maven Central (flink-app/pom.xml).
-if [ ! -f flink-app/target/connectors.jar ] || ! cmp -s flink-app/pom.xml flink-app/target/.setup-pom-stamp; then
-  echo "setup: building the Flink connectors jar with Maven (flink-app/pom.xml)"
+# The Flink application zip and its shaded connectors jar, from Maven Central (flink-app/pom.xml).
+# Synth rebuilds it whenever one of its inputs changes (lib/constructs/flink-application-code.ts).
+if [ ! -f flink-app/target/application.zip ]; then
+  echo "setup: building the Flink application with Maven (flink-app/pom.xml)"
   (cd flink-app && mvn -q -B package)
-  cp flink-app/pom.xml flink-app/target/.setup-pom-stamp
 fi

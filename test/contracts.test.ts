@@ -27,6 +27,7 @@ describe('dataset contracts', () => {
       'crm.customers',
       'device_registry.device_updates',
       'sensors.sensor_readings',
+      'sensors.sensor_readings_enriched',
       'legacy_sql.shipments',
       'iot.telematics',
       'weather.weather',
@@ -39,6 +40,7 @@ describe('dataset contracts', () => {
       customers: ['customer_id'],
       device_updates: ['sensor_id', 'version'],
       sensor_readings: ['reading_id'],
+      sensor_readings_enriched: ['reading_id'],
       shipments: ['shipment_id'],
       telematics: ['vehicle_id', 'ts'],
       weather: ['city', 'observation_hour'],
@@ -58,7 +60,7 @@ describe('dataset contracts', () => {
   });
 
   test('an unknown dataset names the known ones', () => {
-    expect(() => contractOf(contracts, 'nope')).toThrow(/known: customers, device_updates, sensor_readings, shipments, telematics, weather/);
+    expect(() => contractOf(contracts, 'nope')).toThrow(/known: customers, device_updates, sensor_readings, sensor_readings_enriched, shipments, telematics, weather/);
   });
 
   test.each(Object.entries(EXPECTED))('rejects %s', (caseName, problem) => {

@@ -19,7 +19,7 @@ EXPECTED = json.loads((BAD / "expected.json").read_text())
 
 def test_every_design_dataset_has_a_contract():
     datasets = [c["dataset"] for c in load_contracts()]
-    assert datasets == ["customers", "device_updates", "sensor_readings", "shipments", "telematics", "weather"]
+    assert datasets == ["customers", "device_updates", "sensor_readings", "sensor_readings_enriched", "shipments", "telematics", "weather"]
 
 
 def test_contract_fields_the_jobs_rely_on():

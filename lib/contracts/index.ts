@@ -50,7 +50,7 @@ export interface DatasetContract {
   readonly key: readonly string[];
   readonly columns: readonly ContractColumn[];
   readonly raw?: RawLayout;
-  readonly processed?: { readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
+  readonly processed?: { readonly table?: string; readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
 }
 
 /** A contract file that breaks the schema or a cross-field rule. */
@@ -182,3 +182,8 @@ export function rawPartitionPathTemplate(layout: RawLayout): string {
     .join('');
 }
 
+
+/** Name of the dataset's table in the processed zone. */
+export function processedTableName(contract: DatasetContract): string {
+  return contract.processed?.table ?? contract.dataset;
+}
