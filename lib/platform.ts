@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from './config';
 import { loadContracts } from './contracts';
+import { PlatformAwsSolutionsChecks } from './nag/acknowledgements';
 import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
@@ -92,6 +92,6 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
   };
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
   return { security, network, lakehouse, ingestion, streaming, monitoring };
 }

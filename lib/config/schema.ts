@@ -280,6 +280,13 @@ const streamingSchema = z
         checkpointIntervalSeconds: z.number().int().min(10).max(3600),
         /** How long the job remembers a reading_id (dedup) and a device's latest version (join). */
         stateTtlHours: z.number().int().min(1).max(720),
+        /** How late a reading may arrive and still be placed by its own time (watermark delay). */
+        readingsMaxDelaySeconds: z.number().int().min(0).max(3600),
+        /**
+         * How far out of order device updates may arrive and still apply by their own time; later
+         * than that Flink treats them as late (flink-app/enrichment/sql.py).
+         */
+        deviceUpdatesMaxDelaySeconds: z.number().int().min(0).max(86_400),
         autoScaling: z.boolean(),
       })
       .strict(),

@@ -29,6 +29,13 @@ export interface DeliveryToS3Props {
   readonly bufferSizeMiB: number;
   /** @default - records are written as they come (newline-delimited JSON), GZIP-compressed */
   readonly parquet?: ParquetConversion;
+  /**
+   * Partition keys taken from each record with a JQ expression, e.g.
+   * `{event_date: .ts[0:10], event_hour: .ts[11:13]}`, for use as `!{partitionKeyFromQuery:key}`
+   * in the prefix: records land by their own time rather than by arrival.
+   * @default - partitions from arrival time only (`!{timestamp:...}`)
+   */
+  readonly partitionKeysQuery?: string;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -90,6 +97,21 @@ export class DeliveryToS3 extends Construct {
         compressionFormat: props.parquet ? 'UNCOMPRESSED' : 'GZIP',
         encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.bucketKey.keyArn } },
         cloudWatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.logGroupName, logStreamName: logStream.logStreamName },
+        dynamicPartitioningConfiguration: props.partitionKeysQuery ? { enabled: true, retryOptions: { durationInSeconds: 300 } } : undefined,
+        processingConfiguration: props.partitionKeysQuery
+          ? {
+              enabled: true,
+              processors: [
+                {
+                  type: 'MetadataExtraction',
+                  parameters: [
+                    { parameterName: 'MetadataExtractionQuery', parameterValue: props.partitionKeysQuery },
+                    { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+                  ],
+                },
+              ],
+            }
+          : undefined,
         dataFormatConversionConfiguration: props.parquet
           ? {
               enabled: true,

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DatasetContract, RawLayout, rawColumns, rawPartitionPathTemplate, rawPrefix } from '../contracts';
+import { DatasetContract, RawLayout, RawPartition, rawColumns, rawPartitionPathTemplate, rawPrefix } from '../contracts';
 import { LAKE_ZONES, LakeZone } from '../config/naming';
 
 export interface LakeCatalogProps {
@@ -59,26 +59,16 @@ export class LakeCatalog extends Construct {
     this.rawTables = {};
     for (const contract of props.contracts) {
       if (!contract.raw) continue;
-      const location = props.zoneBuckets.raw.s3UrlForObject(rawPrefix(contract));
-      const table = new glue.CfnTable(this, `raw-${contract.dataset}`, {
-        catalogId: account,
+      const table = projectedTable(this, `raw-${contract.dataset}`, {
         databaseName: props.databaseNames.raw,
-        tableInput: {
-          name: contract.dataset,
-          description: contract.description,
-          tableType: 'EXTERNAL_TABLE',
-          parameters: {
-            classification: contract.raw.format,
-            EXTERNAL: 'TRUE',
-            ...projectionParameters(contract.raw, location, props.rawProjectionStartDate),
-          },
-          partitionKeys: contract.raw.partitions.map((p) => ({ name: p.name, type: 'string', comment: `${p.type} partition` })),
-          storageDescriptor: {
-            location,
-            columns: rawColumns(contract).map((c) => ({ name: c.name.toLowerCase(), type: c.type, comment: c.description })),
-            ...FORMATS[contract.raw.format],
-          },
-        },
+        tableName: contract.dataset,
+        description: contract.description,
+        location: props.zoneBuckets.raw.s3UrlForObject(rawPrefix(contract)),
+        format: contract.raw.format,
+        columns: rawColumns(contract).map((c) => ({ name: c.name.toLowerCase(), type: c.type, comment: c.description })),
+        partitions: contract.raw.partitions,
+        pathStyle: contract.raw.pathStyle ?? 'hive',
+        projectionStartDate: props.rawProjectionStartDate,
       });
       table.node.addDependency(databases.raw);
       this.rawTables[contract.dataset] = table;
@@ -86,8 +76,43 @@ export class LakeCatalog extends Construct {
   }
 }
 
-/** Athena partition projection settings for a raw layout. */
-export function projectionParameters(layout: RawLayout, location: string, startDate: string): Record<string, string> {
+export interface ProjectedTableProps {
+  readonly databaseName: string;
+  readonly tableName: string;
+  readonly description: string;
+  /** s3:// URL of the table's root folder, with a trailing slash. */
+  readonly location: string;
+  readonly format: 'parquet' | 'json';
+  readonly columns: glue.CfnTable.ColumnProperty[];
+  /** Partition folders below the location, outermost first. */
+  readonly partitions: readonly RawPartition[];
+  readonly pathStyle: 'hive' | 'values';
+  /** First day partition projection offers (yyyy-MM-dd). */
+  readonly projectionStartDate: string;
+}
+
+/** A Hive-style (Parquet or JSON) Glue table whose partitions Athena projects from the path. */
+export function projectedTable(scope: Construct, id: string, props: ProjectedTableProps): glue.CfnTable {
+  return new glue.CfnTable(scope, id, {
+    catalogId: Stack.of(scope).account,
+    databaseName: props.databaseName,
+    tableInput: {
+      name: props.tableName,
+      description: props.description,
+      tableType: 'EXTERNAL_TABLE',
+      parameters: {
+        classification: props.format,
+        EXTERNAL: 'TRUE',
+        ...projectionParameters({ partitions: props.partitions, pathStyle: props.pathStyle }, props.location, props.projectionStartDate),
+      },
+      partitionKeys: props.partitions.map((p) => ({ name: p.name, type: 'string', comment: `${p.type} partition` })),
+      storageDescriptor: { location: props.location, columns: props.columns, ...FORMATS[props.format] },
+    },
+  });
+}
+
+/** Athena partition projection settings for a partition layout under `location`. */
+export function projectionParameters(layout: Pick<RawLayout, 'partitions' | 'pathStyle'>, location: string, startDate: string): Record<string, string> {
   const parameters: Record<string, string> = {
     'projection.enabled': 'true',
     'storage.location.template': `${location}${rawPartitionPathTemplate(layout)}`,

@@ -176,7 +176,7 @@ export function rawColumns(contract: DatasetContract): { name: string; type: Col
 }
 
 /** Relative folder of one raw partition, e.g. `ingest_date=${ingest_date}/` or `${ingest_date}/`. */
-export function rawPartitionPathTemplate(layout: RawLayout): string {
+export function rawPartitionPathTemplate(layout: Pick<RawLayout, 'partitions' | 'pathStyle'>): string {
   return layout.partitions
     .map((p) => ((layout.pathStyle ?? 'hive') === 'hive' ? `${p.name}=\${${p.name}}/` : `\${${p.name}}/`))
     .join('');

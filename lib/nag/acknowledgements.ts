@@ -1,5 +1,5 @@
-import { Aspects, CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
-import { rules } from 'cdk-nag';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, rules } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 /**
@@ -15,31 +15,43 @@ export interface WildcardAllowance {
 const EVERY_RESOURCE = 'Resource::*';
 
 const iamWildcardRule = rules.iam.IAMNoWildcardPermissions;
+const allowancesOf = new WeakMap<IConstruct, WildcardAllowance[]>();
 
-class WildcardAcknowledger implements IAspect {
-  constructor(private readonly allowances: readonly WildcardAllowance[]) {}
+/**
+ * Declares, for every IAM policy under `scope`, the AwsSolutions-IAM5 findings it accepts: those
+ * matching one of `allowances`, each acknowledged with its reason. They are applied when cdk-nag
+ * validates the synthesized app (PlatformAwsSolutionsChecks), when every reference, cross-stack
+ * ones included, has its final form. A finding that matches no allowance stays a finding.
+ */
+export function acknowledgeWildcards(scope: IConstruct, allowances: readonly WildcardAllowance[]): void {
+  allowancesOf.set(scope, [...(allowancesOf.get(scope) ?? []), ...allowances]);
+}
 
-  visit(node: IConstruct): void {
-    if (!CfnResource.isCfnResource(node)) return;
+function applyAllowances(root: IConstruct): void {
+  for (const node of root.node.findAll()) {
+    if (!CfnResource.isCfnResource(node)) continue;
+    const allowances = node.node.scopes.flatMap((s) => allowancesOf.get(s) ?? []);
+    if (allowances.length === 0) continue;
     const findings = iamWildcardRule(node);
-    if (!Array.isArray(findings)) return;
+    if (!Array.isArray(findings)) continue;
     for (const finding of findings) {
       if (finding === EVERY_RESOURCE) continue;
-      const allowance = this.allowances.find((a) => a.finding.test(finding));
-      if (allowance) {
-        Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
-      }
+      const allowance = allowances.find((a) => a.finding.test(finding));
+      if (allowance) Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
     }
   }
 }
 
 /**
- * Acknowledges, on every IAM policy under `scope`, the AwsSolutions-IAM5 findings that match one
- * of `allowances`, each with its reason. Run as an aspect so that grants added after this call
- * (by later constructs) are covered too. A finding that matches no allowance stays a finding.
+ * cdk-nag's AwsSolutions pack, applying the declared wildcard allowances to the synthesized tree
+ * right before it validates.
  */
-export function acknowledgeWildcards(scope: IConstruct, allowances: readonly WildcardAllowance[]): void {
-  Aspects.of(scope).add(new WildcardAcknowledger(allowances));
+export class PlatformAwsSolutionsChecks extends AwsSolutionsChecks {
+  override validate(context: Parameters<AwsSolutionsChecks['validate']>[0]): ReturnType<AwsSolutionsChecks['validate']> {
+    const app = (context as unknown as { appConstruct?: IConstruct }).appConstruct;
+    if (app) applyAllowances(app);
+    return super.validate(context);
+  }
 }
 
 /** Escapes text for use inside a RegExp. */
@@ -59,6 +71,8 @@ export const GRANT_ACTION_GROUPS: WildcardAllowance = {
     "variants of one API (for example GenerateDataKeyWithoutPlaintext), not other services' actions.",
 };
 
+const acknowledgedProviders = new WeakSet<IConstruct>();
+
 /**
  * Some L2 options (bucket auto-delete, default security group restriction) add one CDK-managed
  * Lambda provider per stack, built by the CDK release with the AWS managed basic-execution
@@ -66,8 +80,6 @@ export const GRANT_ACTION_GROUPS: WildcardAllowance = {
  * Its handler also carries both a DependsOn and a GetAtt on its role, which cfn-lint reports as
  * a redundant dependency (W3005); that check is switched off on that one resource only.
  */
-const acknowledgedProviders = new WeakSet<IConstruct>();
-
 export function acknowledgeCdkProvider(stack: Stack, providerId: string, purpose: string): void {
   const provider = stack.node.tryFindChild(providerId);
   if (!provider) throw new Error(`${stack.stackName}: expected the CDK provider ${providerId}`);

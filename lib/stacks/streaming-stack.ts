@@ -6,8 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { shardsFor, telemetryLoad } from '../config/capacity';
-import { DatasetContract } from '../contracts';
+import { contractOf, DatasetContract, processedTableName } from '../contracts';
 import { DeliveryToS3 } from '../constructs/delivery-to-s3';
+import { FlinkEnrichment } from '../constructs/flink-enrichment';
+import { projectedTable } from '../constructs/lake-catalog';
 import { LakeAccess } from '../constructs/lake-access';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
@@ -16,7 +18,7 @@ import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { StreamName, TelemetryStreams } from '../constructs/telemetry-streams';
 import { VehicleTelemetryIngest } from '../constructs/vehicle-telemetry-ingest';
-import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { METRICS_NAMESPACE } from './ingestion-stack';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -39,6 +41,8 @@ export class StreamingStack extends PlatformStack {
   readonly rawTelemetryDelivery: DeliveryToS3;
   readonly vehicleIngest: VehicleTelemetryIngest;
   readonly sensorPull: ScheduledPullFunction;
+  readonly enrichedDelivery: DeliveryToS3;
+  readonly enrichment: FlinkEnrichment;
 
   constructor(scope: Construct, id: string, props: StreamingStackProps) {
     super(scope, id, props);
@@ -89,9 +93,97 @@ export class StreamingStack extends PlatformStack {
     });
 
     this.sensorPull = this.buildSensorPull(props);
+    this.enrichedDelivery = this.buildEnrichedDelivery(props);
+    const flinkConfig = streaming.flink;
+    this.enrichment = new FlinkEnrichment(this, 'Enrichment', {
+      applicationName: names.resource('sensor-enrichment'),
+      readingsStream: this.streams.streams.sensorReadings,
+      deviceUpdatesStream: this.streams.streams.deviceUpdates,
+      enrichedDeliveryStreamName: this.enrichedDelivery.deliveryStream.deliveryStreamName!,
+      enrichedDeliveryStreamArn: this.enrichedDelivery.deliveryStreamArn,
+      parallelism: flinkConfig.parallelism,
+      parallelismPerKpu: flinkConfig.parallelismPerKpu,
+      autoScaling: flinkConfig.autoScaling,
+      checkpointIntervalSeconds: flinkConfig.checkpointIntervalSeconds,
+      stateTtlHours: flinkConfig.stateTtlHours,
+      readingsMaxDelaySeconds: flinkConfig.readingsMaxDelaySeconds,
+      deviceUpdatesMaxDelaySeconds: flinkConfig.deviceUpdatesMaxDelaySeconds,
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.logsKey,
+      logRetention,
+      removalPolicy,
+    });
 
     this.addMonitoring(props.monitoring);
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
+  }
+
+  /**
+   * The processed zone's sensor readings: Parquet written by Firehose from the Flink job's JSON,
+   * partitioned by the reading's own date and hour (not arrival), against a catalog table derived
+   * from the enriched contract and read by Athena through partition projection.
+   */
+  private buildEnrichedDelivery(props: StreamingStackProps): DeliveryToS3 {
+    const { config, names } = this;
+    const contract = contractOf(props.contracts, 'sensor_readings_enriched');
+    const tableName = processedTableName(contract);
+    const databaseName = names.glueDatabase('processed');
+    const prefix = `processed/${tableName}/`;
+    const errorPrefix = `processed/_errors/${tableName}/`;
+    const table = projectedTable(this, 'EnrichedReadingsTable', {
+      databaseName,
+      tableName,
+      description: contract.description,
+      location: props.processedBucket.s3UrlForObject(prefix),
+      format: 'parquet',
+      columns: contract.columns.map((c) => ({ name: c.name, type: c.type, comment: c.description })),
+      partitions: [
+        { name: 'event_date', type: 'date' },
+        { name: 'event_hour', type: 'hour' },
+      ],
+      pathStyle: 'hive',
+      projectionStartDate: config.catalog.rawProjectionStartDate,
+    });
+
+    const role = new iam.Role(this, 'EnrichedDeliveryRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: `Firehose: writes enriched sensor readings under ${prefix} of the processed zone`,
+    });
+    props.processedBucket.grantPut(role, `${prefix}*`);
+    props.processedBucket.grantPut(role, `${errorPrefix}*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [props.processedBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`, `${errorPrefix}*`] } },
+      }),
+    );
+    acknowledgeWildcards(role, [
+      {
+        finding: new RegExp(`^Resource::.*\\/(${escapeRegExp(prefix)}|${escapeRegExp(errorPrefix)})\\*$`),
+        reason: 'Objects under the enriched readings\' folder (and its error folder) of the processed zone, which this Firehose alone writes.',
+      },
+    ]);
+    const delivery = new DeliveryToS3(this, 'EnrichedReadings', {
+      deliveryStreamName: names.resource('sensor-readings-enriched'),
+      bucket: props.processedBucket,
+      bucketKey: props.processedKey,
+      streamKey: props.streamsKey,
+      role,
+      prefix: `${prefix}event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/`,
+      errorOutputPrefix: `${errorPrefix}!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/`,
+      partitionKeysQuery: '{event_date: .ts[0:10], event_hour: .ts[11:13]}',
+      // Parquet conversion needs a buffer of at least 64 MiB.
+      bufferIntervalSeconds: config.streaming.firehose.bufferIntervalSeconds,
+      bufferSizeMiB: Math.max(64, config.streaming.firehose.bufferSizeMiB),
+      parquet: { databaseName, tableName },
+      logsKey: props.logsKey,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    delivery.node.addDependency(table);
+    return delivery;
   }
 
   private buildSensorPull(props: StreamingStackProps): ScheduledPullFunction {
@@ -175,19 +267,47 @@ export class StreamingStack extends PlatformStack {
       description: 'IoT telemetry rule: an action failed; the message is in the error log group, to replay.',
       thresholdReason: 'every failure is a telemetry message missing from the stream or the raw zone.',
     });
-    monitoring.addAlarm('raw-telemetry-freshness', {
+    const flinkMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/KinesisAnalytics',
+        metricName,
+        dimensionsMap: { Application: this.enrichment.application.applicationName! },
+        statistic,
+        period: Duration.minutes(5),
+      });
+    monitoring.addAlarm('flink-downtime', {
+      metric: flinkMetric('downtime', cloudwatch.Stats.MAXIMUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: 'Flink enrichment: the job is restarting or down; enriched readings are not flowing.',
+      thresholdReason: 'downtime is 0 while the job runs; any value means it is failing over or stopped.',
+    });
+    monitoring.addAlarm('flink-failed-checkpoints', {
+      metric: flinkMetric('numberOfFailedCheckpoints', cloudwatch.Stats.MAXIMUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      description: 'Flink enrichment: checkpoints are failing; a restart would replay from an old position.',
+      thresholdReason: 'the counter grows with each failure since the job started; one failure can be a transient S3 error, growth over 15 minutes is not.',
+    });
+    this.freshnessAlarm(monitoring, 'enriched-readings-freshness', this.enrichedDelivery);
+    this.freshnessAlarm(monitoring, 'raw-telemetry-freshness', this.rawTelemetryDelivery);
+  }
+
+  private freshnessAlarm(monitoring: PlatformMonitoring, id: string, delivery: DeliveryToS3): void {
+    monitoring.addAlarm(id, {
       metric: new cloudwatch.Metric({
         namespace: 'AWS/Firehose',
         metricName: 'DeliveryToS3.DataFreshness',
-        dimensionsMap: { DeliveryStreamName: this.rawTelemetryDelivery.deliveryStream.deliveryStreamName! },
+        dimensionsMap: { DeliveryStreamName: delivery.deliveryStream.deliveryStreamName! },
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(5),
       }),
-      threshold: config.monitoring.firehoseFreshnessSeconds,
+      threshold: this.config.monitoring.firehoseFreshnessSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 2,
-      description: 'Firehose raw-telemetry: records are waiting too long to reach S3.',
-      thresholdReason: 'the buffer interval plus delivery normally keeps records under this age; beyond it, S3 or KMS writes are failing.',
+      description: `Firehose ${delivery.deliveryStream.deliveryStreamName}: records are waiting too long to reach S3.`,
+      thresholdReason: 'the buffer interval plus delivery normally keeps records under this age; beyond it, S3, KMS or format conversion is failing.',
     });
   }
 }

@@ -51,6 +51,8 @@ export const dev: EnvironmentConfig = {
       parallelismPerKpu: 1,
       checkpointIntervalSeconds: 60,
       stateTtlHours: 24,
+      readingsMaxDelaySeconds: 60,
+      deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: false,
     },
   },

@@ -50,6 +50,8 @@ export const prod: EnvironmentConfig = {
       parallelismPerKpu: 1,
       checkpointIntervalSeconds: 60,
       stateTtlHours: 168,
+      readingsMaxDelaySeconds: 60,
+      deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: true,
     },
   },

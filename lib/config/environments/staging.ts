@@ -50,6 +50,8 @@ export const staging: EnvironmentConfig = {
       parallelismPerKpu: 1,
       checkpointIntervalSeconds: 60,
       stateTtlHours: 48,
+      readingsMaxDelaySeconds: 60,
+      deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: false,
     },
   },

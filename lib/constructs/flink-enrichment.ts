@@ -1,0 +1,174 @@
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as flink from 'aws-cdk-lib/aws-kinesisanalyticsv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import { acknowledgeWildcards } from '../nag/acknowledgements';
+import { flinkApplicationZip } from './flink-application-code';
+
+export interface FlinkEnrichmentProps {
+  readonly applicationName: string;
+  readonly readingsStream: kinesis.IStream;
+  readonly deviceUpdatesStream: kinesis.IStream;
+  /** Name and ARN of the Firehose that writes enriched readings to the processed zone. */
+  readonly enrichedDeliveryStreamName: string;
+  readonly enrichedDeliveryStreamArn: string;
+  readonly parallelism: number;
+  readonly parallelismPerKpu: number;
+  readonly autoScaling: boolean;
+  readonly checkpointIntervalSeconds: number;
+  readonly stateTtlHours: number;
+  /** How late a reading may arrive and still be placed by its own time. */
+  readonly readingsMaxDelaySeconds: number;
+  /** How far out of order device updates may arrive and still be applied by their own time. */
+  readonly deviceUpdatesMaxDelaySeconds: number;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** A stream or shard with no records for this long stops holding the watermark back. */
+const IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The Managed Service for Apache Flink application (FLINK-1_20, PyFlink) that deduplicates
+ * sensor readings, joins device updates and writes enriched readings through Firehose
+ * (flink-app/). Code: the application zip built from this repository at synth. Checkpoints on,
+ * snapshots on, parallelism per environment, runtime properties from here, logs to an encrypted
+ * log group, running in private subnets.
+ */
+export class FlinkEnrichment extends Construct {
+  readonly application: flink.CfnApplication;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: FlinkEnrichmentProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const code = new s3assets.Asset(this, 'Code', { path: flinkApplicationZip() });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/kinesis-analytics/${props.applicationName}`,
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, logStreamName: 'application', removalPolicy: props.removalPolicy });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `Flink ${props.applicationName}: HTTPS to AWS endpoints only`,
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (Kinesis, Firehose, S3, CloudWatch)');
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: 'Flink enrichment: reads the sensor and device streams, writes the enriched Firehose',
+    });
+    // The application's own code object only, not the whole bootstrap asset bucket.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [code.bucket.arnForObjects(code.s3ObjectKey)] }),
+    );
+    props.readingsStream.grantRead(this.role);
+    props.deviceUpdatesStream.grantRead(this.role);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [props.enrichedDeliveryStreamArn] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+    );
+    this.logGroup.grantWrite(this.role);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.logGroup.logGroupArn] }));
+    // Managed Flink places the application's network interfaces with the execution role. EC2
+    // authorizes these Describe calls and the interface permission only on "*".
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:DescribeVpcs',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeDhcpOptions',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:CreateNetworkInterface',
+          'ec2:CreateNetworkInterfacePermission',
+          'ec2:DeleteNetworkInterface',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Managed Flink in a VPC needs the EC2 Describe calls and network-interface permission, which EC2 authorizes only on "*".',
+    });
+    acknowledgeWildcards(this.role, [
+      {
+        finding: /^Resource::arn:[^:]+:logs:[^:]+:(<AWS::AccountId>|\d{12}):log-group:\*$/,
+        reason: 'Managed Flink lists log groups (DescribeLogGroups) to validate its logging option; the action lists, it reads no log data.',
+      },
+    ]);
+
+    this.application = new flink.CfnApplication(this, 'Application', {
+      applicationName: props.applicationName,
+      applicationDescription: 'Deduplicates sensor readings, joins device updates, calibrates; writes through Firehose to the processed zone',
+      runtimeEnvironment: 'FLINK-1_20',
+      serviceExecutionRole: this.role.roleArn,
+      applicationConfiguration: {
+        applicationCodeConfiguration: {
+          codeContentType: 'ZIPFILE',
+          codeContent: { s3ContentLocation: { bucketArn: code.bucket.bucketArn, fileKey: code.s3ObjectKey } },
+        },
+        applicationSnapshotConfiguration: { snapshotsEnabled: true },
+        flinkApplicationConfiguration: {
+          checkpointConfiguration: {
+            configurationType: 'CUSTOM',
+            checkpointingEnabled: true,
+            checkpointInterval: props.checkpointIntervalSeconds * 1000,
+            minPauseBetweenCheckpoints: Math.floor((props.checkpointIntervalSeconds * 1000) / 2),
+          },
+          monitoringConfiguration: { configurationType: 'CUSTOM', logLevel: 'INFO', metricsLevel: 'APPLICATION' },
+          parallelismConfiguration: {
+            configurationType: 'CUSTOM',
+            parallelism: props.parallelism,
+            parallelismPerKpu: props.parallelismPerKpu,
+            autoScalingEnabled: props.autoScaling,
+          },
+        },
+        environmentProperties: {
+          propertyGroups: [
+            { propertyGroupId: 'kinesis.analytics.flink.run.options', propertyMap: { python: 'main.py', jarfile: 'lib/connectors.jar' } },
+            {
+              propertyGroupId: 'enrichment',
+              propertyMap: {
+                'aws.region': stack.region,
+                'readings.stream': props.readingsStream.streamName,
+                'device-updates.stream': props.deviceUpdatesStream.streamName,
+                'enriched.delivery-stream': props.enrichedDeliveryStreamName,
+                'readings.max-delay.seconds': String(props.readingsMaxDelaySeconds),
+                'device-updates.max-delay.seconds': String(props.deviceUpdatesMaxDelaySeconds),
+                'state.ttl.hours': String(props.stateTtlHours),
+                'idle.timeout.seconds': String(IDLE_TIMEOUT_SECONDS),
+              },
+            },
+          ],
+        },
+        vpcConfigurations: [
+          { subnetIds: props.vpc.selectSubnets(props.vpcSubnets).subnetIds, securityGroupIds: [this.securityGroup.securityGroupId] },
+        ],
+      },
+    });
+    // The grants must exist before the service checks them; the role itself is implied by the reference.
+    this.application.node.addDependency(this.role.node.findChild('DefaultPolicy'));
+    this.application.applyRemovalPolicy(props.removalPolicy);
+
+    new flink.CfnApplicationCloudWatchLoggingOption(this, 'Logging', {
+      applicationName: this.application.ref,
+      cloudWatchLoggingOption: { logStreamArn: stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    });
+  }
+}
