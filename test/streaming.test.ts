@@ -1,0 +1,150 @@
+import { shardsFor, telemetryLoad } from '../lib/config/capacity';
+import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
+
+describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const t = templates.streaming;
+  const prefix = config.resourcePrefix;
+  const ruleName = `${prefix.replace(/-/g, '_')}_vehicle_telemetry`;
+
+  test('three KMS-encrypted streams, sized from the declared load, with the configured retention', () => {
+    const streams = Object.values(resourcesOf(t, 'AWS::Kinesis::Stream')).map((s) => s.Properties);
+    expect(streams.map((s) => s.Name).sort()).toEqual([`${prefix}-device-updates`, `${prefix}-sensor-readings`, `${prefix}-telemetry`]);
+    const load = config.streaming.expectedLoad;
+    const expected: Record<string, number> = {
+      [`${prefix}-telemetry`]: shardsFor(telemetryLoad(load.telemetry), config.streaming.headroom).shards,
+      [`${prefix}-sensor-readings`]: shardsFor(load.sensorReadings, config.streaming.headroom).shards,
+      [`${prefix}-device-updates`]: shardsFor(load.deviceUpdates, config.streaming.headroom).shards,
+    };
+    for (const s of streams) {
+      expect(s.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: expect.anything() });
+      expect(JSON.stringify(s.StreamEncryption.KeyId)).toMatch(/Keysstreams/);
+      expect(s.RetentionPeriodHours).toBe(config.streaming.retentionHours);
+      if (config.streaming.capacityMode === 'provisioned') {
+        expect(s.StreamModeDetails).toEqual({ StreamMode: 'PROVISIONED' });
+        expect(s.ShardCount).toBe(expected[s.Name]);
+      } else {
+        expect(s.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+        expect(s.ShardCount).toBeUndefined();
+      }
+    }
+  });
+
+  test('the thing policy: connect only as the own attached thing, publish only to the own Basic Ingest topic', () => {
+    const policy = Object.values(resourcesOf(t, 'AWS::IoT::Policy'))[0].Properties;
+    expect(policy.PolicyName).toBe(`${prefix}-vehicle`);
+    const [connect, publish] = policy.PolicyDocument.Statement;
+    expect(connect.Action).toBe('iot:Connect');
+    expect(JSON.stringify(connect.Resource)).toContain(':client/${iot:Connection.Thing.ThingName}');
+    expect(connect.Condition).toEqual({ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } });
+    expect(publish.Action).toBe('iot:Publish');
+    expect(JSON.stringify(publish.Resource)).toContain(`:topic/$aws/rules/${ruleName}/vehicles/\${iot:Connection.Thing.ThingName}/telemetry`);
+    expect(policy.PolicyDocument.Statement).toHaveLength(2);
+    t.hasResourceProperties('AWS::IoT::ThingType', { ThingTypeName: `${prefix}-vehicle` });
+  });
+
+  test('the topic rule adds vehicle_id and ingested_at, feeds the stream and Firehose, and logs every failure', () => {
+    const rule = Object.values(resourcesOf(t, 'AWS::IoT::TopicRule'))[0].Properties;
+    expect(rule.RuleName).toBe(ruleName);
+    const payload = rule.TopicRulePayload;
+    expect(payload.AwsIotSqlVersion).toBe('2016-03-23');
+    expect(payload.Sql).toBe("SELECT *, topic(2) AS vehicle_id, timestamp() AS ingested_at FROM 'vehicles/+/telemetry'");
+    expect(payload.Actions).toHaveLength(2);
+    expect(payload.Actions[0].Kinesis.PartitionKey).toBe('${topic(2)}');
+    expect(payload.Actions[1].Firehose).toMatchObject({ Separator: '\n', BatchMode: false });
+    const errorGroup = payload.ErrorAction.CloudwatchLogs.LogGroupName.Ref;
+    expect(resourcesOf(t, 'AWS::Logs::LogGroup')[errorGroup].Properties).toMatchObject({
+      LogGroupName: `/${prefix}/iot-telemetry-errors`,
+      KmsKeyId: expect.anything(),
+      RetentionInDays: config.monitoring.logRetentionDays,
+    });
+  });
+
+  test('Firehose lands raw telemetry by date and hour, GZIP, SSE-KMS, with an error prefix', () => {
+    const streams = Object.values(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream')).map((d) => d.Properties);
+    const raw = streams.find((d) => d.DeliveryStreamName === `${prefix}-raw-telemetry`)!;
+    expect(raw.DeliveryStreamEncryptionConfigurationInput.KeyType).toBe('CUSTOMER_MANAGED_CMK');
+    const dest = raw.ExtendedS3DestinationConfiguration;
+    expect(dest.Prefix).toBe('raw/iot/telematics/ingest_date=!{timestamp:yyyy-MM-dd}/ingest_hour=!{timestamp:HH}/');
+    expect(dest.ErrorOutputPrefix).toBe('raw/iot/_errors/telematics/!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/');
+    expect(dest.CompressionFormat).toBe('GZIP');
+    expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toBeDefined();
+    expect(dest.BufferingHints).toEqual({ IntervalInSeconds: config.streaming.firehose.bufferIntervalSeconds, SizeInMBs: config.streaming.firehose.bufferSizeMiB });
+  });
+
+  test('enriched readings: Parquet against the processed table, by the reading date and hour, with an error prefix', () => {
+    const enriched = Object.values(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'))
+      .map((d) => d.Properties)
+      .find((d) => d.DeliveryStreamName === `${prefix}-sensor-readings-enriched`)!;
+    const dest = enriched.ExtendedS3DestinationConfiguration;
+    expect(dest.Prefix).toBe('processed/sensor_readings/event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/');
+    expect(dest.ErrorOutputPrefix).toMatch(/^processed\/_errors\/sensor_readings\//);
+    expect(dest.CompressionFormat).toBe('UNCOMPRESSED');
+    expect(dest.DataFormatConversionConfiguration.SchemaConfiguration).toMatchObject({ DatabaseName: `${prefix.replace(/-/g, '_')}_processed`, TableName: 'sensor_readings' });
+    expect(dest.DataFormatConversionConfiguration.OutputFormatConfiguration.Serializer.ParquetSerDe.Compression).toBe('SNAPPY');
+    expect(dest.DynamicPartitioningConfiguration.Enabled).toBe(true);
+    expect(dest.ProcessingConfiguration.Processors[0].Parameters[0].ParameterValue).toBe('{event_date: .ts[0:10], event_hour: .ts[11:13]}');
+    expect(dest.BufferingHints.SizeInMBs).toBeGreaterThanOrEqual(64);
+    const table = Object.values(resourcesOf(t, 'AWS::Glue::Table'))[0].Properties.TableInput;
+    expect(table.Name).toBe('sensor_readings');
+    expect(table.PartitionKeys.map((p: any) => p.Name)).toEqual(['event_date', 'event_hour']);
+    expect(table.StorageDescriptor.Columns.map((c: any) => c.Name)).toEqual([
+      'reading_id', 'sensor_id', 'vehicle_id', 'sensor_type', 'ts', 'metric', 'raw_value', 'unit', 'calibrated_value', 'device_version', 'enrichment_status',
+    ]);
+  });
+
+  test('Flink: FLINK-1_20 Python app with checkpoints, snapshots, configured parallelism and runtime properties, in the VPC', () => {
+    const app = Object.values(resourcesOf(t, 'AWS::KinesisAnalyticsV2::Application'))[0].Properties;
+    const flink = config.streaming.flink;
+    expect(app.RuntimeEnvironment).toBe('FLINK-1_20');
+    const conf = app.ApplicationConfiguration;
+    expect(conf.ApplicationCodeConfiguration.CodeContentType).toBe('ZIPFILE');
+    expect(conf.ApplicationSnapshotConfiguration.SnapshotsEnabled).toBe(true);
+    expect(conf.FlinkApplicationConfiguration.CheckpointConfiguration).toMatchObject({
+      ConfigurationType: 'CUSTOM',
+      CheckpointingEnabled: true,
+      CheckpointInterval: flink.checkpointIntervalSeconds * 1000,
+    });
+    expect(conf.FlinkApplicationConfiguration.ParallelismConfiguration).toEqual({
+      ConfigurationType: 'CUSTOM',
+      Parallelism: flink.parallelism,
+      ParallelismPerKPU: flink.parallelismPerKpu,
+      AutoScalingEnabled: flink.autoScaling,
+    });
+    const groups = Object.fromEntries(conf.EnvironmentProperties.PropertyGroups.map((g: any) => [g.PropertyGroupId, g.PropertyMap]));
+    expect(groups['kinesis.analytics.flink.run.options']).toEqual({ python: 'main.py', jarfile: 'lib/connectors.jar' });
+    expect(groups.enrichment).toMatchObject({
+      'state.ttl.hours': String(flink.stateTtlHours),
+      'readings.max-delay.seconds': String(flink.readingsMaxDelaySeconds),
+      'device-updates.max-delay.seconds': String(flink.deviceUpdatesMaxDelaySeconds),
+      'enriched.delivery-stream': `${prefix}-sensor-readings-enriched`,
+    });
+    expect(conf.VpcConfigurations[0].SubnetIds).toHaveLength(config.network.availabilityZoneCount);
+    t.resourceCountIs('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', 1);
+  });
+
+  test('the sensor pull: scheduled, writes its stream, as the sensors raw writer', () => {
+    const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${prefix}-sensor-pull`)!;
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      SENSOR_API_BASE_URL: config.streaming.sensorPull.apiBaseUrl,
+      WINDOW_MINUTES: String(config.streaming.sensorPull.windowMinutes),
+    });
+    expect(JSON.stringify(fn.Properties.Role)).toMatch(/AccessRawWritersensors/);
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.streaming.sensorPull.schedule });
+  });
+
+  test('alarms: iterator age at half the retention, write throttling, IoT rule failures, Flink downtime and checkpoints, Firehose freshness', () => {
+    const alarms = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const byName = (n: string) => alarms.find((a) => a.AlarmName === `${prefix}-${n}`)!;
+    expect(byName('telemetry-iterator-age').Threshold).toBe((config.streaming.retentionHours * 3_600_000) / 2);
+    expect(byName('sensorReadings-write-throttling').EvaluationPeriods).toBe(3);
+    expect(byName('iot-rule-failures').MetricName).toBe('IotRuleActionFailures');
+    expect(byName('flink-downtime').Namespace).toBe('AWS/KinesisAnalytics');
+    expect(byName('flink-failed-checkpoints').MetricName).toBe('numberOfFailedCheckpoints');
+    for (const n of ['raw-telemetry-freshness', 'enriched-readings-freshness']) expect(byName(n).Threshold).toBe(config.monitoring.firehoseFreshnessSeconds);
+    const filter = Object.values(resourcesOf(t, 'AWS::Logs::MetricFilter'))[0].Properties;
+    expect(filter.FilterPattern).toBe(''); // every event in the error log group is one failure
+    expect(filter.MetricTransformations[0]).toMatchObject({ MetricName: 'IotRuleActionFailures', MetricValue: '1' });
+  });
+});
