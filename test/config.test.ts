@@ -120,6 +120,13 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.cities[0].latitude = 91)))[0]).toMatch(/^ingestion\.weather\.cities\.0\.latitude: /);
     });
 
+    test('a readings watermark shorter than the sensor pull window', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.streaming.flink.readingsMaxDelaySeconds = 300)))).toEqual([
+        'streaming.flink.readingsMaxDelaySeconds: must cover the sensor pull window (windowMinutes x 60): a pull returns readings that old',
+      ]);
+      expect(() => validateConfig('dev', variant('dev', (c) => (c.streaming.flink.readingsMaxDelaySeconds = 600)))).not.toThrow();
+    });
+
     test('valid schedules pass', () => {
       for (const schedule of ['rate(1 hour)', 'rate(15 minutes)', 'cron(5 * * * ? *)']) {
         expect(() => validateConfig('dev', variant('dev', (c) => (c.ingestion.weather.schedule = schedule)))).not.toThrow();

@@ -4,8 +4,11 @@ Pure functions that return SQL text: the Managed Flink entry point (main.py) run
 Kinesis sources and a Firehose sink; the tests run the very same query over filesystem sources.
 
 Semantics
-- Deduplication: the first arrival of each reading_id is kept (ROW_NUMBER over processing time),
-  later copies are dropped; the state that remembers seen ids expires after the state TTL.
+- Deduplication: one row per reading_id is kept, the first to arrive, and later copies dropped.
+  Copies of a reading carry the same ts, so they always fall into the same one-minute event-time
+  window: a window deduplication finds them all, and its state is dropped when the window closes
+  (watermark), not kept until a TTL expires. That halves the cost of the TTL-based version on the
+  benchmark (bench/flink_sql.py); readings leave at most a minute plus the watermark delay later.
 - Join: each reading is joined with the version of its sensor's device record that was current
   at the reading's time (event-time temporal join against device_updates declared as a table
   versioned by sensor_id, each version valid from its updated_at). Updates that arrive out of order are placed by their own time, so a
@@ -87,8 +90,8 @@ def view_statements() -> list[str]:
     """The deduplicated readings."""
     first_arrivals = f"""CREATE TEMPORARY VIEW readings_first_arrival AS
 SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num
-  FROM `{READINGS_TABLE}`
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, reading_id ORDER BY ts ASC) AS row_num
+  FROM TABLE(TUMBLE(TABLE `{READINGS_TABLE}`, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
 ) WHERE row_num = 1"""
     return [first_arrivals]
 
@@ -117,12 +120,15 @@ def insert_statement(sink: str = ENRICHED_TABLE) -> str:
 def job_configuration(state_ttl_hours: int, idle_timeout_seconds: int) -> dict[str, str]:
     """Table options of the job.
 
-    - state TTL: how long a reading_id is remembered for deduplication (and join state kept);
+    - state TTL: how long keyed state of the join is kept for a key that sees no more records;
     - idle timeout: a shard or stream that sends nothing (device updates are rare) must not hold
-      the watermark back, or readings would wait for the next device update to be emitted.
+      the watermark back, or readings would wait for the next device update to be emitted;
+    - object reuse: records are handed on without copies (bench/flink_sql.py).
     """
     return {
         "table.exec.state.ttl": f"{state_ttl_hours} h",
         "table.exec.source.idle-timeout": f"{idle_timeout_seconds} s",
         "table.local-time-zone": "UTC",
+        # Operators hand records on without copying them; no operator of this job keeps a reference.
+        "pipeline.object-reuse": "true",
     }

@@ -34,7 +34,7 @@ def test_production_statements_plan_with_the_real_connectors():
         env.execute_sql(statement)
     plan = env.explain_sql(insert)
     assert "TableSourceScan(table=[[default_catalog, default_database, sensor_readings]]" in plan
-    assert "Deduplicate(keep=[FirstRow]" in plan
+    assert "WindowDeduplicate(window=[TUMBLE(" in plan and "keep=[FirstRow]" in plan
     assert "TemporalJoin" in plan
     assert "Sink(table=[default_catalog.default_database.sensor_readings_enriched]" in plan
 

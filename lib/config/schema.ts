@@ -280,7 +280,11 @@ const streamingSchema = z
         checkpointIntervalSeconds: z.number().int().min(10).max(3600),
         /** How long the job remembers a reading_id (dedup) and a device's latest version (join). */
         stateTtlHours: z.number().int().min(1).max(720),
-        /** How late a reading may arrive and still be placed by its own time (watermark delay). */
+        /**
+         * How late a reading may arrive and still be deduplicated and joined (watermark delay). A
+         * pull returns readings up to windowMinutes old, so this must cover the pull window; later
+         * readings are dropped by Flink as late (they remain in the raw zone's Parquet files).
+         */
         readingsMaxDelaySeconds: z.number().int().min(0).max(3600),
         /**
          * How far out of order device updates may arrive and still apply by their own time; later
@@ -291,7 +295,11 @@ const streamingSchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.flink.readingsMaxDelaySeconds >= s.sensorPull.windowMinutes * 60, {
+    message: 'must cover the sensor pull window (windowMinutes x 60): a pull returns readings that old',
+    path: ['flink', 'readingsMaxDelaySeconds'],
+  });
 
 const monitoringSchema = z
   .object({

@@ -50,7 +50,7 @@ export const staging: EnvironmentConfig = {
       parallelismPerKpu: 1,
       checkpointIntervalSeconds: 60,
       stateTtlHours: 48,
-      readingsMaxDelaySeconds: 60,
+      readingsMaxDelaySeconds: 900, // the 10-minute pull window plus 5 minutes of API lateness
       deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: false,
     },

@@ -1,0 +1,93 @@
+"""Flink SQL throughput on the local mini cluster: the enrichment (dedup + temporal join +
+calibration) against a plain pass-through of the same readings, both into a blackhole sink.
+JVM start-up and two warm-up runs of each query happen before timing; each query is timed from
+submission to finish, alternating, and the median is reported.
+
+Usage: .venv/bin/python bench/flink_sql.py [readings=300000] [rounds=3]
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flink-app"))
+
+from pyflink.table import EnvironmentSettings, TableEnvironment  # noqa: E402
+
+from enrichment import contracts, sql  # noqa: E402
+
+SENSORS = 1_000
+DUPLICATE_SHARE = 0.2
+
+
+def write_inputs(directory: Path, readings: int) -> tuple[str, str]:
+    rng = random.Random(7)
+    start = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+    (directory / "readings").mkdir()
+    (directory / "devices").mkdir()
+    with open(directory / "readings" / "part-0.json", "w") as f:
+        unique = int(readings / (1 + DUPLICATE_SHARE))
+        for i in range(readings):
+            n = i if i < unique else rng.randrange(unique)  # the rest repeat earlier readings
+            ts = start + timedelta(milliseconds=n * 50)
+            f.write(json.dumps({"reading_id": f"r{n}", "sensor_id": f"s{n % SENSORS}", "ts": iso(ts), "metric": "temperature", "value": n % 100, "unit": "C"}) + "\n")
+    with open(directory / "devices" / "part-0.json", "w") as f:
+        for s in range(SENSORS):
+            for version in (1, 2):
+                updated = start + timedelta(hours=version - 1) - timedelta(minutes=1)
+                f.write(json.dumps({"sensor_id": f"s{s}", "version": version, "vehicle_id": f"v{s % 97}", "sensor_type": "t", "calibration_offset": 0.5, "calibration_scale": 1.01, "updated_at": iso(updated)}) + "\n")
+    return str(directory / "readings"), str(directory / "devices")
+
+
+def run(query: str, readings_path: str, devices_path: str, sink_columns: list[str]) -> float:
+    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    for key, value in sql.job_configuration(24, 5).items():
+        env.get_config().set(key, value)
+    env.get_config().set("parallelism.default", "2")
+    files = {"connector": "filesystem", "format": "json", "json.timestamp-format.standard": "ISO-8601"}
+    env.execute_sql(sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", 60, {**files, "path": readings_path}))
+    env.execute_sql(
+        sql.source_table_ddl(sql.DEVICES_TABLE, contracts.contract(contracts.DEVICE_UPDATES), "updated_at", 3600, {**files, "path": devices_path}, versioned_by="sensor_id")
+    )
+    for statement in sql.view_statements():
+        env.execute_sql(statement)
+    env.execute_sql(f"CREATE TABLE sink ({', '.join(sink_columns)}) WITH ('connector' = 'blackhole')")
+    started = time.perf_counter()
+    env.execute_sql(f"INSERT INTO sink {query}").wait()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    readings = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    enriched_columns = sql.columns_ddl(contracts.contract(contracts.ENRICHED))
+    passthrough_columns = sql.columns_ddl(contracts.contract(contracts.READINGS))
+    with tempfile.TemporaryDirectory() as tmp:
+        readings_path, devices_path = write_inputs(Path(tmp), readings)
+        passthrough_query = f"SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM `{sql.READINGS_TABLE}`"
+        # Warm-up of both queries: class loading and JIT, which otherwise favour whichever runs later.
+        for _ in range(2):
+            run(passthrough_query, readings_path, devices_path, passthrough_columns)
+            run(sql.ENRICHMENT_QUERY, readings_path, devices_path, enriched_columns)
+        plain, enriched = [], []
+        for _ in range(rounds):
+            plain.append(run(passthrough_query, readings_path, devices_path, passthrough_columns))
+            enriched.append(run(sql.ENRICHMENT_QUERY, readings_path, devices_path, enriched_columns))
+    median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    plain_rate, enriched_rate = readings / median(plain), readings / median(enriched)
+    print(f"flink-sql: {readings} readings ({DUPLICATE_SHARE:.0%} duplicates), {SENSORS} sensors x 2 versions, parallelism 2, median of {rounds}")
+    print(f"  pass-through: {plain_rate:,.0f} records/s ({median(plain):.1f} s)")
+    print(f"  dedup + temporal join + calibration: {enriched_rate:,.0f} records/s ({median(enriched):.1f} s)")
+    print(f"  ratio {enriched_rate / plain_rate:.2f} (target >= 0.5)")
+    print(json.dumps({"bench": "flink-sql", "readings": readings, "rounds": rounds, "passthroughPerSecond": round(plain_rate), "enrichmentPerSecond": round(enriched_rate), "ratio": round(enriched_rate / plain_rate, 3)}))
+
+
+if __name__ == "__main__":
+    main()
