@@ -7,3 +7,5 @@ bash scripts/setup.sh
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 npx --no-install ts-node --transpile-only bench/lambda-bundle.ts weather-pull 21
 npx --no-install ts-node --transpile-only bench/weather-pull.ts 48 5
+npx --no-install ts-node --transpile-only bench/sensor-pull.ts 10000 5
+.venv/bin/python bench/flink_sql.py 300000 5 2>/dev/null
