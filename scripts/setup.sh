@@ -32,3 +32,9 @@ if [ ! -f flink-app/target/application.zip ]; then
   echo "setup: building the Flink application with Maven (flink-app/pom.xml)"
   (cd flink-app && mvn -q -B package)
 fi
+
+# The Iceberg runtime for local Spark, at Glue 5.1's version (glue-scripts/pom.xml).
+if [ ! -f glue-scripts/target/jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar ]; then
+  echo "setup: fetching the Iceberg Spark runtime with Maven (glue-scripts/pom.xml)"
+  (cd glue-scripts && mvn -q -B dependency:copy-dependencies)
+fi

@@ -1,5 +1,19 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # The Glue jobs ship glue-scripts/lakehouse as their extra Python package; tests import it the same way.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One local Spark session with Iceberg for the whole run (start-up costs seconds)."""
+    try:
+        from lakehouse.spark import local_session
+    except ImportError as error:  # a missing engine fails the run with the fix, never skips
+        raise ImportError("pyspark is not installed: run 'npm run setup' (scripts/setup.sh installs requirements-dev.txt)") from error
+    session = local_session("glue-scripts-tests", str(tmp_path_factory.mktemp("warehouse")))
+    yield session
+    session.stop()

@@ -1,0 +1,62 @@
+"""Legacy SQL shipments: legacy column names to the contract's, mixed timestamps to UTC, then CDC."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from . import cdc
+from .quality import contract_reasons, split_by_reasons
+
+# The formats the legacy system writes timestamps in, tried in order. Values without an offset
+# are UTC (the legacy server runs in UTC); ISO-8601 with an offset is converted.
+LEGACY_FORMATS = (
+    "yyyy-MM-dd HH:mm:ss",
+    "yyyy-MM-dd'T'HH:mm:ss",
+    "yyyy-MM-dd'T'HH:mm:ssXXX",
+    "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+    "dd/MM/yyyy HH:mm",
+    "dd/MM/yyyy HH:mm:ss",
+    "yyyyMMddHHmmss",
+)
+
+
+def parse_legacy_timestamp(value: Column) -> Column:
+    """A timestamp from any legacy format, or null when none fits; 10-digit values are epoch seconds."""
+    text = F.trim(value.cast("string"))
+    epoch = F.when(text.rlike(r"^\d{10}$"), F.timestamp_seconds(text.cast("long")))
+    return F.coalesce(epoch, *[F.try_to_timestamp(text, F.lit(fmt)) for fmt in LEGACY_FORMATS])
+
+
+def normalise(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
+    """Contract names and types; legacy timestamps parsed (null when unparseable, kept raw in `_raw_<name>`)."""
+    columns: list[Column] = []
+    for c in contract["columns"]:
+        raw_name = c.get("raw", {}).get("name", c["name"])
+        source = F.col(f"`{raw_name}`")
+        if c.get("raw", {}).get("encoding") == "legacy_mixed":
+            columns.append(parse_legacy_timestamp(source).alias(c["name"]))
+            columns.append(source.cast("string").alias(f"_raw_{c['name']}"))
+        else:
+            columns.append(source.cast(c["type"]).alias(c["name"]))
+    return raw.select(*columns, F.col(cdc.OP), F.col(cdc.COMMIT_TS))
+
+
+def prepare_changes(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """(latest valid change per shipment, quarantined rows with reasons, garbage timestamps included)."""
+    df = cdc.normalise_op(normalise(raw, contract))
+    key = contract["key"]
+    unparseable = [
+        F.when(F.col(f"_raw_{c['name']}").isNotNull() & (F.trim(F.col(f"_raw_{c['name']}")) != "") & F.col(c["name"]).isNull(),
+               F.concat(F.lit(f"{c['name']}: unparseable timestamp '"), F.col(f"_raw_{c['name']}"), F.lit("'")))
+        for c in contract["columns"]
+        if c.get("raw", {}).get("encoding") == "legacy_mixed"
+    ]
+    op_reason = F.when(~F.col(cdc.OP).isin(*cdc.KNOWN_OPS), F.concat(F.lit("Op: '"), F.col(cdc.OP), F.lit("' is not I, U or D")))
+    key_reasons = [F.when(F.col(k).isNull(), F.lit(f"{k}: required")) for k in key]
+    row_reasons = [F.when(F.col(cdc.OP) != "D", r) for r in [*unparseable, *contract_reasons(contract, skip=tuple(key))]]
+    valid, quarantined = split_by_reasons(df, [op_reason, *key_reasons, *row_reasons])
+    columns = [c["name"] for c in contract["columns"]]
+    return cdc.latest_change_per_key(valid, key).select(*columns, cdc.OP, cdc.COMMIT_TS), quarantined

@@ -1,0 +1,182 @@
+"""The Glue transformations on local Spark, each on a small fixture with its expected rows written
+out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from pyspark.sql import functions as F
+
+from lakehouse import crm, legacy_sql, metrics, telematics, weather
+from lakehouse.contracts import contract_of, load_contracts
+
+CONTRACTS = load_contracts()
+T = lambda text: datetime.fromisoformat(text)  # noqa: E731  naive UTC (session time zone UTC)
+
+
+def rows(df, *columns, order=None):
+    selected = df.select(*columns).orderBy(*(order or columns))
+    return [tuple(r) for r in selected.collect()]
+
+
+# --- CRM: CDC to current state -------------------------------------------------------------------
+
+
+def customers_raw(spark, changes):
+    schema = "customer_id string, customer_name string, segment string, country_code string, created_at timestamp, updated_at timestamp, Op string, commit_ts timestamp"
+    return spark.createDataFrame(changes, schema)
+
+
+def test_crm_insert_update_delete_and_quarantine(spark):
+    c = T("2026-11-01 00:00:00")
+    changes = [
+        ("c1", "Acme", "enterprise", "ES", c, c, "I", T("2026-11-20 10:00:00")),
+        ("c1", "Acme Corp", "enterprise", "ES", c, T("2026-11-20 11:00:00"), "U", T("2026-11-20 11:00:00")),
+        ("c2", "Beta", "smb_typo", "ES", c, c, "I", T("2026-11-20 10:00:00")),  # segment not allowed: quarantined
+        ("c3", "Gamma", "public_sector", "FR", c, c, None, T("2026-11-20 09:00:00")),  # full load, empty Op: an insert
+        ("c4", "Delta", "mid_market", "PT", c, c, "I", T("2026-11-20 09:00:00")),
+        ("c4", None, None, None, None, None, "D", T("2026-11-20 12:00:00")),  # a delete needs only its key
+        ("c5", None, "enterprise", "ES", c, c, "I", T("2026-11-20 09:00:00")),  # name missing: quarantined
+    ]
+    latest, quarantined = crm.prepare_changes(customers_raw(spark, changes), contract_of(CONTRACTS, "customers"))
+    assert rows(latest, "customer_id", "customer_name", "Op") == [("c1", "Acme Corp", "U"), ("c3", "Gamma", "I"), ("c4", None, "D")]
+    assert rows(quarantined, "customer_id", "quarantine_reasons") == [
+        ("c2", ["segment: 'smb_typo' is not allowed"]),
+        ("c5", ["customer_name: required"]),
+    ]
+
+
+# --- Legacy SQL: names, timestamps, garbage ------------------------------------------------------
+
+
+def test_legacy_timestamps_in_every_format_and_garbage_quarantined(spark):
+    schema = "ShipmentID string, CustID string, VehicleNo string, OriginCity string, DestCity string, DepartTS string, ArriveTS string, CargoKg double, StatusCd string, Op string, commit_ts timestamp"
+    commit = T("2026-11-21 08:00:00")
+    raw = spark.createDataFrame(
+        [
+            ("s1", "c1", "v1", "Madrid", "Bilbao", "2026-11-21 06:00:00", "2026-11-21T11:30:00+01:00", 1000.0, "delivered", "I", commit),
+            ("s2", "c1", "v2", "Madrid", "Bilbao", "21/11/2026 07:15", "1795258800", 500.0, "delivered", "I", commit),
+            ("s3", "c2", "v3", "Valencia", None, "20261121083000", None, 0.0, "in_transit", "I", commit),
+            ("s4", "c2", "v4", "Valencia", None, "2026-11-21T09:00:00.250+00:00", "", 10.0, "in_transit", "I", commit),
+            ("s5", "c3", "v5", "Seville", None, "yesterday at noon", None, 10.0, "planned", "I", commit),
+            ("s6", "c3", "v6", "Seville", None, "2026-11-21 09:00:00", "31/02/2026 10:00", 10.0, "planned", "I", commit),
+        ],
+        schema,
+    )
+    latest, quarantined = legacy_sql.prepare_changes(raw, contract_of(CONTRACTS, "shipments"))
+    assert rows(latest, "shipment_id", "vehicle_id", "origin_city", "departed_at", "arrived_at") == [
+        ("s1", "v1", "Madrid", T("2026-11-21 06:00:00"), T("2026-11-21 10:30:00")),
+        ("s2", "v2", "Madrid", T("2026-11-21 07:15:00"), T("2026-11-21 11:00:00")),
+        ("s3", "v3", "Valencia", T("2026-11-21 08:30:00"), None),
+        ("s4", "v4", "Valencia", T("2026-11-21 09:00:00.250000"), None),
+    ]
+    assert rows(quarantined, "shipment_id", "quarantine_reasons") == [
+        ("s5", ["departed_at: unparseable timestamp 'yesterday at noon'", "departed_at: required"]),
+        ("s6", ["arrived_at: unparseable timestamp '31/02/2026 10:00'"]),
+    ]
+
+
+# --- Telematics: duplicates, a counter reset, a 20-minute gap -------------------------------------
+
+
+def telematics_raw(spark, readings):
+    schema = "vehicle_id string, ts long, latitude double, longitude double, speed_kmh double, odometer_km double, fuel_used_l double, load_kg double, engine_temp_c double, ingested_at long"
+    return spark.createDataFrame(readings, schema)
+
+
+def ms(text):
+    return int(datetime.fromisoformat(text + "+00:00").timestamp() * 1000)
+
+
+def test_telematics_dedup_counter_reset_and_gap(spark):
+    r = lambda t, odo, fuel, load=8000.0: ("v1", ms(t), 40.4, -3.7, 60.0, odo, fuel, load, 90.0, ms(t) + 1000)  # noqa: E731
+    readings = [
+        r("2026-11-21 10:00:00", 1000.0, 500.0),
+        r("2026-11-21 10:05:00", 1005.0, 502.0),
+        r("2026-11-21 10:05:00", 1005.0, 502.0),  # duplicate
+        r("2026-11-21 10:10:00", 1010.0, 1.0),  # fuel counter reset: negative delta
+        r("2026-11-21 10:15:00", 1016.0, 2.5),
+        r("2026-11-21 10:35:00", 1040.0, 5.0, 200.0),  # 20 minutes after the previous: gap
+        r("2026-11-21 10:40:00", 1046.0, 6.8, 20000.0),
+        ("v1", None, 40.4, -3.7, 60.0, 1.0, 1.0, 1.0, 90.0, 0),  # no ts: quarantined
+    ]
+    valid, quarantined = telematics.prepare(telematics_raw(spark, readings), contract_of(CONTRACTS, "telematics"))
+    intervals = telematics.with_intervals(valid)
+    assert rows(intervals, "ts", "distance_km", "fuel_l", "interval_status", "load_band", order=["ts"]) == [
+        (T("2026-11-21 10:00:00"), None, None, "first_reading", "partial"),
+        (T("2026-11-21 10:05:00"), 5.0, 2.0, "ok", "partial"),
+        (T("2026-11-21 10:10:00"), 5.0, -501.0, "negative_delta", "partial"),
+        (T("2026-11-21 10:15:00"), 6.0, 1.5, "ok", "partial"),
+        (T("2026-11-21 10:35:00"), 24.0, 2.5, "gap_over_15_min", "empty"),
+        (T("2026-11-21 10:40:00"), 6.0, pytest.approx(1.8), "ok", "full"),
+    ]
+    assert rows(quarantined, "quarantine_reasons") == [(["ts: required"],)]
+
+
+# --- Weather: a missing hour ------------------------------------------------------------------------
+
+
+def test_weather_series_flags_the_missing_hour_and_bands_temperatures(spark):
+    obs = [("Madrid", f"2026-11-21T{h:02d}:00:00Z", t, 0.0, 10.0, 1, "cloudy", 40.4, -3.7) for h, t in [(0, 9.9), (1, 10.0), (2, 24.9), (4, 25.0)]]
+    obs.append(("Madrid", "2026-11-21T01:00:00Z", 10.0, 0.0, 10.0, 1, "cloudy", 40.4, -3.7))  # the same hour again
+    schema = "city string, observation_hour string, temperature_c double, precipitation_mm double, wind_speed_kmh double, weather_code int, condition string, latitude double, longitude double"
+    valid, quarantined = weather.prepare(spark.createDataFrame(obs, schema), contract_of(CONTRACTS, "weather"))
+    series = weather.hourly_series(spark, valid, "2026-11-21", ["Madrid"])
+    first_five = series.where(F.hour("observation_hour") < 5)
+    assert rows(first_five, "observation_hour", "temperature_c", "temp_range", "is_missing") == [
+        (T("2026-11-21 00:00:00"), 9.9, "Low", False),
+        (T("2026-11-21 01:00:00"), 10.0, "Medium", False),
+        (T("2026-11-21 02:00:00"), 24.9, "Medium", False),
+        (T("2026-11-21 03:00:00"), None, None, True),
+        (T("2026-11-21 04:00:00"), 25.0, "High", False),
+    ]
+    assert series.count() == 24 and series.where("is_missing").count() == 20
+    assert quarantined.count() == 0
+
+
+# --- The KPI, worked out by hand -------------------------------------------------------------------
+
+
+def test_telemetry_metrics_by_hand(spark):
+    """Two vehicles on shipments from Madrid on 2026-11-21 between 10:00 and 11:00.
+
+    v1 (shipment s1, customer c1, enterprise): intervals 10:05 (8 km, 2.0 l), 10:10 (12 km, 3.1 l)
+    v2 (shipment s2, customer c2, mid_market): interval 10:35 (10 km, 3.5 l)
+    Weather in Madrid: 10:00 hour 8 °C rain (Low), so every interval is Madrid / Low / rain.
+    v2 also drives 10:50 in no shipment (left out) and v1 has a gap (rejected).
+
+    enterprise: 100 x (2.0 + 3.1) / (8 + 12) = 25.5 l/100 km over 2 intervals, 1 vehicle
+    mid_market: 100 x 3.5 / 10 = 35.0 l/100 km over 1 interval, 1 vehicle
+    """
+    iv = "vehicle_id string, ts timestamp, distance_km double, fuel_l double, interval_status string"
+    intervals = spark.createDataFrame(
+        [
+            ("v1", T("2026-11-21 10:00:00"), None, None, "first_reading"),
+            ("v1", T("2026-11-21 10:05:00"), 8.0, 2.0, "ok"),
+            ("v1", T("2026-11-21 10:10:00"), 12.0, 3.1, "ok"),
+            ("v1", T("2026-11-21 10:40:00"), 30.0, 6.0, "gap_over_15_min"),
+            ("v2", T("2026-11-21 10:35:00"), 10.0, 3.5, "ok"),
+            ("v2", T("2026-11-21 10:50:00"), 9.0, 2.0, "ok"),
+        ],
+        iv,
+    )
+    shipments = spark.createDataFrame(
+        [
+            ("s1", "c1", "v1", "Madrid", T("2026-11-21 09:55:00"), T("2026-11-21 10:30:00")),
+            ("s2", "c2", "v2", "Madrid", T("2026-11-21 10:20:00"), T("2026-11-21 10:45:00")),
+        ],
+        "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp",
+    )
+    weather_series = spark.createDataFrame(
+        [("Madrid", T("2026-11-21 10:00:00"), "Low", "rain", False)],
+        "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean",
+    )
+    customers = spark.createDataFrame([("c1", "enterprise"), ("c2", "mid_market")], "customer_id string, segment string")
+    attributed = metrics.attributed_intervals(intervals, shipments, weather_series, customers)
+    result = metrics.telemetry_metrics(attributed)
+    assert rows(result, "metric_date", "city", "temp_range", "weather_condition", "customer_segment", "intervals", "vehicles", "distance_km", "fuel_l", "fuel_l_per_100km") == [
+        (date(2026, 11, 21), "Madrid", "Low", "rain", "enterprise", 2, 1, 20.0, pytest.approx(5.1), pytest.approx(25.5)),
+        (date(2026, 11, 21), "Madrid", "Low", "rain", "mid_market", 1, 1, 10.0, 3.5, pytest.approx(35.0)),
+    ]
+    assert metrics.outcome_counts(attributed) == {"in_kpi": 3, "no_shipment": 1, "first_reading": 1, "gap_over_15_min": 1}
