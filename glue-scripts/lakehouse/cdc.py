@@ -6,6 +6,8 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 OP = "Op"
+# Suffix of the table that keeps (key, commit_ts) of every applied delete.
+TOMBSTONE_SUFFIX = "__deletes"
 COMMIT_TS = "commit_ts"
 # Full-load rows of some DMS versions carry an empty Op: they are inserts.
 KNOWN_OPS = ("I", "U", "D")
@@ -41,3 +43,10 @@ def merge_statement(target: str, source_view: str, key: list[str], columns: list
         f"WHEN MATCHED AND s.`{OP}` <> 'D' AND s.`{COMMIT_TS}` >= t.`{COMMIT_TS}` THEN UPDATE SET {assignments} "
         f"WHEN NOT MATCHED AND s.`{OP}` <> 'D' THEN INSERT ({insert_columns}) VALUES ({insert_values})"
     )
+
+
+def newer_than_tombstones(changes: DataFrame, tombstones: DataFrame, key: list[str]) -> DataFrame:
+    """The changes newer than the last applied delete of their key (all of them for a key never deleted)."""
+    deleted = tombstones.select(*key, F.col(COMMIT_TS).alias("_deleted_at"))
+    joined = changes.join(deleted, key, "left")
+    return joined.where(F.col("_deleted_at").isNull() | (F.col(COMMIT_TS) > F.col("_deleted_at"))).drop("_deleted_at")

@@ -1,0 +1,114 @@
+"""The jobs' pipelines on local Spark with Iceberg: raw files in the raw zone's layout in, Iceberg
+tables out; reruns must not change a table."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from lakehouse import pipelines
+from lakehouse.contracts import contract_of, load_contracts
+
+CONTRACTS = load_contracts()
+T = datetime.fromisoformat
+
+
+def table_rows(spark, table, *columns):
+    return [tuple(r) for r in spark.table(table).select(*columns).orderBy(*columns).collect()]
+
+
+def write_dms_parquet(spark, folder: Path, rows, schema):
+    spark.createDataFrame(rows, schema).coalesce(1).write.mode("overwrite").parquet(str(folder))
+    return str(folder)
+
+
+CUSTOMERS = "customer_id string, customer_name string, segment string, country_code string, created_at timestamp, updated_at timestamp, Op string, commit_ts timestamp"
+
+
+def test_cdc_merge_latest_change_wins_deletes_remove_and_reruns_change_nothing(spark, tmp_path):
+    contract = contract_of(CONTRACTS, "customers")
+    table = "lake.processed_cdc.customers"
+    c = T("2026-11-01 00:00:00")
+    day1 = write_dms_parquet(spark, tmp_path / "raw/crm/customers/2026-11-20", [
+        ("c1", "Acme", "enterprise", "ES", c, c, "I", T("2026-11-20 10:00:00")),
+        ("c2", "Beta", "small_business", "ES", c, c, "I", T("2026-11-20 10:00:00")),
+    ], CUSTOMERS)
+    day2 = write_dms_parquet(spark, tmp_path / "raw/crm/customers/2026-11-21", [
+        ("c1", "Acme Corp", "enterprise", "ES", c, c, "U", T("2026-11-21 09:00:00")),
+        ("c2", None, None, None, None, None, "D", T("2026-11-21 09:30:00")),
+        ("c1", "Acme", "enterprise", "ES", c, c, "I", T("2026-11-20 10:00:00")),  # a late duplicate of day 1's insert
+        ("c3", "Gamma", "public_sector", "FR", c, c, "I", T("2026-11-21 08:00:00")),
+        ("c4", "Bad", "nope", "FR", c, c, "I", T("2026-11-21 08:00:00")),
+    ], CUSTOMERS)
+    quarantine = str(tmp_path / "quarantine")
+    pipelines.run_cdc(spark, "customers", contract, day1, table, quarantine, "2026-11-20")
+    stats = pipelines.run_cdc(spark, "customers", contract, day2, table, quarantine, "2026-11-21")
+    expected = [("c1", "Acme Corp", T("2026-11-21 09:00:00")), ("c3", "Gamma", T("2026-11-21 08:00:00"))]
+    assert table_rows(spark, table, "customer_id", "customer_name", "commit_ts") == expected
+    assert (stats.read, stats.written, stats.quarantined) == (5, 3, 1)
+    quarantined = [json.loads(line) for f in (tmp_path / "quarantine/customers/ingest_date=2026-11-21").glob("*.json") for line in f.read_text().splitlines()]
+    assert [(q["customer_id"], q["quarantine_reasons"]) for q in quarantined] == [("c4", ["segment: 'nope' is not allowed"])]
+    # replaying both days, in either order, changes nothing
+    pipelines.run_cdc(spark, "customers", contract, day2, table, quarantine, "2026-11-21")
+    pipelines.run_cdc(spark, "customers", contract, day1, table, quarantine, "2026-11-20")
+    assert table_rows(spark, table, "customer_id", "customer_name", "commit_ts") == expected
+
+
+def epoch_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def write_ndjson(folder: Path, rows) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "part-0.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(folder)
+
+
+def reading(ts: str, odo: float, fuel: float) -> dict:
+    return {"vehicle_id": "v1", "ts": epoch_ms(ts), "latitude": 40.4, "longitude": -3.7, "speed_kmh": 50.0,
+            "odometer_km": odo, "fuel_used_l": fuel, "load_kg": 5000.0, "engine_temp_c": 90.0, "ingested_at": epoch_ms(ts) + 500}
+
+
+def test_telematics_rerun_is_idempotent_and_a_late_reading_fixes_its_neighbours(spark, tmp_path):
+    contract = contract_of(CONTRACTS, "telematics")
+    table = "lake.processed_tel.telematics"
+    quarantine = str(tmp_path / "quarantine")
+    batch1 = write_ndjson(tmp_path / "raw/iot/telematics/ingest_date=2026-11-21/ingest_hour=10", [
+        reading("2026-11-21 10:00:00", 100.0, 10.0), reading("2026-11-21 10:10:00", 110.0, 12.0), reading("2026-11-21 10:10:00", 110.0, 12.0),
+    ])
+    pipelines.run_telematics(spark, contract, batch1, table, quarantine, "2026-11-21")
+    pipelines.run_telematics(spark, contract, batch1, table, quarantine, "2026-11-21")
+    assert table_rows(spark, table, "ts", "distance_km", "interval_status") == [
+        (T("2026-11-21 10:00:00"), None, "first_reading"),
+        (T("2026-11-21 10:10:00"), 10.0, "ok"),
+    ]
+    # a reading that arrives late, between the two: both intervals around it change
+    late = write_ndjson(tmp_path / "raw/iot/telematics/ingest_date=2026-11-22/ingest_hour=00", [reading("2026-11-21 10:04:00", 104.0, 10.8)])
+    pipelines.run_telematics(spark, contract, late, table, quarantine, "2026-11-22")
+    assert table_rows(spark, table, "ts", "distance_km", "fuel_l", "interval_status") == [
+        (T("2026-11-21 10:00:00"), None, None, "first_reading"),
+        (T("2026-11-21 10:04:00"), 4.0, pytest.approx(0.8), "ok"),
+        (T("2026-11-21 10:10:00"), 6.0, pytest.approx(1.2), "ok"),
+    ]
+
+
+def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
+    tables = {name: f"lake.agg_in.{name}" for name in ("telematics", "weather", "shipments", "customers")}
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.agg_in")
+    spark.createDataFrame(
+        [("v1", T("2026-11-21 10:05:00"), 8.0, 2.0, "ok"), ("v1", T("2026-11-21 10:10:00"), 12.0, 3.0, "ok")],
+        "vehicle_id string, ts timestamp, distance_km double, fuel_l double, interval_status string",
+    ).writeTo(tables["telematics"]).createOrReplace()
+    spark.createDataFrame([("Madrid", T("2026-11-21 10:00:00"), "High", "clear", False)], "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean").writeTo(tables["weather"]).createOrReplace()
+    spark.createDataFrame([("s1", "c1", "v1", "Madrid", T("2026-11-21 10:00:00"), T("2026-11-21 11:00:00"))], "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp").writeTo(tables["shipments"]).createOrReplace()
+    spark.createDataFrame([("c1", "enterprise")], "customer_id string, segment string").writeTo(tables["customers"]).createOrReplace()
+    out = "lake.aggregated_test.telemetry_metrics"
+    first = pipelines.run_aggregation(spark, tables, out, "2026-11-21")
+    snapshot = table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km")
+    assert snapshot == [(T("2026-11-21").date(), "Madrid", "enterprise", 2, 25.0)]
+    pipelines.run_aggregation(spark, tables, out, "2026-11-21")
+    assert table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km") == snapshot
+    assert first.details == {"in_kpi": 2}
