@@ -10,14 +10,20 @@ ingest date, replaced on a rerun; every run returns the counts it logs and publi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from . import cdc, crm, legacy_sql, metrics, telematics, weather
+from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
 from .quality import REASONS
+
+
+# Evaluates a table's data-quality rules on the rows about to be written and raises when one
+# breaks, before anything is committed: Glue Data Quality on Glue, Spark checks elsewhere.
+Evaluator = Callable[[DataFrame, Mapping[str, Any], str], None]
 
 
 @dataclass
@@ -45,6 +51,7 @@ def run_cdc(
     table: str,
     quarantine_root: str,
     ingest_date: str,
+    evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
     """A DMS source (crm.customers, legacy_sql.shipments): the day's change files to current state."""
     raw = spark.read.parquet(raw_path)
@@ -59,6 +66,7 @@ def run_cdc(
     ensure_table(spark, tombstones, [*[(k, key_types[k]) for k in key], (cdc.COMMIT_TS, "timestamp")])
     # Materialised: the tombstones change below, and this batch must be judged against the old ones.
     live = cdc.newer_than_tombstones(latest, spark.table(tombstones), key).localCheckpoint()
+    evaluate(live.where(F.col(cdc.OP) != "D"), contract, table)
     live.createOrReplaceTempView(f"{dataset}_changes")
     spark.sql(cdc.merge_statement(table, f"{dataset}_changes", key, [c["name"] for c in contract["columns"]]))
     merge_on_key(spark, tombstones, live.where(F.col(cdc.OP) == "D").select(*key, cdc.COMMIT_TS), key, f"{dataset}_deletes")
@@ -70,12 +78,15 @@ def run_cdc(
 TELEMATICS_EXTRA = [("distance_km", "double"), ("fuel_l", "double"), ("interval_seconds", "bigint"), ("interval_status", "string"), ("load_band", "string")]
 
 
-def run_telematics(spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, ingest_date: str) -> RunStats:
+def run_telematics(
+    spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, ingest_date: str, evaluate: Evaluator = enforce_locally
+) -> RunStats:
     """Readings MERGEd on (vehicle_id, ts); then the intervals of every vehicle-day the batch
     touched are recomputed from the table (with the vehicle's previous reading), so a late reading
     fixes its neighbours' intervals too."""
     raw = spark.read.json(raw_path)
     valid, quarantined = telematics.prepare(raw, contract)
+    evaluate(valid, contract, table)
     ensure_table(spark, table, [*contract_columns(contract), *TELEMATICS_EXTRA], contract["processed"]["partitioning"])
     incoming = valid.select(*[c["name"] for c in contract["columns"]])
     for name, sql_type in TELEMATICS_EXTRA:
@@ -99,12 +110,20 @@ def run_telematics(spark: SparkSession, contract: Mapping[str, Any], raw_path: s
 
 
 def run_weather(
-    spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, day: str, cities: Sequence[str]
+    spark: SparkSession,
+    contract: Mapping[str, Any],
+    raw_path: str,
+    table: str,
+    quarantine_root: str,
+    day: str,
+    cities: Sequence[str],
+    evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
     """The day's hourly series per city (missing hours flagged), MERGEd on (city, observation_hour)."""
     raw = spark.read.json(raw_path)
     valid, quarantined = weather.prepare(raw, contract)
     series = weather.hourly_series(spark, valid.where(F.to_date("observation_hour") == F.lit(day)), day, cities)
+    evaluate(series.where(~F.col("is_missing")), contract, table)  # flagged gaps are rows by design
     ensure_table(spark, table, [*contract_columns(contract), ("is_missing", "boolean"), ("temp_range", "string")], contract["processed"]["partitioning"])
     merge_on_key(spark, table, series.select(*[c["name"] for c in contract["columns"]], "is_missing", "temp_range"), contract["key"], "weather_series")
     stats = RunStats("weather", read=raw.count(), written=series.count())
