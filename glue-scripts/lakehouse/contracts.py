@@ -9,13 +9,18 @@ required fields and value ranges from what this returns.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 SCHEMA_FILE = "contract.schema.json"
+
+
+def _default_root():
+    """The repository's contracts/, or, inside the zip a Glue job imports, the copy packaged as
+    lakehouse/_contracts (lib/stacks/processing-stack.ts builds it)."""
+    return CONTRACTS_DIR if CONTRACTS_DIR.is_dir() else resources.files(__package__) / "_contracts"
 
 NUMERIC_TYPES = ("int", "bigint", "double")
 TIME_TRANSFORMS = ("day", "hour", "month")
@@ -30,9 +35,11 @@ class ContractError(ValueError):
         super().__init__(f"Invalid dataset contract {file_name}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def _validator() -> Draft202012Validator:
+def _validator(root):
     """contracts/contract.schema.json: the one definition of the contract format."""
-    schema = json.loads((CONTRACTS_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
+    from jsonschema import Draft202012Validator  # on Glue, jsonschema comes with --additional-python-modules
+
+    schema = json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -87,13 +94,13 @@ def _js_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def load_contract_file(path: Path) -> dict[str, Any]:
+def load_contract_file(path, schema_root=None) -> dict[str, Any]:
     """Parses and validates one contract file; raises ContractError naming every problem."""
     try:
         contract = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ContractError(path.name, [f"not valid JSON: {error}"]) from error
-    errors = sorted(_validator().iter_errors(contract), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(schema_root or _default_root()).iter_errors(contract), key=lambda e: list(e.absolute_path))
     if errors:
         raise ContractError(
             path.name, [f"/{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
@@ -104,10 +111,12 @@ def load_contract_file(path: Path) -> dict[str, Any]:
     return contract
 
 
-def load_contracts(directory: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
-    """Every contract in ``directory``, sorted by dataset; dataset names are unique across sources."""
-    files = sorted(p for p in directory.glob("*.json") if p.name != SCHEMA_FILE)
-    contracts = [load_contract_file(p) for p in files]
+def load_contracts(directory=None) -> list[dict[str, Any]]:
+    """Every contract in ``directory`` (default: the repository's, or the packaged copy), sorted by
+    dataset; dataset names are unique across sources."""
+    root = directory if directory is not None else _default_root()
+    files = sorted((p for p in root.iterdir() if p.name.endswith(".json") and p.name != SCHEMA_FILE), key=lambda p: p.name)
+    contracts = [load_contract_file(p, _default_root()) for p in files]
     seen: dict[str, str] = {}
     for c in contracts:
         if c["dataset"] in seen:

@@ -1,10 +1,12 @@
 """What every Glue entry point shares: arguments, the session, Glue Data Quality, and the log line
-and CloudWatch metrics of a run's counts. Imported only on Glue (awsglue is Glue's own library)."""
+and CloudWatch metrics of a run's counts. The awsglue imports happen inside the functions that
+run on Glue only (awsglue is Glue's own library)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from pyspark.sql import DataFrame
@@ -15,9 +17,24 @@ from .spark import glue_session
 
 
 def arguments(names: list[str]) -> dict[str, str]:
+    """The job's arguments; a day argument 'yesterday' (the scheduled run's) becomes the UTC date,
+    and {day} in a path argument becomes that date."""
     from awsglue.utils import getResolvedOptions
 
-    return getResolvedOptions(sys.argv, ["JOB_NAME", *names])
+    args = getResolvedOptions(sys.argv, ["JOB_NAME", *names])
+    return resolve_days(args, datetime.now(timezone.utc).date())
+
+
+def resolve_days(args: Mapping[str, str], today: date) -> dict[str, str]:
+    day_keys = [k for k in ("day", "ingest_date") if k in args]
+    resolved = dict(args)
+    for k in day_keys:
+        if resolved[k] == "yesterday":
+            resolved[k] = (today - timedelta(days=1)).isoformat()
+    day = resolved[day_keys[0]] if day_keys else None
+    if day:
+        resolved = {k: v.replace("{day}", day) if isinstance(v, str) else v for k, v in resolved.items()}
+    return resolved
 
 
 def start(args: Mapping[str, str]):

@@ -30,3 +30,13 @@ def test_a_broken_rule_fails_the_run_naming_every_failed_rule(spark):
         ('ColumnValues "temperature_c" <= 60', 1),
         ('ColumnValues "condition" in ["clear", "cloudy", "fog", "drizzle", "rain", "snow", "thunderstorm"]', 1),
     ]
+
+
+def test_scheduled_runs_resolve_yesterday_and_day_paths():
+    from datetime import date
+
+    from lakehouse.glue_job import resolve_days
+
+    args = {"JOB_NAME": "j", "ingest_date": "yesterday", "raw_path": "s3://b/raw/crm/customers/{day}/", "table": "lake.p.customers"}
+    assert resolve_days(args, date(2026, 3, 1)) == {**args, "ingest_date": "2026-02-28", "raw_path": "s3://b/raw/crm/customers/2026-02-28/"}
+    assert resolve_days({"day": "2026-11-21", "raw_path": "x/{day}"}, date(2026, 12, 1)) == {"day": "2026-11-21", "raw_path": "x/2026-11-21"}
