@@ -10,6 +10,7 @@ ingest date, replaced on a rerun; every run returns the counts it logs and publi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -157,4 +158,22 @@ def run_aggregation(spark: SparkSession, tables: Mapping[str, str], metrics_tabl
     result.select(*[c for c, _ in METRICS_COLUMNS]).writeTo(metrics_table).overwrite(F.col("metric_date") == F.lit(day).cast("date"))
     stats = RunStats("telemetry_metrics", read=intervals.count(), written=result.count())
     stats.details = metrics.outcome_counts(attributed)
+    return stats
+
+
+def run_maintenance(spark: SparkSession, tables: Sequence[str], snapshot_retention_days: int, now: datetime | None = None) -> RunStats:
+    """Iceberg upkeep of each table: small files compacted (rewrite_data_files), snapshots older
+    than the retention expired (keeping at least one), and files no snapshot references removed
+    once they are older than three days (so no running writer's files are taken)."""
+    now = now or datetime.now(timezone.utc)
+    expire_before = (now - timedelta(days=snapshot_retention_days)).strftime("%Y-%m-%d %H:%M:%S")
+    orphans_before = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    stats = RunStats("maintenance")
+    for table in tables:
+        catalog, qualified = table.split(".", 1)
+        rewritten = spark.sql(f"CALL {catalog}.system.rewrite_data_files(table => '{qualified}')").collect()[0]
+        spark.sql(f"CALL {catalog}.system.expire_snapshots(table => '{qualified}', older_than => TIMESTAMP '{expire_before}', retain_last => 1)")
+        spark.sql(f"CALL {catalog}.system.remove_orphan_files(table => '{qualified}', older_than => TIMESTAMP '{orphans_before}')")
+        stats.details[f"{qualified}.files_rewritten"] = int(rewritten["rewritten_data_files_count"])
+    stats.read = stats.written = len(tables)
     return stats

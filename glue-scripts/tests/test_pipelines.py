@@ -112,3 +112,18 @@ def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
     pipelines.run_aggregation(spark, tables, out, "2026-11-21")
     assert table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km") == snapshot
     assert first.details == {"in_kpi": 2}
+
+
+def test_maintenance_compacts_small_files_and_expires_snapshots(spark):
+    table = "lake.maintenance_test.events"
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.maintenance_test")
+    spark.sql(f"CREATE TABLE {table} (id bigint) USING iceberg TBLPROPERTIES ('format-version' = '2')")
+    for i in range(5):  # five commits, five small files
+        spark.sql(f"INSERT INTO {table} VALUES ({i})")
+    files_before = spark.sql(f"SELECT count(*) FROM {table}.files").collect()[0][0]
+    stats = pipelines.run_maintenance(spark, [table], snapshot_retention_days=0)
+    assert files_before == 5
+    assert stats.details == {"maintenance_test.events.files_rewritten": 5}
+    assert spark.sql(f"SELECT count(*) FROM {table}.files").collect()[0][0] == 1
+    assert spark.sql(f"SELECT count(*) FROM {table}.snapshots").collect()[0][0] == 1
+    assert sorted(r[0] for r in spark.table(table).collect()) == [0, 1, 2, 3, 4]

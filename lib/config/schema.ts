@@ -301,6 +301,19 @@ const streamingSchema = z
     path: ['flink', 'readingsMaxDelaySeconds'],
   });
 
+const processingSchema = z
+  .object({
+    /** When the daily pipeline runs (UTC); it processes the previous day. */
+    schedule: scheduleExpression,
+    workerType: z.enum(['G.1X', 'G.2X', 'G.4X', 'G.8X']),
+    /** Upper bound of Glue auto scaling per job. */
+    maxWorkers: z.number().int().min(2).max(299),
+    jobTimeoutMinutes: z.number().int().min(5).max(2880),
+    /** Iceberg snapshots older than this are expired by the maintenance step. */
+    snapshotRetentionDays: positiveInt,
+  })
+  .strict();
+
 const monitoringSchema = z
   .object({
     /** Addresses subscribed to the alert topic (each confirms by e-mail). */
@@ -347,6 +360,7 @@ export const environmentConfigSchema = z
     catalog: catalogSchema,
     ingestion: ingestionSchema,
     streaming: streamingSchema,
+    processing: processingSchema,
     athena: athenaSchema,
     monitoring: monitoringSchema,
   })

@@ -56,6 +56,13 @@ export const dev: EnvironmentConfig = {
       autoScaling: false,
     },
   },
+  processing: {
+    schedule: 'cron(30 1 * * ? *)', // 01:30 UTC, after the last hourly weather pull of the day
+    workerType: 'G.1X',
+    maxWorkers: 4,
+    jobTimeoutMinutes: 120,
+    snapshotRetentionDays: 3,
+  },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {
     dms: {

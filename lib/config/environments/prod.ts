@@ -55,6 +55,13 @@ export const prod: EnvironmentConfig = {
       autoScaling: true,
     },
   },
+  processing: {
+    schedule: 'cron(30 1 * * ? *)', // 01:30 UTC, after the last hourly weather pull of the day
+    workerType: 'G.2X',
+    maxWorkers: 20,
+    jobTimeoutMinutes: 120,
+    snapshotRetentionDays: 14,
+  },
   catalog: { rawProjectionStartDate: '2025-01-01' },
   ingestion: {
     dms: {

@@ -55,6 +55,13 @@ export const staging: EnvironmentConfig = {
       autoScaling: false,
     },
   },
+  processing: {
+    schedule: 'cron(30 1 * * ? *)', // 01:30 UTC, after the last hourly weather pull of the day
+    workerType: 'G.1X',
+    maxWorkers: 8,
+    jobTimeoutMinutes: 120,
+    snapshotRetentionDays: 7,
+  },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {
     dms: {

@@ -1,0 +1,84 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface EtlOrchestrationProps {
+  readonly namePrefix: string;
+  /** Jobs that run in parallel first (one per source). */
+  readonly sourceJobs: glue.CfnJob[];
+  /** Then the aggregation, then Iceberg maintenance. */
+  readonly aggregationJob: glue.CfnJob;
+  readonly maintenanceJob: glue.CfnJob;
+  readonly schedule: string;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The daily pipeline as a Step Functions state machine: the source jobs in parallel, then the
+ * aggregation, then Iceberg maintenance, each a synchronous Glue run (.sync) retried once with
+ * backoff, for the day given in the input ({"day": "yyyy-MM-dd"}) or, on the schedule, yesterday.
+ * A failure ends in a Fail state carrying the error and cause; the monitoring stack turns the
+ * execution's FAILED event into an alert. Logging of ALL events to an encrypted log group, X-Ray.
+ */
+export class EtlOrchestration extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: EtlOrchestrationProps) {
+    super(scope, id);
+    const run = (job: glue.CfnJob, dayArgument: string) => {
+      const task = new tasks.GlueStartJobRun(this, job.name!, {
+        glueJobName: job.name!,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        arguments: sfn.TaskInput.fromObject({ [`--${dayArgument}`]: sfn.JsonPath.stringAt('$.day') }),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      task.addRetry({ errors: ['States.ALL'], maxAttempts: 1, interval: Duration.minutes(2), backoffRate: 2 });
+      return task;
+    };
+    const failed = new sfn.Fail(this, 'PipelineFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const sources = new sfn.Parallel(this, 'SourceJobs', { resultPath: sfn.JsonPath.DISCARD });
+    for (const job of props.sourceJobs) sources.branch(run(job, job.name!.endsWith('weather-etl') ? 'day' : 'ingest_date'));
+    sources.addCatch(failed, { resultPath: '$.failure' });
+    const aggregate = run(props.aggregationJob, 'day').addCatch(failed, { resultPath: '$.failure' });
+    const maintain = run(props.maintenanceJob, 'day').addCatch(failed, { resultPath: '$.failure' });
+
+    const defaultDay = new sfn.Pass(this, 'ScheduledRunProcessesYesterday', { result: sfn.Result.fromString('yesterday'), resultPath: '$.day' });
+    const chooseDay = new sfn.Choice(this, 'DayGiven')
+      .when(sfn.Condition.isPresent('$.day'), sources)
+      .otherwise(defaultDay.next(sources));
+    sources.next(aggregate).next(maintain).next(new sfn.Succeed(this, 'Done'));
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${props.namePrefix}-daily-etl`,
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.namePrefix}-daily-etl`,
+      definitionBody: sfn.DefinitionBody.fromChainable(chooseDay),
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+      timeout: Duration.hours(6),
+    });
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Step Functions log delivery and X-Ray tracing APIs (logs:CreateLogDelivery..., xray:PutTraceSegments...) authorize only on "*".',
+    });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Runs ${props.namePrefix}-daily-etl for the previous day`,
+      schedule: events.Schedule.expression(props.schedule),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}) })],
+    });
+  }
+}

@@ -1,0 +1,9 @@
+-- Fuel consumption by city: a ratio of sums, never an average of ratios.
+SELECT city,
+       SUM(intervals) AS intervals,
+       SUM(distance_km) AS distance_km,
+       SUM(fuel_l) AS fuel_l,
+       100 * SUM(fuel_l) / SUM(distance_km) AS fuel_l_per_100km
+FROM telemetry_metrics
+GROUP BY city
+ORDER BY city
