@@ -166,8 +166,8 @@ def run_maintenance(spark: SparkSession, tables: Sequence[str], snapshot_retenti
     than the retention expired (keeping at least one), and files no snapshot references removed
     once they are older than three days (so no running writer's files are taken)."""
     now = now or datetime.now(timezone.utc)
-    expire_before = (now - timedelta(days=snapshot_retention_days)).strftime("%Y-%m-%d %H:%M:%S")
-    orphans_before = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    expire_before = (now - timedelta(days=snapshot_retention_days)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    orphans_before = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f")
     stats = RunStats("maintenance")
     for table in tables:
         catalog, qualified = table.split(".", 1)
