@@ -6,6 +6,7 @@ import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { ProcessingStack } from './stacks/processing-stack';
 import { SecurityStack } from './stacks/security-stack';
 import { StreamingStack } from './stacks/streaming-stack';
 
@@ -17,6 +18,7 @@ export interface Platform {
   readonly lakehouse: LakehouseStack;
   readonly ingestion: IngestionStack;
   readonly streaming: StreamingStack;
+  readonly processing: ProcessingStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -83,6 +85,18 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
     contracts,
   });
 
+  const processing = new ProcessingStack(app, stackName(config, 'Processing'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): Glue ETL into Iceberg, KPI aggregation, orchestration, named queries`,
+    zoneBuckets: lakehouse.storage.zoneBuckets,
+    processedKey: security.keys.processed,
+    logsKey: security.keys.logs,
+    access: lakehouse.access,
+    workgroupName: lakehouse.workgroup.workgroupName,
+    monitoring: monitoring.monitoring,
+    contracts,
+  });
+
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.
   const tags: Record<string, string> = {
     project: PROJECT_NAME,
@@ -93,5 +107,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, monitoring };
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -70,6 +70,10 @@ export class EtlOrchestration extends Construct {
       tracingEnabled: true,
       timeout: Duration.hours(6),
     });
+    // CDK renders both a DependsOn and a GetAtt on the state machine's role; cfn-lint calls the
+    // DependsOn redundant (W3005). Harmless, and not ours to change: switched off on this resource.
+    const cfnStateMachine = this.stateMachine.node.defaultChild as CfnResource;
+    cfnStateMachine.cfnOptions.metadata = { ...cfnStateMachine.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Step Functions log delivery and X-Ray tracing APIs (logs:CreateLogDelivery..., xray:PutTraceSegments...) authorize only on "*".',

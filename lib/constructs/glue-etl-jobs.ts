@@ -81,7 +81,10 @@ export class GlueEtlJobs extends Construct {
     });
 
     const policy = new iam.Policy(this, 'JobPolicy', { roles: [props.role] });
-    library.grantRead(props.role);
+    // Exactly the library object, not the whole bootstrap asset bucket (scripts likewise below).
+    const readObject = (asset: s3assets.Asset) =>
+      policy.addStatements(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }));
+    readObject(library);
     props.tempBucket.grantReadWrite(props.role, `${TEMP_PREFIX}*`);
     props.logsKey.grantEncryptDecrypt(props.role);
     policy.addStatements(
@@ -104,16 +107,17 @@ export class GlueEtlJobs extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'CloudWatch PutMetricData has no resource-level permissions; the statement is limited to the job namespaces by condition.',
     });
+    acknowledgeWildcards(props.role, [
+      { finding: /^Resource::.*\/glue-temp\/\*$/, reason: 'Temporary files of the Glue jobs under their own prefix of the processed bucket.' },
+    ]);
     acknowledgeWildcards(this, [
       { finding: /^Resource::arn:[^:]+:logs:[^:]+:(<AWS::AccountId>|\d{12}):log-group:\/aws-glue\/\*$/, reason: 'Glue writes job logs to log groups under /aws-glue/, which it names per job run.' },
       { finding: /^Resource::arn:[^:]+:glue:[^:]+:(<AWS::AccountId>|\d{12}):dataQualityRuleset\/\*$/, reason: 'Glue Data Quality publishes results of the rulesets evaluated inside the jobs, which it names by evaluation context.' },
-      { finding: /^Resource::.*\/glue-temp\/\*$/, reason: 'Temporary files of the Glue jobs under their own prefix of the processed bucket.' },
-      { finding: /^Resource::arn:[^:]+:s3:::cdk-[a-z0-9]+-assets-.*\/\*$/, reason: 'Read access to the CDK asset bucket objects that hold the job scripts and library.' },
     ]);
 
     for (const [name, spec] of Object.entries(props.jobs)) {
       const script = new s3assets.Asset(this, `Script-${name}`, { path: path.join(GLUE_SCRIPTS, 'jobs', spec.script) });
-      script.grantRead(props.role);
+      readObject(script);
       const job = new glue.CfnJob(this, name, {
         name: `${props.namePrefix}-${name}`,
         role: props.role.roleArn,

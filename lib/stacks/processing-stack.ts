@@ -1,0 +1,141 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LakeZone } from '../config/naming';
+import { contractOf, DatasetContract, processedTableName, rawPrefix } from '../contracts';
+import { EtlOrchestration } from '../constructs/etl-orchestration';
+import { GlueEtlJobs } from '../constructs/glue-etl-jobs';
+import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
+import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { dataRemovalPolicy } from '../constructs/removal';
+import { REPO_ROOT } from '../constructs/scheduled-pull-function';
+import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export interface ProcessingStackProps extends PlatformStackProps {
+  readonly zoneBuckets: Record<LakeZone, s3.IBucket>;
+  readonly processedKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly access: LakeAccess;
+  readonly workgroupName: string;
+  readonly monitoring: PlatformMonitoring;
+  readonly contracts: readonly DatasetContract[];
+}
+
+/** The Iceberg catalog name the Glue scripts use (glue-scripts/lakehouse/spark.py). */
+const CATALOG = 'lake';
+const QUERIES_DIR = path.join(REPO_ROOT, 'queries');
+
+/**
+ * The batch processing of the lake: Glue ETL per source into processed Iceberg tables, the
+ * telemetry_metrics aggregation, Iceberg maintenance, the daily orchestration, alerts on failed
+ * jobs and executions, and the analysts' named queries.
+ */
+export class ProcessingStack extends PlatformStack {
+  readonly etl: GlueEtlJobs;
+  readonly orchestration: EtlOrchestration;
+  readonly namedQueries: athena.CfnNamedQuery[] = [];
+
+  constructor(scope: Construct, id: string, props: ProcessingStackProps) {
+    super(scope, id, props);
+    const { config, names } = this;
+    const processedDb = names.glueDatabase('processed');
+    const aggregatedDb = names.glueDatabase('aggregated');
+    const raw = props.zoneBuckets.raw;
+    const processedTable = (dataset: string) => `${CATALOG}.${processedDb}.${processedTableName(contractOf(props.contracts, dataset))}`;
+    const rawPath = (dataset: string, partition: string) => raw.s3UrlForObject(`${rawPrefix(contractOf(props.contracts, dataset))}${partition}/`);
+    const quarantineRoot = props.zoneBuckets.processed.s3UrlForObject(QUARANTINE_PREFIX);
+    const metricsTable = `${CATALOG}.${aggregatedDb}.telemetry_metrics`;
+    const icebergTables = ['customers', 'shipments', 'telematics', 'weather'].map(processedTable);
+
+    this.etl = new GlueEtlJobs(this, 'Etl', {
+      namePrefix: config.resourcePrefix,
+      role: iam.Role.fromRoleName(this, 'EtlRole', props.access.etlRole.roleName, { mutable: true }),
+      warehouse: props.zoneBuckets.processed.s3UrlForObject('processed/'),
+      tempBucket: props.zoneBuckets.processed,
+      dataKey: props.processedKey,
+      logsKey: props.logsKey,
+      workerType: config.processing.workerType,
+      maxWorkers: config.processing.maxWorkers,
+      timeoutMinutes: config.processing.jobTimeoutMinutes,
+      jobs: {
+        'crm-etl': {
+          script: 'cdc_etl.py',
+          arguments: { '--dataset': 'customers', '--raw_path': rawPath('customers', '{day}'), '--table': processedTable('customers'), '--quarantine_root': quarantineRoot },
+        },
+        'legacy-sql-etl': {
+          script: 'cdc_etl.py',
+          arguments: { '--dataset': 'shipments', '--raw_path': rawPath('shipments', '{day}'), '--table': processedTable('shipments'), '--quarantine_root': quarantineRoot },
+        },
+        'telematics-etl': {
+          script: 'telematics_etl.py',
+          arguments: { '--raw_path': rawPath('telematics', 'ingest_date={day}'), '--table': processedTable('telematics'), '--quarantine_root': quarantineRoot },
+        },
+        'weather-etl': {
+          script: 'weather_etl.py',
+          arguments: {
+            '--raw_path': rawPath('weather', 'ingest_date={day}'),
+            '--table': processedTable('weather'),
+            '--quarantine_root': quarantineRoot,
+            '--cities': config.ingestion.weather.cities.map((c) => c.name).join(','),
+          },
+        },
+        'aggregate-metrics': {
+          script: 'aggregate_metrics.py',
+          arguments: { '--processed_database': processedDb, '--metrics_table': metricsTable },
+        },
+        'iceberg-maintenance': {
+          script: 'iceberg_maintenance.py',
+          arguments: { '--tables': [...icebergTables, metricsTable].join(','), '--snapshot_retention_days': String(config.processing.snapshotRetentionDays) },
+        },
+      },
+    });
+
+    const jobs = this.etl.jobs;
+    this.orchestration = new EtlOrchestration(this, 'Orchestration', {
+      namePrefix: config.resourcePrefix,
+      sourceJobs: [jobs['crm-etl'], jobs['legacy-sql-etl'], jobs['telematics-etl'], jobs['weather-etl']],
+      aggregationJob: jobs['aggregate-metrics'],
+      maintenanceJob: jobs['iceberg-maintenance'],
+      schedule: config.processing.schedule,
+      logsKey: props.logsKey,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+
+    for (const file of fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+      const name = file.replace(/\.sql$/, '');
+      this.namedQueries.push(
+        new athena.CfnNamedQuery(this, `Query-${name}`, {
+          name: `${config.resourcePrefix}-${name.replace(/_/g, '-')}`,
+          description: fs.readFileSync(path.join(QUERIES_DIR, file), 'utf8').split('\n')[0].replace(/^--\s*/, ''),
+          database: aggregatedDb,
+          workGroup: props.workgroupName,
+          queryString: fs.readFileSync(path.join(QUERIES_DIR, file), 'utf8').trim(),
+        }),
+      );
+    }
+
+    props.monitoring.alertOnEvent('glue-job-failed', {
+      description: 'A Glue job of the lakehouse failed or timed out',
+      eventPattern: {
+        source: ['aws.glue'],
+        detailType: ['Glue Job State Change'],
+        detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'], jobName: Object.values(jobs).map((j) => j.name!) },
+      },
+    });
+    props.monitoring.alertOnEvent('daily-etl-failed', {
+      description: 'The daily ETL pipeline failed, timed out or was aborted (see its execution for the error and cause)',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.orchestration.stateMachine.stateMachineArn] },
+      },
+    });
+    acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
+  }
+}
