@@ -1,0 +1,85 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
+
+describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const t = templates.processing;
+  const prefix = config.resourcePrefix;
+  const db = prefix.replace(/-/g, '_');
+  const jobs = Object.values(resourcesOf(t, 'AWS::Glue::Job')).map((j) => j.Properties);
+  const job = (name: string) => jobs.find((j) => j.Name === `${prefix}-${name}`)!;
+
+  test('six Glue 5.1 jobs with Iceberg, metrics, continuous logs, auto scaling and the security configuration', () => {
+    expect(jobs.map((j) => j.Name).sort()).toEqual(
+      ['aggregate-metrics', 'crm-etl', 'iceberg-maintenance', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`),
+    );
+    for (const j of jobs) {
+      expect(j).toMatchObject({ GlueVersion: '5.1', WorkerType: config.processing.workerType, NumberOfWorkers: config.processing.maxWorkers, Timeout: config.processing.jobTimeoutMinutes, MaxRetries: 0 });
+      expect(j.Command).toMatchObject({ Name: 'glueetl', PythonVersion: '3' });
+      expect(j.DefaultArguments).toMatchObject({
+        '--datalake-formats': 'iceberg',
+        '--enable-metrics': 'true',
+        '--enable-continuous-cloudwatch-log': 'true',
+        '--enable-auto-scaling': 'true',
+      });
+      expect(j.SecurityConfiguration).toEqual({ Ref: expect.stringMatching(/SecurityConfiguration/) });
+      expect(JSON.stringify(j.Role)).toMatch(/AccessEtl/);
+    }
+  });
+
+  test('each job reads its dataset and writes its table', () => {
+    expect(job('crm-etl').DefaultArguments).toMatchObject({ '--dataset': 'customers', '--table': `lake.${db}_processed.customers` });
+    expect(JSON.stringify(job('crm-etl').DefaultArguments['--raw_path'])).toContain('/raw/crm/customers/{day}/');
+    expect(job('legacy-sql-etl').DefaultArguments).toMatchObject({ '--dataset': 'shipments', '--table': `lake.${db}_processed.shipments` });
+    expect(JSON.stringify(job('telematics-etl').DefaultArguments['--raw_path'])).toContain('/raw/iot/telematics/ingest_date={day}/');
+    expect(job('weather-etl').DefaultArguments['--cities']).toBe(config.ingestion.weather.cities.map((c) => c.name).join(','));
+    expect(job('aggregate-metrics').DefaultArguments).toMatchObject({ '--processed_database': `${db}_processed`, '--metrics_table': `lake.${db}_aggregated.telemetry_metrics` });
+    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',')).toHaveLength(5);
+    expect(job('iceberg-maintenance').DefaultArguments['--snapshot_retention_days']).toBe(String(config.processing.snapshotRetentionDays));
+  });
+
+  test('the security configuration encrypts S3, CloudWatch Logs and bookmarks with KMS', () => {
+    const sec = Object.values(resourcesOf(t, 'AWS::Glue::SecurityConfiguration'))[0].Properties.EncryptionConfiguration;
+    expect(sec.S3Encryptions[0].S3EncryptionMode).toBe('SSE-KMS');
+    expect(sec.CloudWatchEncryption.CloudWatchEncryptionMode).toBe('SSE-KMS');
+    expect(sec.JobBookmarksEncryption.JobBookmarksEncryptionMode).toBe('CSE-KMS');
+  });
+
+  test('the daily state machine: sources in parallel, then aggregation, then maintenance; retries, catch, ALL logging, X-Ray', () => {
+    const sm = Object.values(resourcesOf(t, 'AWS::StepFunctions::StateMachine'))[0].Properties;
+    expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    expect(sm.TracingConfiguration).toEqual({ Enabled: true });
+    const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+    const parallel = definition.States.SourceJobs;
+    expect(parallel.Type).toBe('Parallel');
+    expect(parallel.Branches.map((b: any) => b.StartAt).sort()).toEqual(['crm-etl', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`));
+    expect(parallel.Next).toBe(`${prefix}-aggregate-metrics`);
+    expect(definition.States[`${prefix}-aggregate-metrics`].Next).toBe(`${prefix}-iceberg-maintenance`);
+    expect(parallel.Catch[0].Next).toBe('PipelineFailed');
+    const task = parallel.Branches[0].States[parallel.Branches[0].StartAt];
+    expect(task.Resource).toContain('glue:startJobRun.sync');
+    expect(task.Retry[0]).toMatchObject({ MaxAttempts: 1, BackoffRate: 2 });
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.processing.schedule });
+  });
+
+  test('failed jobs and failed executions alert through the monitoring stack', () => {
+    const patterns = Object.values(resourcesOf(templates.monitoring, 'AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
+    const glueRule = patterns.find((p) => p.source?.[0] === 'aws.glue')!;
+    expect(glueRule.detail.state).toEqual(['FAILED', 'TIMEOUT', 'ERROR']);
+    expect(glueRule.detail.jobName).toHaveLength(6);
+    const sfnRule = patterns.find((p) => p.source?.[0] === 'aws.states')!;
+    expect(sfnRule.detail.status).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
+  });
+
+  test('the named queries are the files in queries/, on the aggregated database, in the workgroup', () => {
+    const queries = Object.values(resourcesOf(t, 'AWS::Athena::NamedQuery')).map((q) => q.Properties);
+    const files = fs.readdirSync(path.join(__dirname, '..', 'queries')).filter((f) => f.endsWith('.sql')).sort();
+    expect(queries).toHaveLength(4);
+    for (const [i, file] of files.entries()) {
+      expect(queries[i]).toMatchObject({ Database: `${db}_aggregated`, WorkGroup: `${prefix}-analytics` });
+      expect(queries[i].QueryString).toBe(fs.readFileSync(path.join(__dirname, '..', 'queries', file), 'utf8').trim());
+    }
+    expect(queries.map((q) => q.QueryString)).toContain("-- The brief's example: every metric row in the Low temperature range.\nSELECT * FROM telemetry_metrics WHERE temp_range = 'Low'");
+  });
+});
