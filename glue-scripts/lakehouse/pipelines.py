@@ -100,8 +100,10 @@ def run_telematics(
     # the last reading before each touched day, for the day's first interval
     before = current.join(touched, ["vehicle_id"]).where(F.to_date("ts") < F.col("day"))
     latest_before = before.withColumn("_rn", F.row_number().over(Window.partitionBy("vehicle_id", "day").orderBy(F.col("ts").desc()))).where("_rn = 1").drop("_rn", "day")
-    recomputed = telematics.with_intervals(days.unionByName(latest_before).drop(*[n for n, _ in TELEMATICS_EXTRA]))
-    recomputed = recomputed.join(days.select("vehicle_id", "ts"), ["vehicle_id", "ts"])  # only the touched days' rows
+    # A day's last reading is also the next touched day's predecessor: keep each reading once.
+    readings = days.unionByName(latest_before).drop(*[n for n, _ in TELEMATICS_EXTRA]).dropDuplicates(["vehicle_id", "ts"])
+    recomputed = telematics.with_intervals(readings)
+    recomputed = recomputed.join(days.select("vehicle_id", "ts").distinct(), ["vehicle_id", "ts"])  # only the touched days' rows
     merge_on_key(spark, table, recomputed, contract["key"], "telematics_intervals")
 
     stats = RunStats("telematics", read=raw.count(), written=valid.count())

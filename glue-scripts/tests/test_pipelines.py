@@ -95,6 +95,20 @@ def test_telematics_rerun_is_idempotent_and_a_late_reading_fixes_its_neighbours(
     ]
 
 
+def test_a_batch_spanning_two_days_links_them_once(spark, tmp_path):
+    contract = contract_of(CONTRACTS, "telematics")
+    table = "lake.processed_tel2.telematics"
+    batch = write_ndjson(tmp_path / "raw/iot/telematics/two-days", [
+        reading("2026-11-21 23:55:00", 100.0, 10.0), reading("2026-11-22 00:05:00", 108.0, 11.0), reading("2026-11-22 00:10:00", 112.0, 11.5),
+    ])
+    pipelines.run_telematics(spark, contract, batch, table, str(tmp_path / "q"), "2026-11-22")
+    assert table_rows(spark, table, "ts", "distance_km", "interval_status") == [
+        (T("2026-11-21 23:55:00"), None, "first_reading"),
+        (T("2026-11-22 00:05:00"), 8.0, "ok"),
+        (T("2026-11-22 00:10:00"), 4.0, "ok"),
+    ]
+
+
 def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
     tables = {name: f"lake.agg_in.{name}" for name in ("telematics", "weather", "shipments", "customers")}
     spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.agg_in")
