@@ -55,7 +55,7 @@ def run_cdc(
     evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
     """A DMS source (crm.customers, legacy_sql.shipments): the day's change files to current state."""
-    raw = spark.read.parquet(raw_path)
+    raw = spark.read.parquet(raw_path).persist()  # read by the changes, the counts and the quarantine
     prepare = crm.prepare_changes if dataset == "customers" else legacy_sql.prepare_changes
     latest, quarantined = prepare(raw, contract)
     key = contract["key"]
@@ -73,6 +73,7 @@ def run_cdc(
     merge_on_key(spark, tombstones, live.where(F.col(cdc.OP) == "D").select(*key, cdc.COMMIT_TS), key, f"{dataset}_deletes")
     stats = RunStats(dataset, read=raw.count(), written=live.count())
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, ingest_date)
+    raw.unpersist()
     return stats
 
 
@@ -85,8 +86,10 @@ def run_telematics(
     """Readings MERGEd on (vehicle_id, ts); then the intervals of every vehicle-day the batch
     touched are recomputed from the table (with the vehicle's previous reading), so a late reading
     fixes its neighbours' intervals too."""
-    raw = spark.read.json(raw_path)
+    # Parsed once: the merges, the data-quality rules and the counts all read it.
+    raw = spark.read.json(raw_path).persist()
     valid, quarantined = telematics.prepare(raw, contract)
+    valid = valid.persist()
     evaluate(valid, contract, table)
     ensure_table(spark, table, [*contract_columns(contract), *TELEMATICS_EXTRA], contract["processed"]["partitioning"])
     incoming = valid.select(*[c["name"] for c in contract["columns"]])
@@ -103,12 +106,14 @@ def run_telematics(
     # A day's last reading is also the next touched day's predecessor: keep each reading once.
     readings = days.unionByName(latest_before).drop(*[n for n, _ in TELEMATICS_EXTRA]).dropDuplicates(["vehicle_id", "ts"])
     recomputed = telematics.with_intervals(readings)
-    recomputed = recomputed.join(days.select("vehicle_id", "ts").distinct(), ["vehicle_id", "ts"])  # only the touched days' rows
+    recomputed = recomputed.join(days.select("vehicle_id", "ts").distinct(), ["vehicle_id", "ts"]).localCheckpoint()  # only the touched days' rows
     merge_on_key(spark, table, recomputed, contract["key"], "telematics_intervals")
 
     stats = RunStats("telematics", read=raw.count(), written=valid.count())
     stats.details = {row["interval_status"]: row["count"] for row in recomputed.groupBy("interval_status").count().collect()}
     stats.quarantined = write_quarantine(quarantined, quarantine_root, "telematics", ingest_date)
+    raw.unpersist()
+    valid.unpersist()
     return stats
 
 
