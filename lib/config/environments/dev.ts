@@ -1,4 +1,5 @@
 import { EnvironmentConfig } from '../schema';
+import { dmsSources } from './common';
 
 /** Development: smallest footprint, data may be destroyed with the stacks. */
 export const dev: EnvironmentConfig = {
@@ -69,26 +70,7 @@ export const dev: EnvironmentConfig = {
       capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false },
       cdcMaxBatchIntervalSeconds: 60,
       cdcMinFileSizeKb: 8000,
-      sources: {
-        crm: {
-          engine: 'postgres',
-          databaseName: 'crm',
-          secret: 'telemetry-lakehouse/dev/crm-source',
-          sourceCidr: '10.100.0.0/24',
-          port: 5432,
-          sslMode: 'verify-full',
-          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
-        },
-        legacy_sql: {
-          engine: 'sqlserver',
-          databaseName: 'Logistics',
-          secret: 'telemetry-lakehouse/dev/legacy-sql-source',
-          sourceCidr: '10.100.1.0/24',
-          port: 1433,
-          sslMode: 'require',
-          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
-        },
-      },
+      sources: dmsSources('dev'),
     },
     weather: {
       schedule: 'rate(1 hour)',

@@ -1,4 +1,5 @@
 import { EnvironmentConfig } from '../schema';
+import { dmsSources } from './common';
 
 /** Production: three AZs, everything retained, longest retention. */
 export const prod: EnvironmentConfig = {
@@ -68,26 +69,7 @@ export const prod: EnvironmentConfig = {
       capacity: { mode: 'serverless', minCapacityUnits: 4, maxCapacityUnits: 32, multiAz: true },
       cdcMaxBatchIntervalSeconds: 300,
       cdcMinFileSizeKb: 64000,
-      sources: {
-        crm: {
-          engine: 'postgres',
-          databaseName: 'crm',
-          secret: 'telemetry-lakehouse/prod/crm-source',
-          sourceCidr: '10.100.0.0/24',
-          port: 5432,
-          sslMode: 'verify-full',
-          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
-        },
-        legacy_sql: {
-          engine: 'sqlserver',
-          databaseName: 'Logistics',
-          secret: 'telemetry-lakehouse/prod/legacy-sql-source',
-          sourceCidr: '10.100.1.0/24',
-          port: 1433,
-          sslMode: 'require',
-          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
-        },
-      },
+      sources: dmsSources('prod'),
     },
     weather: {
       schedule: 'rate(1 hour)',

@@ -1,4 +1,5 @@
 import { EnvironmentConfig } from '../schema';
+import { dmsSources } from './common';
 
 /** Staging: prod's shape at lower capacity; data retained, shares the non-prod account with dev. */
 export const staging: EnvironmentConfig = {
@@ -68,26 +69,7 @@ export const staging: EnvironmentConfig = {
       capacity: { mode: 'serverless', minCapacityUnits: 2, maxCapacityUnits: 8, multiAz: false },
       cdcMaxBatchIntervalSeconds: 120,
       cdcMinFileSizeKb: 32000,
-      sources: {
-        crm: {
-          engine: 'postgres',
-          databaseName: 'crm',
-          secret: 'telemetry-lakehouse/staging/crm-source',
-          sourceCidr: '10.100.0.0/24',
-          port: 5432,
-          sslMode: 'verify-full',
-          tables: [{ schema: 'public', table: 'customers', dataset: 'customers' }],
-        },
-        legacy_sql: {
-          engine: 'sqlserver',
-          databaseName: 'Logistics',
-          secret: 'telemetry-lakehouse/staging/legacy-sql-source',
-          sourceCidr: '10.100.1.0/24',
-          port: 1433,
-          sslMode: 'require',
-          tables: [{ schema: 'dbo', table: 'Shipments', dataset: 'shipments' }],
-        },
-      },
+      sources: dmsSources('staging'),
     },
     weather: {
       schedule: 'rate(1 hour)',
