@@ -82,9 +82,11 @@ export class GlueEtlJobs extends Construct {
 
     const policy = new iam.Policy(this, 'JobPolicy', { roles: [props.role] });
     // Exactly the library object, not the whole bootstrap asset bucket (scripts likewise below).
-    const readObject = (asset: s3assets.Asset) =>
-      policy.addStatements(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }));
-    readObject(library);
+    // One statement per object, each with its own Sid: merged statements would sort the objects
+    // by asset hash, and every code change would reorder the policy.
+    const readObject = (sid: string, asset: s3assets.Asset) =>
+      policy.addStatements(new iam.PolicyStatement({ sid, actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }));
+    readObject('ReadLibrary', library);
     props.tempBucket.grantReadWrite(props.role, `${TEMP_PREFIX}*`);
     props.logsKey.grantEncryptDecrypt(props.role);
     policy.addStatements(
@@ -117,7 +119,7 @@ export class GlueEtlJobs extends Construct {
 
     for (const [name, spec] of Object.entries(props.jobs)) {
       const script = new s3assets.Asset(this, `Script-${name}`, { path: path.join(GLUE_SCRIPTS, 'jobs', spec.script) });
-      readObject(script);
+      readObject(`ReadScript${name.replace(/[^A-Za-z0-9]/g, '')}`, script);
       const job = new glue.CfnJob(this, name, {
         name: `${props.namePrefix}-${name}`,
         role: props.role.roleArn,
