@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { ContractError, contractOf, loadContracts, rawColumns, rawPartitionPathTemplate, rawPrefix } from '../lib/contracts';
+import { dqdlRuleset } from '../lib/contracts/dqdl';
 
 const REPO = path.join(__dirname, '..');
 const BAD = path.join(__dirname, 'fixtures', 'bad-contracts');
@@ -71,6 +72,15 @@ describe('dataset contracts', () => {
   test('the Python loader reads the same contracts as the TypeScript one', () => {
     const fromPython = python('print(json.dumps(c.load_contracts()))');
     expect(fromPython).toEqual(JSON.parse(JSON.stringify(contracts)));
+  });
+
+  test('the data-quality rulesets published by CDK are the ones the Glue jobs evaluate', () => {
+    const fromPython = python(
+      'from lakehouse import dq\nprint(json.dumps({x["dataset"]: dq.ruleset(x) for x in c.load_contracts()}))',
+    );
+    expect(Object.keys(fromPython)).toHaveLength(contracts.length);
+    for (const contract of contracts) expect(dqdlRuleset(contract)).toBe(fromPython[contract.dataset]);
+    expect(dqdlRuleset(contractOf(contracts, 'telematics')).split('\n')[1]).toBe('    IsPrimaryKey "vehicle_id" "ts",');
   });
 
   test('the Python loader rejects every bad contract with the same problem', () => {

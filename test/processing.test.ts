@@ -63,6 +63,14 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.processing.schedule });
   });
 
+  test('a data-quality ruleset per processed table, derived from its contract', () => {
+    const rulesets = Object.values(resourcesOf(t, 'AWS::Glue::DataQualityRuleset')).map((r) => r.Properties);
+    expect(rulesets.map((r) => r.TargetTable.TableName).sort()).toEqual(['customers', 'shipments', 'telematics', 'weather']);
+    const weather = rulesets.find((r) => r.TargetTable.TableName === 'weather')!;
+    expect(weather.TargetTable.DatabaseName).toBe(`${db}_processed`);
+    expect(weather.Ruleset).toMatch(/^Rules = \[\n    IsPrimaryKey "city" "observation_hour",/);
+  });
+
   test('failed jobs and failed executions alert through the monitoring stack', () => {
     const patterns = Object.values(resourcesOf(templates.monitoring, 'AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
     const glueRule = patterns.find((p) => p.source?.[0] === 'aws.glue')!;

@@ -58,7 +58,7 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
         by_name[name] = column
         lo, hi = column.get("min"), column.get("max")
         if lo is not None and hi is not None and lo > hi:
-            problems.append(f"columns.{name}: min {_js_number(lo)} is greater than max {_js_number(hi)}")
+            problems.append(f"columns.{name}: min {js_number(lo)} is greater than max {js_number(hi)}")
         if (lo is not None or hi is not None) and col_type not in NUMERIC_TYPES:
             problems.append(f"columns.{name}: min/max apply only to numeric columns, not {col_type}")
         if "allowed" in column and col_type != "string":
@@ -89,9 +89,12 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
     return problems
 
 
-def _js_number(value: float) -> str:
-    """Formats a number as JavaScript does, so both loaders word their messages alike."""
-    return str(int(value)) if float(value).is_integer() else repr(value)
+def js_number(value: float) -> str:
+    """A number as JavaScript prints it (0.000001, 10, 2.5), so both loaders and both rule
+    generators word numbers alike; Python's repr would give 1e-06."""
+    if float(value).is_integer():
+        return str(int(value))
+    return format(value, "f").rstrip("0").rstrip(".") if abs(value) >= 1e-6 else repr(value)
 
 
 def load_contract_file(path, schema_root=None) -> dict[str, Any]:

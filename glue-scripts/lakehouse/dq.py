@@ -18,6 +18,8 @@ from typing import Any, Callable, Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from .contracts import js_number
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -41,9 +43,9 @@ def rules_for(contract: Mapping[str, Any]) -> list[Rule]:
         name = c["name"]
         rules.append(Rule(f'IsComplete "{name}"', lambda df, n=name: df.where(F.col(n).isNull()).count()))
         if "min" in c:
-            rules.append(Rule(f'ColumnValues "{name}" >= {c["min"]}', lambda df, n=name, v=c["min"]: df.where(F.col(n) < v).count()))
+            rules.append(Rule(f'ColumnValues "{name}" >= {js_number(c["min"])}', lambda df, n=name, v=c["min"]: df.where(F.col(n) < v).count()))
         if "max" in c:
-            rules.append(Rule(f'ColumnValues "{name}" <= {c["max"]}', lambda df, n=name, v=c["max"]: df.where(F.col(n) > v).count()))
+            rules.append(Rule(f'ColumnValues "{name}" <= {js_number(c["max"])}', lambda df, n=name, v=c["max"]: df.where(F.col(n) > v).count()))
         if "allowed" in c:
             values = ", ".join(json.dumps(v) for v in c["allowed"])
             rules.append(Rule(f'ColumnValues "{name}" in [{values}]', lambda df, n=name, a=tuple(c["allowed"]): df.where(~F.col(n).isin(*a)).count()))

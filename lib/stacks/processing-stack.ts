@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LakeZone } from '../config/naming';
 import { contractOf, DatasetContract, processedTableName, rawPrefix } from '../contracts';
+import { dqdlRuleset } from '../contracts/dqdl';
 import { EtlOrchestration } from '../constructs/etl-orchestration';
 import { GlueEtlJobs } from '../constructs/glue-etl-jobs';
 import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
@@ -106,6 +108,17 @@ export class ProcessingStack extends PlatformStack {
       logRetention: config.monitoring.logRetentionDays,
       removalPolicy: dataRemovalPolicy(config),
     });
+
+    // The rulesets the jobs evaluate, published in the catalog for each processed Iceberg table.
+    for (const dataset of ['customers', 'shipments', 'telematics', 'weather']) {
+      const contract = contractOf(props.contracts, dataset);
+      new glue.CfnDataQualityRuleset(this, `Rules-${dataset}`, {
+        name: `${config.resourcePrefix}-${dataset}`,
+        description: `Data-quality rules of ${processedDb}.${processedTableName(contract)}, from its contract`,
+        ruleset: dqdlRuleset(contract),
+        targetTable: { databaseName: processedDb, tableName: processedTableName(contract) },
+      });
+    }
 
     for (const file of fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).sort()) {
       const name = file.replace(/\.sql$/, '');
