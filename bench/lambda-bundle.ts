@@ -70,5 +70,5 @@ const result = {
 const ratio = result.shipped.initMsMedian / result.naive.initMsMedian;
 console.log(`bundle ${name}: shipped ${result.shipped.bundleKiB} KiB (ESM, minified, tree-shaken) vs naive ${result.naive.bundleKiB} KiB (CJS, whole SDK, not minified)`);
 console.log(`module init ${name} (median of ${runs}, fresh process each): shipped ${result.shipped.initMsMedian} ms vs naive ${result.naive.initMsMedian} ms, ratio ${ratio.toFixed(2)} (target <= 0.33)`);
-console.log(JSON.stringify({ ...result, initRatio: +ratio.toFixed(3) }));
+console.log(JSON.stringify({ bench: "lambda-bundle", ...result, initRatio: +ratio.toFixed(3) }));
 fs.rmSync(outDir, { recursive: true, force: true });

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Runs the benchmarks; each prints its figures (a human line and a JSON line). Not part of the tests.
+# Runs every benchmark (each prints its figures and one JSON line) and writes bench/RESULTS.md.
+# Not part of the tests. Run it on an otherwise idle machine: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The SDK warns on Node 20 at every import; the figures matter here, not the warning.
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
-npx --no-install ts-node --transpile-only bench/lambda-bundle.ts weather-pull 21
-npx --no-install ts-node --transpile-only bench/weather-pull.ts 48 5
-npx --no-install ts-node --transpile-only bench/sensor-pull.ts 10000 5
-.venv/bin/python bench/flink_sql.py 300000 5 2>/dev/null
-.venv/bin/python bench/processing.py 1008000,5040000 2>/dev/null | grep -v "^{"
+results=$(mktemp)
+run() { "$@" 2>/dev/null | tee -a "$results" | grep -v '^{'; }
+run npx --no-install ts-node --transpile-only bench/lambda-bundle.ts weather-pull 21
+run npx --no-install ts-node --transpile-only bench/weather-pull.ts 48 5
+run npx --no-install ts-node --transpile-only bench/sensor-pull.ts 10000 5
+run .venv/bin/python bench/flink_sql.py 300000 5
+run .venv/bin/python bench/processing.py 1008000,5040000
+.venv/bin/python bench/report.py "$results" > bench/RESULTS.md
+rm -f "$results"
+echo "bench: wrote bench/RESULTS.md"

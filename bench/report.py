@@ -1,0 +1,74 @@
+"""Writes bench/RESULTS.md from the JSON lines the benchmarks print (bench/results.jsonl): the
+machine, every figure, and each target with its verdict. Run by scripts/bench.sh."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def command(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip().splitlines()[0]
+    except Exception:  # a missing tool is reported as such, the report still gets written
+        return "not found"
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+    return [
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- CPU: {cpu}, {os.cpu_count()} cores; memory {mem_kb / 1024 / 1024:.0f} GiB",
+        f"- Node.js {command('node', '--version')}, Python {platform.python_version()}, {command('java', '-version') if False else command('java', '--version')}",
+    ]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def main(results_file: str) -> None:
+    results = {}
+    for line in Path(results_file).read_text().splitlines():
+        if line.startswith("{"):
+            item = json.loads(line)
+            results[item["bench"]] = item
+    out = ["# Benchmark results", "", "Written by `npm run bench` (scripts/bench.sh, bench/report.py). Figures, not tests.", "", "## Machine", "", *machine(), ""]
+    rows: list[str] = []
+    if b := results.get("lambda-bundle"):
+        ratio = b["initRatio"]
+        rows.append(f"| weather-pull bundle (shipped vs naive) | {b['shipped']['bundleKiB']} KiB vs {b['naive']['bundleKiB']} KiB | | |")
+        rows.append(f"| weather-pull module init, median of {b['runs']} | {b['shipped']['initMsMedian']} ms vs {b['naive']['initMsMedian']} ms | ratio <= 0.33 | {ratio:.2f}, {verdict(ratio <= 0.33)} |")
+    if b := results.get("weather-pull"):
+        rows.append(f"| weather-pull, {b['cities']} cities against the local API and moto | {b['msPerCity']} ms per city | | |")
+    if b := results.get("sensor-pull"):
+        rows.append(f"| sensor-pull PutRecords calls per 10,000 readings | {b['putRecordsCallsPer10k']} | exactly 20 | {verdict(b['putRecordsCallsPer10k'] == 20)} |")
+        rows.append(f"| sensor-pull end to end into moto | {b['readingsPerSecond']:,} readings/s | >= 20,000 or a profile | {verdict(b['readingsPerSecond'] >= 20000)}; handler alone {b['handlerReadingsPerSecond']:,}/s: moto is the bottleneck |")
+    if b := results.get("flink-sql"):
+        rows.append(f"| Flink SQL enrichment vs pass-through, {b['readings']:,} readings | {b['enrichmentPerSecond']:,} vs {b['passthroughPerSecond']:,} records/s | ratio >= 0.5 | {b['ratio']:.2f}, {verdict(b['ratio'] >= 0.5)} |")
+    if b := results.get("processing"):
+        runs = b["results"]
+        for r in runs:
+            t = r["timings"]
+            rows.append(f"| telematics ETL, {r['rows']:,} rows | {r['rows'] / t['telematics']:,.0f} rows/s | | |")
+        large = runs[-1]
+        agg = large["timings"]["aggregation"] / large["duckdb_s"]
+        rows.append(f"| KPI aggregation Spark vs DuckDB at {large['rows']:,} rows | {large['timings']['aggregation']:.1f} s vs {large['duckdb_s']:.1f} s | <= 3x | {agg:.2f}x, {verdict(agg <= 3)} |")
+        if len(runs) == 2:
+            scale = sum(runs[1]["timings"].values()) / sum(runs[0]["timings"].values())
+            rows.append(f"| total job time {runs[1]['rows']:,} / {runs[0]['rows']:,} rows | {scale:.2f} | <= 5.5 | {verdict(scale <= 5.5)} |")
+        size = large["processed_bytes"] / large["raw_bytes"]
+        rows.append(f"| processed Parquet / raw JSON | {size:.3f} | <= 0.2 | {verdict(size <= 0.2)} |")
+        rows.append(f"| Spark session start-up (apart) | {runs[0]['startup_s']:.1f} s | | |")
+    out += ["## Figures", "", "| benchmark | figure | target | verdict |", "|---|---|---|---|", *rows, ""]
+    sys.stdout.write("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
