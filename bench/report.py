@@ -25,7 +25,7 @@ def machine() -> list[str]:
     return [
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {cpu}, {os.cpu_count()} cores; memory {mem_kb / 1024 / 1024:.0f} GiB",
-        f"- Node.js {command('node', '--version')}, Python {platform.python_version()}, {command('java', '-version') if False else command('java', '--version')}",
+        f"- Node.js {command('node', '--version')}, Python {platform.python_version()}, {command('java', '--version')}",
     ]
 
 
