@@ -66,8 +66,25 @@ def main(results_file: str) -> None:
         size = large["processed_bytes"] / large["raw_bytes"]
         rows.append(f"| processed Parquet / raw JSON | {size:.3f} | <= 0.2 | {verdict(size <= 0.2)} |")
         rows.append(f"| Spark session start-up (apart) | {runs[0]['startup_s']:.1f} s | | |")
-    out += ["## Figures", "", "| benchmark | figure | target | verdict |", "|---|---|---|---|", *rows, ""]
+    table = ["| benchmark | figure | target | verdict |", "|---|---|---|---|", *rows]
+    out += ["## Figures", "", *table, ""]
     sys.stdout.write("\n".join(out))
+    update_readme(machine()[0].removeprefix("- date: "), table)
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def update_readme(date: str, table: list[str]) -> None:
+    """Replaces the README's benchmark block with the latest figures."""
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md lacks the {START} ... {END} block")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    block = "\n".join([START, f"Latest run: {date}, on the machine described in bench/RESULTS.md.", "", *table, END])
+    README.write_text(head + block + tail, encoding="utf-8")
 
 
 if __name__ == "__main__":
