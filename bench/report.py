@@ -59,8 +59,10 @@ def main(results_file: str) -> None:
             t = r["timings"]
             rows.append(f"| telematics ETL, {r['rows']:,} rows | {r['rows'] / t['telematics']:,.0f} rows/s | | |")
         large = runs[-1]
-        agg = large["timings"]["aggregation"] / large["duckdb_s"]
-        rows.append(f"| KPI aggregation Spark vs DuckDB at {large['rows']:,} rows | {large['timings']['aggregation']:.1f} s vs {large['duckdb_s']:.1f} s | <= 3x | {agg:.2f}x, {verdict(agg <= 3)} |")
+        for r in runs:  # the target applies at the larger size; the smaller is shown for context
+            agg = r["timings"]["aggregation"] / r["duckdb_s"]
+            target = ("<= 3x", f"{agg:.2f}x, {verdict(agg <= 3)}") if r is large else ("", f"{agg:.2f}x")
+            rows.append(f"| KPI aggregation Spark vs DuckDB at {r['rows']:,} rows | {r['timings']['aggregation']:.1f} s vs {r['duckdb_s']:.1f} s | {target[0]} | {target[1]} |")
         if len(runs) == 2:
             scale = sum(runs[1]["timings"].values()) / sum(runs[0]["timings"].values())
             rows.append(f"| total job time {runs[1]['rows']:,} / {runs[0]['rows']:,} rows | {scale:.2f} | <= 5.5 | {verdict(scale <= 5.5)} |")
