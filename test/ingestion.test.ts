@@ -105,6 +105,12 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     expect(JSON.parse(env.WEATHER_CITIES)).toEqual(config.ingestion.weather.cities);
     expect(env.WEATHER_API_BASE_URL).toBe(config.ingestion.weather.apiBaseUrl);
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    // The timeout covers the worst case of what the handler is told to do: every batch of cities
+    // using every attempt, each timing out, with the longest backoff between attempts.
+    const weather = config.ingestion.weather;
+    const worstCaseMs = Math.ceil(weather.cities.length / Number(env.CONCURRENCY)) * weather.maxAttempts * (weather.requestTimeoutMs + Number(env.RETRY_MAX_DELAY_MS));
+    expect(fn.Properties.Timeout).toBe(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30));
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('TelemetryLakehouse');
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.ingestion.weather.schedule, State: 'ENABLED' });
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 2,

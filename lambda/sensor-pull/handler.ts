@@ -12,7 +12,8 @@ import { pullSensors, SensorPullSettings } from './core';
  * retries it and then dead-letters it.
  */
 const logger = new Logger({ serviceName: 'sensor-pull' });
-const metrics = new Metrics({ namespace: 'TelemetryLakehouse', serviceName: 'sensor-pull' });
+// Namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack sets.
+const metrics = new Metrics({ serviceName: 'sensor-pull' });
 // Path-style addressing only for local runs against moto (AWS_ENDPOINT_URL_S3 on 127.0.0.1).
 const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
 // HTTP/1.1: PutRecords needs nothing of HTTP/2, and local Kinesis endpoints (moto) refuse it.

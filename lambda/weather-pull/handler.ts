@@ -10,7 +10,8 @@ import { City, pullWeather, WeatherPullError, WeatherPullSettings } from './core
  * failed cities, so that the async retry and then the dead-letter queue see it.
  */
 const logger = new Logger({ serviceName: 'weather-pull' });
-const metrics = new Metrics({ namespace: 'TelemetryLakehouse', serviceName: 'weather-pull' });
+// Namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack sets.
+const metrics = new Metrics({ serviceName: 'weather-pull' });
 // Path-style addressing only for local runs against moto (AWS_ENDPOINT_URL_S3 on 127.0.0.1).
 const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
 
@@ -29,8 +30,9 @@ function settingsFromEnvironment(): WeatherPullSettings {
     requestTimeoutMs: Number(required('REQUEST_TIMEOUT_MS')),
     maxAttempts: Number(required('MAX_ATTEMPTS')),
     retryBaseDelayMs: 200,
-    retryMaxDelayMs: 5_000,
-    concurrency: 4,
+    // The stack derives the function timeout from these two, so it is their one source.
+    retryMaxDelayMs: Number(required('RETRY_MAX_DELAY_MS')),
+    concurrency: Number(required('CONCURRENCY')),
   };
 }
 

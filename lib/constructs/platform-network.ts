@@ -92,8 +92,4 @@ export class PlatformNetwork extends Construct {
     return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
   }
 
-  /** Subnets for workloads that reach only AWS services, through endpoints. */
-  get isolatedSubnets(): ec2.SubnetSelection {
-    return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-  }
 }

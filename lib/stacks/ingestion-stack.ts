@@ -9,7 +9,7 @@ import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
-import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { METRICS_NAMESPACE, PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
@@ -82,6 +82,8 @@ export class IngestionStack extends PlatformStack {
         WEATHER_CITIES: JSON.stringify(weather.cities),
         REQUEST_TIMEOUT_MS: String(weather.requestTimeoutMs),
         MAX_ATTEMPTS: String(weather.maxAttempts),
+        CONCURRENCY: String(WEATHER_CONCURRENCY),
+        RETRY_MAX_DELAY_MS: String(WEATHER_MAX_BACKOFF_MS),
         POWERTOOLS_SERVICE_NAME: 'weather-pull',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
@@ -98,11 +100,9 @@ export class IngestionStack extends PlatformStack {
   }
 }
 
-/** Cities the weather pull fetches at once (lambda/weather-pull/handler.ts). */
+/** Cities the weather pull fetches at once, and its longest wait between retries; passed to the handler. */
 const WEATHER_CONCURRENCY = 4;
 const WEATHER_MAX_BACKOFF_MS = 5_000;
-/** Namespace of the platform's own metrics (Powertools Metrics). */
-export const METRICS_NAMESPACE = 'TelemetryLakehouse';
 
 /** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
 function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {

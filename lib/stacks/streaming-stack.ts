@@ -11,7 +11,7 @@ import { DeliveryToS3 } from '../constructs/delivery-to-s3';
 import { FlinkEnrichment } from '../constructs/flink-enrichment';
 import { projectedTable } from '../constructs/lake-catalog';
 import { LakeAccess } from '../constructs/lake-access';
-import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { METRICS_NAMESPACE, PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
@@ -19,7 +19,6 @@ import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { StreamName, TelemetryStreams } from '../constructs/telemetry-streams';
 import { VehicleTelemetryIngest } from '../constructs/vehicle-telemetry-ingest';
 import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
-import { METRICS_NAMESPACE } from './ingestion-stack';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface StreamingStackProps extends PlatformStackProps {

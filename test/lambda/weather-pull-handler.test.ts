@@ -21,6 +21,8 @@ describe('weather-pull handler', () => {
       ]),
       REQUEST_TIMEOUT_MS: '500',
       MAX_ATTEMPTS: '2',
+      CONCURRENCY: '2',
+      RETRY_MAX_DELAY_MS: '50',
       AWS_ENDPOINT_URL_S3: moto.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
       AWS_REGION: MOTO_REGION,
