@@ -38,9 +38,10 @@ def kinesis_source(stream_name: str, region: str) -> dict[str, str]:
         "scan.stream.initpos": "LATEST",
         "format": "json",
         "json.timestamp-format.standard": "ISO-8601",
-        # The sensor pull validated every reading against its contract before putting it; a
-        # record that still fails to parse is skipped rather than allowed to stop the job.
-        "json.ignore-parse-errors": "true",
+        # Never skip a record silently: one that does not parse fails the job, which restarts
+        # from its last checkpoint and raises the downtime alarm (the readings are validated
+        # against their contract before they are put; device updates come from the registry).
+        "json.ignore-parse-errors": "false",
     }
 
 
