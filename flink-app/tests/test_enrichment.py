@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 try:
-    from pyflink.table import EnvironmentSettings, TableEnvironment
+    import pyflink  # noqa: F401
 except ImportError as error:  # a missing engine fails the run with the fix, never skips
     raise ImportError("apache-flink is not installed: run 'npm run setup' (scripts/setup.sh) to install requirements-dev.txt") from error
 
 from enrichment import contracts, sql  # noqa: E402
+from enrichment.local import run_on_files  # noqa: E402
 
 
 # Device updates may arrive this far out of order and still be placed by their own time.
@@ -34,33 +35,14 @@ def write_lines(directory: Path, rows: list[dict]) -> str:
 
 
 def run_enrichment(tmp_path: Path, readings: list[dict], devices: list[dict]) -> list[dict]:
-    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    config = env.get_config()
-    for key, value in sql.job_configuration(state_ttl_hours=24, idle_timeout_seconds=5).items():
-        config.set(key, value)
-    config.set("parallelism.default", "1")
-    files = {"format": "json", "json.timestamp-format.standard": "ISO-8601", "connector": "filesystem"}
-    env.execute_sql(
-        sql.source_table_ddl(
-            sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", 60, {**files, "path": write_lines(tmp_path / "readings", readings)}
-        )
-    )
-    env.execute_sql(
-        sql.source_table_ddl(
-            sql.DEVICES_TABLE,
-            contracts.contract(contracts.DEVICE_UPDATES),
-            "updated_at",
-            DEVICE_UPDATES_MAX_DELAY_SECONDS,
-            {**files, "path": write_lines(tmp_path / "devices", devices)},
-            versioned_by="sensor_id",
-        )
-    )
     out_dir = tmp_path / "enriched"
-    env.execute_sql(sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), {**files, "path": str(out_dir)}))
-    for statement in sql.view_statements():
-        env.execute_sql(statement)
-    # the job's own INSERT; the bounded sources end, the sink commits its files
-    env.execute_sql(sql.insert_statement()).wait()
+    run_on_files(
+        write_lines(tmp_path / "readings", readings),
+        write_lines(tmp_path / "devices", devices),
+        str(out_dir),
+        readings_max_delay_seconds=60,
+        device_updates_max_delay_seconds=DEVICE_UPDATES_MAX_DELAY_SECONDS,
+    )
     rows = [json.loads(line) for f in sorted(out_dir.rglob("*")) if f.is_file() and not f.name.startswith(".") for line in f.read_text().splitlines()]
     for row in rows:
         row["ts"] = utc(row["ts"])

@@ -16,7 +16,8 @@ export interface TelemetryStreamsProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-const PHYSICAL_NAMES: Record<StreamName, string> = {
+/** Stream names after the environment prefix: `<resourcePrefix>-<physical name>`. */
+export const STREAM_PHYSICAL_NAMES: Record<StreamName, string> = {
   telemetry: 'telemetry',
   sensorReadings: 'sensor-readings',
   deviceUpdates: 'device-updates',
@@ -33,10 +34,10 @@ export class TelemetryStreams extends Construct {
   constructor(scope: Construct, id: string, props: TelemetryStreamsProps) {
     super(scope, id);
     const streams = {} as Record<StreamName, kinesis.Stream>;
-    for (const name of Object.keys(PHYSICAL_NAMES) as StreamName[]) {
+    for (const name of Object.keys(STREAM_PHYSICAL_NAMES) as StreamName[]) {
       const provisioned = props.capacityMode === 'provisioned';
       streams[name] = new kinesis.Stream(this, name, {
-        streamName: `${props.namePrefix}-${PHYSICAL_NAMES[name]}`,
+        streamName: `${props.namePrefix}-${STREAM_PHYSICAL_NAMES[name]}`,
         encryption: kinesis.StreamEncryption.KMS,
         encryptionKey: props.encryptionKey,
         streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,

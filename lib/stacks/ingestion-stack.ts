@@ -4,12 +4,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
+import { WEATHER_CONCURRENCY, WEATHER_MAX_BACKOFF_MS, weatherPullEnvironment } from '../config/pull-functions';
 import { contractOf, DatasetContract } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
-import { METRICS_NAMESPACE, PlatformMonitoring } from '../constructs/platform-monitoring';
+import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
@@ -75,18 +76,7 @@ export class IngestionStack extends PlatformStack {
       schedule: weather.schedule,
       // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
       role: iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true }),
-      environment: {
-        RAW_BUCKET: props.rawBucket.bucketName,
-        EXPECTED_BUCKET_OWNER: this.account,
-        WEATHER_API_BASE_URL: weather.apiBaseUrl,
-        WEATHER_CITIES: JSON.stringify(weather.cities),
-        REQUEST_TIMEOUT_MS: String(weather.requestTimeoutMs),
-        MAX_ATTEMPTS: String(weather.maxAttempts),
-        CONCURRENCY: String(WEATHER_CONCURRENCY),
-        RETRY_MAX_DELAY_MS: String(WEATHER_MAX_BACKOFF_MS),
-        POWERTOOLS_SERVICE_NAME: 'weather-pull',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      },
+      environment: weatherPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account }),
       timeout: Duration.seconds(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30)),
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
@@ -101,8 +91,6 @@ export class IngestionStack extends PlatformStack {
 }
 
 /** Cities the weather pull fetches at once, and its longest wait between retries; passed to the handler. */
-const WEATHER_CONCURRENCY = 4;
-const WEATHER_MAX_BACKOFF_MS = 5_000;
 
 /** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
 function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {

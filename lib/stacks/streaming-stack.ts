@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { shardsFor, telemetryLoad } from '../config/capacity';
+import { sensorPullEnvironment } from '../config/pull-functions';
 import { contractOf, DatasetContract, processedTableName } from '../contracts';
 import { DeliveryToS3 } from '../constructs/delivery-to-s3';
 import { FlinkEnrichment } from '../constructs/flink-enrichment';
@@ -197,17 +198,7 @@ export class StreamingStack extends PlatformStack {
       functionName: names.resource('sensor-pull'),
       schedule: pull.schedule,
       role,
-      environment: {
-        RAW_BUCKET: props.rawBucket.bucketName,
-        EXPECTED_BUCKET_OWNER: this.account,
-        SENSOR_STREAM_NAME: readings.streamName,
-        SENSOR_API_BASE_URL: pull.apiBaseUrl,
-        WINDOW_MINUTES: String(pull.windowMinutes),
-        REQUEST_TIMEOUT_MS: String(pull.requestTimeoutMs),
-        MAX_ATTEMPTS: String(pull.maxAttempts),
-        POWERTOOLS_SERVICE_NAME: 'sensor-pull',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      },
+      environment: sensorPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account, readingsStream: readings.streamName }),
       // Pages and PutRecords retries of a busy window, with room to spare; well under the schedule.
       timeout: Duration.minutes(4),
       memorySize: 1024,

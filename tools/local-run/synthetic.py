@@ -1,0 +1,388 @@
+"""The synthetic fleet of a local run: every source in the form its writer delivers it, and the
+ground truth the pipeline must recover from it.
+
+- CRM customers and legacy SQL shipments as DMS writes them to S3: Parquet under
+  raw/<source>/<dataset>/<yyyy-MM-dd>/, source column names, an Op column (I, U, D) and commit_ts;
+  a full load file on the first day, change files after it. Legacy timestamps in mixed formats.
+- Vehicle telemetry as the IoT rule and Firehose land it: GZIP NDJSON, epoch-millisecond ts, the
+  rule's vehicle_id and ingested_at, one object per ingest hour under
+  raw/iot/telematics/ingest_date=<d>/ingest_hour=<hh>/, with Firehose's object names.
+- What the two APIs answer (the pulls write the raw zone themselves): Open-Meteo days per city,
+  and sensor readings; and the device registry's updates, which go onto their stream.
+
+Faults are planted on purpose, so every path of the pipeline runs: telemetry delivered twice,
+readings that break the contract, an hour the weather API leaves out and one it answers with a
+null temperature, a shipment with an unreadable timestamp, a deleted shipment, sensor readings
+with an unknown metric or no value, sensors without a device record, and a recalibration.
+
+The generator assigns each interval's fuel and distance itself, so it knows the KPI rows
+(telemetry_metrics) and the counts every step must report, computed here in plain Python,
+independently of Spark: that is what the run checks its results against.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DRIVING_START_HOUR = 6
+READINGS_PER_DAY = 12 * 60  # one a minute, 06:00 to 17:59
+SENSOR_EVERY_MINUTES = 5
+SEGMENTS = ["enterprise", "mid_market", "small_business", "public_sector"]
+# Open-Meteo WMO codes and the conditions lambda/weather-pull/open-meteo.ts maps them to.
+WEATHER_CODES = [(0, "clear"), (2, "cloudy"), (61, "rain"), (45, "fog"), (53, "drizzle")]
+# Fuel use in l/100 km by temperature range and condition, plus 0.5 per tonne of load.
+BASE_RATE = {"Low": 31.0, "Medium": 24.0, "High": 28.0}
+CONDITION_EXTRA = {"clear": 0.0, "cloudy": 1.0, "rain": 4.0, "fog": 3.0, "drizzle": 2.0}
+# Planted weather gaps: the API leaves this hour out for the first city, and answers this hour
+# with a null temperature for the last (the pull quarantines it); both become missing hours.
+OMITTED_HOUR, NULL_TEMPERATURE_HOUR = 13, 15
+DUPLICATED_MINUTES = range(30, 40)  # vehicle 0's 06:30-06:39 readings, delivered again an hour later
+LEGACY_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%Y%m%d%H%M%S"]
+
+UTC = timezone.utc
+
+
+def temp_range(temperature: float) -> str:
+    """DESIGN.md's bands (glue-scripts/lakehouse/weather.py); kept apart on purpose: the oracle."""
+    return "Low" if temperature < 10 else "Medium" if temperature < 25 else "High"
+
+
+@dataclass
+class Expected:
+    """What a correct pipeline reports for the generated data."""
+
+    telematics_raw_rows: int = 0
+    telematics_duplicates: int = 0
+    telematics_quarantined: int = 0
+    weather_rows_pulled: int = 0
+    weather_quarantined_by_pull: int = 0
+    weather_missing_hours: int = 0
+    shipments_raw_rows: int = 0
+    shipments_quarantined: int = 0
+    shipments_current: int = 0
+    customers_raw_rows: int = 0
+    customers_current: int = 0
+    sensor_readings_served: int = 0
+    sensor_readings_quarantined_by_pull: int = 0
+    sensor_readings_unique: int = 0
+    sensor_enrichment: dict[str, int] = field(default_factory=dict)
+    interval_outcomes: dict[str, int] = field(default_factory=dict)
+    # (metric_date, city, temp_range, condition, segment) -> [intervals, vehicles, distance_km, fuel_l]
+    kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "kpi"}
+        data["kpi"] = [[*key, *value] for key, value in sorted(self.kpi.items())]
+        return data
+
+
+@dataclass
+class Fleet:
+    vehicles: int
+    days: int
+    start: date
+    cities: Sequence[dict[str, Any]]
+
+    @property
+    def day_list(self) -> list[date]:
+        return [self.start + timedelta(days=d) for d in range(self.days)]
+
+    def vehicle(self, v: int) -> str:
+        return f"veh-{v:04d}"
+
+    def customers(self) -> int:
+        return max(4, self.vehicles // 2)
+
+    def origin(self, v: int, d: int) -> int:
+        return (v + d) % len(self.cities)
+
+    def temperature(self, city: int, d: int, hour: int) -> float:
+        base = [2.0, 9.0, 16.0][(d + city) % 3]
+        return round(base + (hour - DRIVING_START_HOUR) * 1.5, 1)
+
+    def weather_code(self, city: int, d: int, hour: int) -> tuple[int, str]:
+        return WEATHER_CODES[(hour // 3 + d + city) % len(WEATHER_CODES)]
+
+    def load_kg(self, v: int) -> float:
+        return float((v % 4) * 4000)
+
+    def km_per_minute(self, v: int) -> float:
+        return 0.6 + 0.05 * (v % 5)
+
+    def rate(self, city: int, d: int, hour: int, v: int) -> float:
+        condition = self.weather_code(city, d, hour)[1]
+        return BASE_RATE[temp_range(self.temperature(city, d, hour))] + CONDITION_EXTRA[condition] + self.load_kg(v) / 2000
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+
+
+SHIPMENT_SCHEMA = pa.schema(
+    [("ShipmentID", pa.string()), ("CustID", pa.string()), ("VehicleNo", pa.string()), ("OriginCity", pa.string()), ("DestCity", pa.string()),
+     ("DepartTS", pa.string()), ("ArriveTS", pa.string()), ("CargoKg", pa.float64()), ("StatusCd", pa.string()),
+     ("Op", pa.string()), ("commit_ts", pa.timestamp("us", tz="UTC"))]
+)
+CUSTOMER_SCHEMA = pa.schema(
+    [("customer_id", pa.string()), ("customer_name", pa.string()), ("segment", pa.string()), ("country_code", pa.string()),
+     ("created_at", pa.timestamp("us", tz="UTC")), ("updated_at", pa.timestamp("us", tz="UTC")),
+     ("Op", pa.string()), ("commit_ts", pa.timestamp("us", tz="UTC"))]
+)
+
+
+def generate(fleet: Fleet, landing: Path, api: Path, streams: Path) -> Expected:
+    """Writes the sources (landing/raw/... as the raw bucket's keys, api/ for the API stand-ins,
+    streams/ for the device registry) and returns what the pipeline must make of them."""
+    expected = Expected()
+    _customers(fleet, landing, expected)
+    origin_of = _shipments(fleet, landing, expected)
+    _telemetry(fleet, landing, expected, origin_of)
+    _weather_answers(fleet, api, expected)
+    _sensors(fleet, api, streams, expected)
+    expected.customers_current = fleet.customers()
+    return expected
+
+
+def _customers(fleet: Fleet, landing: Path, expected: Expected) -> None:
+    days = fleet.day_list
+    folder = landing / "raw/crm/customers"
+    load_at = datetime.combine(days[0], datetime.min.time(), UTC) - timedelta(hours=1)
+    created = datetime(2025, 1, 1, tzinfo=UTC)
+    full_load = [
+        {"customer_id": f"cust-{c:03d}", "customer_name": f"Customer {c}", "segment": SEGMENTS[c % len(SEGMENTS)], "country_code": "ES",
+         "created_at": created, "updated_at": created, "Op": "I", "commit_ts": load_at}
+        for c in range(fleet.customers())
+    ]
+    # A customer closed on the last day: inserted by the full load, deleted by CDC.
+    full_load.append({"customer_id": "cust-closed", "customer_name": "Closed account", "segment": "small_business", "country_code": "ES",
+                      "created_at": created, "updated_at": created, "Op": "I", "commit_ts": load_at})
+    _write_parquet(folder / days[0].isoformat() / "LOAD00000001.parquet", full_load, CUSTOMER_SCHEMA)
+    expected.customers_raw_rows += len(full_load)
+    last = datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(hours=20)
+    changes = [
+        {**full_load[0], "customer_name": "Customer 0 (renamed)", "updated_at": last, "Op": "U", "commit_ts": last},
+        {**full_load[-1], "Op": "D", "commit_ts": last + timedelta(minutes=1)},
+    ]
+    _write_parquet(folder / days[-1].isoformat() / f"{last:%Y%m%d-%H%M%S}000.parquet", changes, CUSTOMER_SCHEMA)
+    expected.customers_raw_rows += len(changes)
+
+
+def _shipments(fleet: Fleet, landing: Path, expected: Expected) -> dict[tuple[int, int], int]:
+    """One shipment per vehicle and day, 05:55 to 18:00; returns the origin city index of each."""
+    folder = landing / "raw/legacy_sql/shipments"
+    origin_of = {}
+    for d, day in enumerate(fleet.day_list):
+        midnight = datetime.combine(day, datetime.min.time(), UTC)
+        rows = []
+        for v in range(fleet.vehicles):
+            origin = fleet.origin(v, d)
+            origin_of[(v, d)] = origin
+            fmt = LEGACY_FORMATS[(v + d) % len(LEGACY_FORMATS)]
+            row = {"ShipmentID": f"SH-{v:04d}-{day:%Y%m%d}", "CustID": f"cust-{v % fleet.customers():03d}", "VehicleNo": fleet.vehicle(v),
+                   "OriginCity": fleet.cities[origin]["name"], "DestCity": fleet.cities[(origin + 1) % len(fleet.cities)]["name"],
+                   "DepartTS": (midnight + timedelta(hours=5, minutes=55)).strftime(fmt), "ArriveTS": (midnight + timedelta(hours=18)).strftime(fmt),
+                   "CargoKg": fleet.load_kg(v), "StatusCd": "in_transit", "Op": "I", "commit_ts": midnight + timedelta(hours=5, minutes=50)}
+            rows.append(row)
+            rows.append({**row, "StatusCd": "delivered", "Op": "U", "commit_ts": midnight + timedelta(hours=18, minutes=5)})
+        # Planted: a departure time no legacy format fits (quarantined), and a shipment cancelled
+        # the same day (inserted, then deleted); neither has telemetry.
+        rows.append({**rows[0], "ShipmentID": f"SH-BAD-{day:%Y%m%d}", "VehicleNo": "veh-unknown", "DepartTS": "the 3rd at noon", "Op": "I"})
+        cancelled = {**rows[0], "ShipmentID": f"SH-CANCELLED-{day:%Y%m%d}", "VehicleNo": "veh-unknown", "StatusCd": "planned", "Op": "I",
+                     "commit_ts": midnight + timedelta(hours=1)}
+        rows += [cancelled, {**cancelled, "StatusCd": "cancelled", "Op": "D", "commit_ts": midnight + timedelta(hours=2)}]
+        name = "LOAD00000001.parquet" if d == 0 else f"{midnight:%Y%m%d}-180500000.parquet"
+        _write_parquet(folder / day.isoformat() / name, rows, SHIPMENT_SCHEMA)
+        expected.shipments_raw_rows += len(rows)
+        expected.shipments_quarantined += 1
+    expected.shipments_current = fleet.vehicles * fleet.days
+    return origin_of
+
+
+def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[tuple[int, int], int]) -> None:
+    odometer = {v: 10_000.0 + 1000 * v for v in range(fleet.vehicles)}
+    fuel = {v: 500.0 + 100 * v for v in range(fleet.vehicles)}
+    outcomes: dict[str, int] = defaultdict(int)
+    kpi: dict[tuple, list[Any]] = {}
+    kpi_vehicles: dict[tuple, set[int]] = defaultdict(set)
+    for d, day in enumerate(fleet.day_list):
+        midnight = datetime.combine(day, datetime.min.time(), UTC)
+        by_hour: dict[int, list[str]] = defaultdict(list)
+        previous: dict[int, tuple[float, float]] = {}
+        for v in range(fleet.vehicles):
+            city = origin_of[(v, d)]
+            for m in range(READINGS_PER_DAY):
+                ts = midnight + timedelta(hours=DRIVING_START_HOUR, minutes=m)
+                hour = ts.hour
+                if m > 0:  # the interval that ends at this reading
+                    odometer[v] += fleet.km_per_minute(v)
+                    fuel[v] += fleet.km_per_minute(v) * fleet.rate(city, d, hour, v) / 100
+                # Rounded as a device reports them; the deltas the pipeline sees are of these values.
+                reading = (round(odometer[v], 3), round(fuel[v], 4))
+                line = _telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(seconds=2))
+                by_hour[hour].append(line)
+                if v == 0 and hour == DRIVING_START_HOUR and m in DUPLICATED_MINUTES:
+                    # At-least-once delivery: the same message again, an hour later (dropped by the ETL).
+                    by_hour[hour + 1].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(hours=1)))
+                    expected.telematics_duplicates += 1
+                if m == 0:
+                    # The previous reading is the last of the day before, 12 hours back (or none).
+                    outcomes["first_reading" if d == 0 else "gap_over_15_min"] += 1
+                else:
+                    distance = reading[0] - previous[v][0]
+                    fuel_l = reading[1] - previous[v][1]
+                    omitted = city == 0 and hour == OMITTED_HOUR
+                    nulled = city == len(fleet.cities) - 1 and hour == NULL_TEMPERATURE_HOUR
+                    if omitted or nulled:
+                        outcomes["no_weather"] += 1
+                    else:
+                        outcomes["in_kpi"] += 1
+                        code, condition = fleet.weather_code(city, d, hour)
+                        key = (day.isoformat(), fleet.cities[city]["name"], temp_range(fleet.temperature(city, d, hour)), condition,
+                               SEGMENTS[(v % fleet.customers()) % len(SEGMENTS)])
+                        row = kpi.setdefault(key, [0, 0, 0.0, 0.0])
+                        row[0] += 1
+                        row[2] += distance
+                        row[3] += fuel_l
+                        kpi_vehicles[key].add(v)
+                previous[v] = reading
+        # Planted: readings that break the contract, off the minute grid so they touch no interval.
+        bad = [
+            {"vehicle_id": fleet.vehicle(0), "ts": _ms(midnight + timedelta(hours=7, seconds=30)), "speed_kmh": 400.0, "odometer_km": 1.0, "fuel_used_l": 1.0},
+            {"vehicle_id": fleet.vehicle(0), "ts": _ms(midnight + timedelta(hours=8, seconds=30)), "fuel_used_l": 1.0},
+            {"vehicle_id": None, "ts": _ms(midnight + timedelta(hours=9, seconds=30)), "odometer_km": 1.0, "fuel_used_l": 1.0},
+        ]
+        for b in bad:
+            b["ingested_at"] = b["ts"] + 2000
+            by_hour[datetime.fromtimestamp(b["ts"] / 1000, UTC).hour].append(json.dumps(b))
+        expected.telematics_quarantined += len(bad)
+        for hour, lines in by_hour.items():
+            delivered = midnight + timedelta(hours=hour, minutes=59, seconds=30)
+            folder = landing / "raw/iot/telematics" / f"ingest_date={day.isoformat()}" / f"ingest_hour={hour:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"tlh-raw-telemetry-1-{delivered:%Y-%m-%d-%H-%M-%S}-{uuid.UUID(int=d * 100 + hour)}.gz"
+            (folder / name).write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+            expected.telematics_raw_rows += len(lines)
+    expected.interval_outcomes = dict(outcomes)
+    for key, row in kpi.items():
+        row[1] = len(kpi_vehicles[key])
+    expected.kpi = kpi
+
+
+def _telemetry_line(vehicle: str, ts: datetime, reading: tuple[float, float], load_kg: float, ingested: datetime) -> str:
+    minute = ts.hour * 60 + ts.minute
+    return json.dumps({
+        "vehicle_id": vehicle, "ts": _ms(ts), "latitude": 40.0 + (minute % 60) / 1000, "longitude": -3.7, "speed_kmh": 48.0,
+        "odometer_km": reading[0], "fuel_used_l": reading[1], "load_kg": load_kg, "engine_temp_c": 88.0 + minute % 7, "ingested_at": _ms(ingested),
+    })
+
+
+def _weather_answers(fleet: Fleet, api: Path, expected: Expected) -> None:
+    """Open-Meteo answers, per city latitude, in the order the pulls ask for the days."""
+    answers: dict[str, list[dict[str, Any]]] = {}
+    for c, city in enumerate(fleet.cities):
+        answers[str(city["latitude"])] = []
+        for d, day in enumerate(fleet.day_list):
+            hours = [h for h in range(24) if not (c == 0 and h == OMITTED_HOUR)]
+            temperatures = [None if (c == len(fleet.cities) - 1 and h == NULL_TEMPERATURE_HOUR) else fleet.temperature(c, d, h) for h in hours]
+            answers[str(city["latitude"])].append({
+                "latitude": city["latitude"], "longitude": city["longitude"], "generationtime_ms": 0.1, "utc_offset_seconds": 0, "timezone": "GMT",
+                "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "precipitation": "mm", "wind_speed_10m": "km/h", "weather_code": "wmo code"},
+                "hourly": {
+                    "time": [f"{day.isoformat()}T{h:02d}:00" for h in hours],
+                    "temperature_2m": temperatures,
+                    "precipitation": [1.2 if fleet.weather_code(c, d, h)[1] in ("rain", "drizzle") else 0.0 for h in hours],
+                    "wind_speed_10m": [10.0 + h for h in hours],
+                    "weather_code": [fleet.weather_code(c, d, h)[0] for h in hours],
+                },
+            })
+            expected.weather_rows_pulled += len(hours) - 1 if c == len(fleet.cities) - 1 else len(hours)
+            expected.weather_quarantined_by_pull += 1 if c == len(fleet.cities) - 1 else 0
+    expected.weather_missing_hours = 2 * fleet.days  # one omitted hour and one null temperature a day
+    api.mkdir(parents=True, exist_ok=True)
+    (api / "weather-answers.json").write_text(json.dumps(answers))
+
+
+def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None:
+    """Two sensors a vehicle, a reading every 5 minutes of the driving hours; device records for
+    all but every fifth vehicle, and a recalibration of vehicle 0's temperature sensor at noon of
+    the first day."""
+    readings = []
+    for day in fleet.day_list:
+        midnight = datetime.combine(day, datetime.min.time(), UTC)
+        for v in range(fleet.vehicles):
+            for kind, metric, unit in (("temp", "temperature", "C"), ("fuel", "fuel_level", "pct")):
+                sensor = f"{fleet.vehicle(v)}-{kind}"
+                for m in range(0, READINGS_PER_DAY, SENSOR_EVERY_MINUTES):
+                    ts = midnight + timedelta(hours=DRIVING_START_HOUR, minutes=m)
+                    value = 85.0 + m % 10 if kind == "temp" else round(100 - m / 12, 2)
+                    readings.append({"reading_id": f"rd-{sensor}-{ts:%Y%m%d%H%M}", "sensor_id": sensor, "ts": _iso(ts), "metric": metric, "value": value, "unit": unit})
+        # Planted: an unknown metric and a reading without a value (quarantined by the pull).
+        noon = midnight + timedelta(hours=12, seconds=15)
+        readings.append({"reading_id": f"rd-bad-metric-{day:%Y%m%d}", "sensor_id": f"{fleet.vehicle(0)}-temp", "ts": _iso(noon), "metric": "altitude", "value": 1.0, "unit": "m"})
+        readings.append({"reading_id": f"rd-no-value-{day:%Y%m%d}", "sensor_id": f"{fleet.vehicle(0)}-temp", "ts": _iso(noon), "metric": "temperature", "value": None, "unit": "C"})
+    valid = len(readings) - 2 * fleet.days
+    expected.sensor_readings_served = len(readings)
+    expected.sensor_readings_quarantined_by_pull = 2 * fleet.days
+    expected.sensor_readings_unique = valid
+    with_device = [v for v in range(fleet.vehicles) if v % 5 != 4]
+    per_vehicle = valid // fleet.vehicles
+    expected.sensor_enrichment = {"CALIBRATED": per_vehicle * len(with_device), "NO_DEVICE_RECORD": per_vehicle * (fleet.vehicles - len(with_device))}
+    (api / "sensor-readings.json").write_text(json.dumps(readings))
+
+    registered = datetime.combine(fleet.start, datetime.min.time(), UTC) - timedelta(days=1)
+    updates = [
+        {"sensor_id": f"{fleet.vehicle(v)}-{kind}", "version": 1, "vehicle_id": fleet.vehicle(v), "sensor_type": kind,
+         "calibration_offset": 0.0, "calibration_scale": 1.0, "updated_at": _iso(registered)}
+        for v in with_device for kind in ("temp", "fuel")
+    ]
+    if 0 in with_device:
+        recalibrated = datetime.combine(fleet.start, datetime.min.time(), UTC) + timedelta(hours=12)
+        updates.append({**updates[0], "version": 2, "calibration_offset": -1.5, "calibration_scale": 1.02, "updated_at": _iso(recalibrated)})
+    streams.mkdir(parents=True, exist_ok=True)
+    (streams / "device_updates.ndjson").write_text("".join(json.dumps(u) + "\n" for u in updates))
+
+
+def sensor_pull_times(fleet: Fleet, every_minutes: int, window_minutes: int) -> list[str]:
+    """The sensor pull's scheduled runs that cover the driving hours of every day."""
+    times = []
+    for day in fleet.day_list:
+        first = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=DRIVING_START_HOUR, minutes=every_minutes)
+        last = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=DRIVING_START_HOUR, minutes=READINGS_PER_DAY + window_minutes)
+        t = first
+        while t <= last:
+            times.append(_iso(t))
+            t += timedelta(minutes=every_minutes)
+    return times
+
+
+def weather_pull_times(fleet: Fleet) -> list[str]:
+    """The weather pull's last run of each day: five past midnight pulls the whole day before."""
+    return [_iso(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(minutes=5)) for day in fleet.day_list]
+
+
+def kpi_rows(expected_json: dict[str, Any]) -> dict[tuple, tuple]:
+    return {tuple(r[:5]): tuple(r[5:]) for r in expected_json["kpi"]}
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
