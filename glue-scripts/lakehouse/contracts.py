@@ -145,6 +145,15 @@ def raw_prefix(contract: dict[str, Any]) -> str:
     return f"raw/{contract['source']}/{contract['dataset']}/"
 
 
+def raw_day_path(contract: dict[str, Any], day: str) -> str:
+    """Key prefix of one day of a dataset in the raw zone, as its writer lays it out: DMS writes
+    <prefix><yyyy-MM-dd>/ (pathStyle values), Firehose and the pulls <prefix>ingest_date=<day>/."""
+    raw = contract["raw"]
+    if raw.get("pathStyle", "hive") == "values":
+        return f"{raw_prefix(contract)}{day}/"
+    return f"{raw_prefix(contract)}{raw['partitions'][0]['name']}={day}/"
+
+
 def required_columns(contract: dict[str, Any]) -> list[str]:
     """Columns whose absence sends a record to quarantine."""
     return [c["name"] for c in contract["columns"] if c.get("required", False)]

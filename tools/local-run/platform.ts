@@ -45,6 +45,7 @@ export function platformNames(envName: string) {
     cities: config.ingestion.weather.cities,
     sensorPull: { everyMinutes: rateMinutes(config.streaming.sensorPull.schedule), windowMinutes: config.streaming.sensorPull.windowMinutes },
     flink: config.streaming.flink,
+    snapshotRetentionDays: config.processing.snapshotRetentionDays,
   };
 }
 

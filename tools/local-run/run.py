@@ -1,0 +1,583 @@
+"""The platform's data path on one machine, with no AWS account: `npm run local -- [options]`.
+
+moto_server on 127.0.0.1 plays S3 and Kinesis, with the buckets and streams named as the chosen
+environment's stacks name them. The sources land in the raw zone the way their writers write
+them (DMS Parquet, Firehose GZIP NDJSON), the weather and sensor pulls run their deployed
+handlers against local API stand-ins, the Glue jobs run on local Spark with Iceberg, the Flink
+enrichment on a local mini cluster, and the KPIs are computed with the Athena named queries.
+Every step prints its timing; a failure names the step, its cause and what was left behind.
+
+Options:
+  --vehicles N      size of the synthetic fleet (default 20)
+  --days N          days of data, one Glue run per day (default 3)
+  --start DAY       first day, yyyy-MM-dd (default 2026-11-02)
+  --raw DIR         run on your raw files instead (README: "Run it on your own data")
+  --out DIR         where the lake, logs, summary.json and report.html go (default local-run-output)
+  --env NAME        the environment whose names and settings are used (default dev)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT / "glue-scripts"), str(ROOT / "flink-app"), str(HERE)]
+
+import synthetic  # noqa: E402
+import zones  # noqa: E402
+
+MARKER = ".telemetry-lakehouse-local-run"
+TS_NODE = ROOT / "node_modules" / ".bin" / "ts-node"
+PLATFORM_TS = HERE / "platform.ts"
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, cause: str):
+        super().__init__(f"{step}: {cause}")
+        self.step = step
+        self.cause = cause
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str  # ok, failed, skipped
+    seconds: float
+    summary: str = ""
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    out: Path
+    names: dict[str, Any] = field(default_factory=dict)
+    moto: zones.Moto | None = None
+    spark: Any = None
+    days: list[str] = field(default_factory=list)
+    cities: list[str] = field(default_factory=list)
+    expected: synthetic.Expected | None = None
+    fleet: synthetic.Fleet | None = None
+    # dataset -> counts through the zones (read, quarantined, written, ...)
+    flows: dict[str, dict[str, int]] = field(default_factory=dict)
+    kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    committed_tables: list[str] = field(default_factory=list)
+
+    @property
+    def generated(self) -> bool:
+        return self.args.raw is None
+
+    def path(self, *parts: str) -> Path:
+        return self.out.joinpath(*parts)
+
+    def table(self, zone: str, name: str) -> str:
+        return f"lake.{self.names['databases'][zone]}.{name}"
+
+    def add_flow(self, dataset: str, **counts: int) -> None:
+        flow = self.flows.setdefault(dataset, {})
+        for k, v in counts.items():
+            flow[k] = flow.get(k, 0) + int(v)
+
+
+def cause_of(error: BaseException) -> str:
+    """The first lines of an error: a Spark or Flink error carries a whole Java stack after them."""
+    text = f"{type(error).__name__}: {error}".strip()
+    lines = [line for line in text.splitlines() if line.strip()][:4]
+    short = "\n    ".join(lines)
+    return short if len(short) < 1500 else short[:1500] + " ..."
+
+
+class Steps:
+    def __init__(self, ctx: Context, plan: list[tuple[str, Callable[[Context], str | None]]]):
+        self.ctx = ctx
+        self.plan = plan
+        self.records: list[StepRecord] = []
+
+    def run(self) -> None:
+        width = len(str(len(self.plan)))
+        for i, (name, action) in enumerate(self.plan, 1):
+            print(f"[{i:>{width}}/{len(self.plan)}] {name} ...", end="", flush=True)
+            started = time.perf_counter()
+            try:
+                summary = action(self.ctx) or ""
+            except Exception as error:  # every failure is reported with its step, then re-raised
+                seconds = time.perf_counter() - started
+                self.records.append(StepRecord(name, "failed", seconds, cause_of(error)))
+                print(f" FAILED after {seconds:.1f} s")
+                with open(self.ctx.path("local-run.log"), "a", encoding="utf-8") as log:
+                    log.write(f"step failed: {name}\n{traceback.format_exc()}\n")
+                raise StepFailed(name, cause_of(error)) from error
+            seconds = time.perf_counter() - started
+            status = "skipped" if summary.startswith("skipped") else "ok"
+            self.records.append(StepRecord(name, status, seconds, summary))
+            print(f" {status} {seconds:.1f} s{': ' + summary if summary else ''}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+
+def read_names(ctx: Context) -> str:
+    result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "names", ctx.args.env], cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"platform.ts names failed: {result.stderr.strip()[-1500:]}")
+    ctx.names = json.loads(result.stdout)
+    if ctx.generated:
+        ctx.cities = [c["name"] for c in ctx.names["cities"]]
+    return f"buckets {', '.join(ctx.names['buckets'].values())}"
+
+
+def start_moto(ctx: Context) -> str:
+    ctx.moto = zones.Moto.start(ROOT / ".venv" / "bin" / "moto_server", ctx.path("logs", "moto.log"))
+    return f"listening on {ctx.moto.endpoint}"
+
+
+def create_zones(ctx: Context) -> str:
+    created = zones.create_buckets_and_streams(ctx.moto, ctx.names)
+    return created
+
+
+def generate(ctx: Context) -> str:
+    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"])
+    ctx.fleet = fleet
+    ctx.expected = synthetic.generate(fleet, ctx.path("sources", "landing"), ctx.path("sources", "api"), ctx.path("sources", "streams"))
+    e = ctx.expected
+    return (f"{e.telematics_raw_rows:,} telemetry messages, {e.shipments_raw_rows:,} shipment and {e.customers_raw_rows} customer changes, "
+            f"{e.sensor_readings_served:,} sensor readings and {len(fleet.cities)} x {fleet.days} weather days for the APIs")
+
+
+def land_sources(ctx: Context) -> str:
+    landing = ctx.path("sources", "landing") if ctx.generated else Path(ctx.args.raw)
+    count, size = zones.upload_tree(ctx.moto, ctx.names["buckets"]["raw"], landing / "raw", "raw/")
+    return f"{count} objects, {size / 1e6:.1f} MB into s3://{ctx.names['buckets']['raw']}/raw/"
+
+
+def put_device_updates(ctx: Context) -> str:
+    source = ctx.path("sources", "streams", "device_updates.ndjson") if ctx.generated else Path(ctx.args.raw) / "streams" / "device_updates.ndjson"
+    if not source.exists():
+        return "skipped: no device updates supplied (every reading will be NO_DEVICE_RECORD)"
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    zones.put_lines(ctx.moto, ctx.names["streams"]["deviceUpdates"], lines, key_field="sensor_id")
+    return f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
+
+
+def run_pull(ctx: Context, which: str) -> str:
+    fleet = ctx.fleet
+    plan: dict[str, Any] = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{which}-pull.json"))}
+    if which == "weather":
+        plan["weather"] = {"answersFile": str(ctx.path("sources", "api", "weather-answers.json")), "invocations": synthetic.weather_pull_times(fleet)}
+    else:
+        every, window = ctx.names["sensorPull"]["everyMinutes"], ctx.names["sensorPull"]["windowMinutes"]
+        plan["sensors"] = {"readingsFile": str(ctx.path("sources", "api", "sensor-readings.json")), "invocations": synthetic.sensor_pull_times(fleet, every, window)}
+    plan_file = ctx.path("logs", f"{which}-pull-plan.json")
+    plan_file.write_text(json.dumps(plan))
+    log = ctx.path("logs", f"{which}-pull.log")
+    with open(log, "w", encoding="utf-8") as out:
+        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "pull", str(plan_file)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+    if result.returncode != 0:
+        raise RuntimeError(f"the {which} pull process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+    summary = json.loads(Path(plan["summaryFile"]).read_text())["weather" if which == "weather" else "sensors"]
+    if summary["failures"]:
+        first = summary["failures"][0]
+        raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {which}-pull invocations failed; first at {first['time']}: {first['error']} (log: {log})")
+    if which == "weather":
+        return f"{summary['invocations']} scheduled runs, each pulling a whole day of {len(ctx.cities)} cities"
+    return f"{summary['invocations']} scheduled runs, {sum(r['readings'] for r in summary['results']):,} readings put on {ctx.names['streams']['sensorReadings']}"
+
+
+def replay_sensor_readings(ctx: Context) -> str:
+    """User data: the raw sensor Parquet is what the pull wrote; it put the same rows on the stream."""
+    files = sorted(Path(ctx.args.raw).glob("raw/sensors/sensor_readings/ingest_date=*/*.parquet"))
+    if not files:
+        return "skipped: no raw sensor readings supplied (the Flink steps will be skipped)"
+    count = zones.replay_parquet(ctx.moto, ctx.names["streams"]["sensorReadings"], files, key_field="reading_id")
+    return f"{count:,} readings from {len(files)} files put on {ctx.names['streams']['sensorReadings']}"
+
+
+def mirror_raw(ctx: Context) -> str:
+    count, size = zones.download_bucket(ctx.moto, ctx.names["buckets"]["raw"], ctx.path("raw-zone"))
+    flows = zones.raw_zone_counts(ctx.path("raw-zone"))
+    for dataset, counts in flows.items():
+        ctx.add_flow(dataset, **counts)
+    if not ctx.generated:
+        ctx.cities = zones.weather_cities(ctx.path("raw-zone"))
+    return f"{count} objects, {size / 1e6:.1f} MB to {ctx.path('raw-zone')} (local Spark reads files where Glue reads s3://)"
+
+
+def start_spark(ctx: Context) -> str:
+    from lakehouse.spark import local_session
+
+    ctx.spark = local_session("local-platform-run", str(ctx.path("warehouse")))
+    ctx.spark.sparkContext.setLogLevel("ERROR")
+    return f"Spark {ctx.spark.version}, Iceberg catalog 'lake' at {ctx.path('warehouse')}"
+
+
+def glue_cdc(dataset: str, day: str) -> Callable[[Context], str]:
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+
+        contract = contract_of(load_contracts(), dataset)
+        raw = ctx.path("raw-zone", raw_day_path(contract, day))
+        if not raw.exists():
+            return f"skipped: no change files for {day} ({raw_day_path(contract, day)})"
+        table = ctx.table("processed", dataset)
+        stats = pipelines.run_cdc(ctx.spark, dataset, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day)
+        ctx.committed_tables.append(table)
+        ctx.add_flow(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written)
+        return f"{stats.read} changes read, {stats.quarantined} quarantined, {stats.written} applied"
+    return action
+
+
+def glue_telematics(day: str) -> Callable[[Context], str]:
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+
+        contract = contract_of(load_contracts(), "telematics")
+        raw = ctx.path("raw-zone", raw_day_path(contract, day))
+        if not raw.exists():
+            return f"skipped: no telemetry landed on {day}"
+        table = ctx.table("processed", "telematics")
+        stats = pipelines.run_telematics(ctx.spark, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day)
+        ctx.committed_tables.append(table)
+        ctx.add_flow("telematics", glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written)
+        intervals = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()))
+        return f"{stats.read:,} read, {stats.quarantined} quarantined, {stats.read - stats.quarantined - stats.written} duplicates dropped, {stats.written:,} written; intervals: {intervals}"
+    return action
+
+
+def glue_weather(day: str) -> Callable[[Context], str]:
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+
+        contract = contract_of(load_contracts(), "weather")
+        raw = ctx.path("raw-zone", raw_day_path(contract, day))
+        if not raw.exists():
+            return f"skipped: no weather pulled for {day}"
+        table = ctx.table("processed", "weather")
+        stats = pipelines.run_weather(ctx.spark, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day, ctx.cities)
+        ctx.committed_tables.append(table)
+        ctx.add_flow("weather", glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, missing_hours=stats.details["missing_hours"])
+        return f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written ({stats.details['missing_hours']} missing, flagged)"
+    return action
+
+
+def glue_aggregate(day: str) -> Callable[[Context], str]:
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+
+        tables = {name: ctx.table("processed", name) for name in ("telematics", "weather", "shipments", "customers")}
+        missing = [t for t in tables.values() if not ctx.spark.catalog.tableExists(t)]
+        if missing:
+            raise RuntimeError(f"the KPI needs {', '.join(missing)}, which no earlier step wrote")
+        table = ctx.table("aggregated", "telemetry_metrics")
+        stats = pipelines.run_aggregation(ctx.spark, tables, table, day)
+        ctx.committed_tables.append(table)
+        ctx.add_flow("telemetry_metrics", glue_read=stats.read, glue_written=stats.written)
+        for outcome, n in stats.details.items():
+            ctx.add_flow("intervals", **{outcome: n})
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()))
+        return f"{stats.read:,} intervals -> {stats.written} KPI rows; outcomes: {outcomes}"
+    return action
+
+
+def glue_maintenance(ctx: Context) -> str:
+    from lakehouse import pipelines
+
+    tables = sorted(set(ctx.committed_tables))
+    stats = pipelines.run_maintenance(ctx.spark, tables, ctx.names["snapshotRetentionDays"])
+    rewritten = sum(stats.details.values())
+    return f"{len(tables)} tables compacted ({rewritten} files rewritten), snapshots expired, orphans removed"
+
+
+def read_streams(ctx: Context) -> str:
+    flink_dir = ctx.path("flink")
+    readings = zones.read_stream(ctx.moto, ctx.names["streams"]["sensorReadings"], flink_dir / "readings" / "part-0.json")
+    devices = zones.read_stream(ctx.moto, ctx.names["streams"]["deviceUpdates"], flink_dir / "devices" / "part-0.json")
+    ctx.add_flow("sensor_readings", stream_records=readings)
+    ctx.add_flow("device_updates", stream_records=devices)
+    return f"{readings:,} sensor readings and {devices} device updates, in arrival order, as the Flink sources' input"
+
+
+def run_flink(ctx: Context) -> str:
+    if not ctx.flows.get("sensor_readings", {}).get("stream_records"):
+        return "skipped: no sensor readings on the stream"
+    from enrichment.local import run_on_files
+
+    flink = ctx.names["flink"]
+    out = ctx.path("flink", "enriched")
+    run_on_files(
+        str(ctx.path("flink", "readings")),
+        str(ctx.path("flink", "devices")),
+        str(out),
+        readings_max_delay_seconds=flink["readingsMaxDelaySeconds"],
+        device_updates_max_delay_seconds=flink["deviceUpdatesMaxDelaySeconds"],
+        state_ttl_hours=flink["stateTtlHours"],
+        parallelism=1,
+    )
+    return f"enriched readings written to {out}"
+
+
+def land_enriched(ctx: Context) -> str:
+    """As the Firehose delivery writes the job's output: Parquet by the reading's date and hour."""
+    if not ctx.flows.get("sensor_readings", {}).get("stream_records"):
+        return "skipped: no enriched readings"
+    from pyspark.sql import functions as F
+
+    enriched = ctx.spark.read.json(str(ctx.path("flink", "enriched")))
+    target = ctx.path("processed-zone", "sensor_readings")
+    (enriched.withColumn("event_date", F.substring("ts", 1, 10)).withColumn("event_hour", F.substring("ts", 12, 2))
+     .write.mode("overwrite").partitionBy("event_date", "event_hour").parquet(str(target)))
+    written = ctx.spark.read.parquet(str(target))
+    statuses = {r["enrichment_status"]: r["count"] for r in written.groupBy("enrichment_status").count().collect()}
+    total = sum(statuses.values())
+    ctx.add_flow("sensor_readings", flink_written=total, duplicates_dropped=ctx.flows["sensor_readings"]["stream_records"] - total)
+    for status, n in statuses.items():
+        ctx.add_flow("sensor_enrichment", **{status: n})
+    return f"{total:,} readings ({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))}) under {target}"
+
+
+def kpi_queries(ctx: Context) -> str:
+    ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).createOrReplaceTempView("telemetry_metrics")
+    lines = []
+    for query in sorted((ROOT / "queries").glob("*.sql")):
+        df = ctx.spark.sql(query.read_text(encoding="utf-8"))
+        rows = [list(r) for r in df.collect()]
+        ctx.kpis[query.stem] = {"columns": df.columns, "rows": [[v.isoformat() if isinstance(v, date) else v for v in r] for r in rows]}
+        lines.append(zones.format_table(query.stem, df.columns, rows))
+    print()
+    print("\n\n".join(lines))
+    return f"{len(ctx.kpis)} named queries run as Athena runs them, over telemetry_metrics"
+
+
+def check_ground_truth(ctx: Context) -> str:
+    """The generated run knows its answer: compare every count and KPI row with it."""
+    e = ctx.expected
+    f = ctx.flows
+    checks = [
+        ("telemetry messages read", f["telematics"]["glue_read"], e.telematics_raw_rows),
+        ("telemetry readings quarantined", f["telematics"]["glue_quarantined"], e.telematics_quarantined),
+        ("telemetry duplicates dropped", f["telematics"]["glue_read"] - f["telematics"]["glue_quarantined"] - f["telematics"]["glue_written"], e.telematics_duplicates),
+        ("weather rows pulled into the raw zone", f["weather"]["raw_rows"], e.weather_rows_pulled),
+        ("weather rows quarantined by the pull", f["weather"]["raw_quarantined"], e.weather_quarantined_by_pull),
+        ("weather hours missing (flagged)", f["weather"]["missing_hours"], e.weather_missing_hours),
+        ("shipment changes read", f["shipments"]["glue_read"], e.shipments_raw_rows),
+        ("shipment changes quarantined", f["shipments"]["glue_quarantined"], e.shipments_quarantined),
+        ("shipments current", ctx.spark.table(ctx.table("processed", "shipments")).count(), e.shipments_current),
+        ("customer changes read", f["customers"]["glue_read"], e.customers_raw_rows),
+        ("customers current", ctx.spark.table(ctx.table("processed", "customers")).count(), e.customers_current),
+        ("distinct sensor readings quarantined by the pull", len(zones.quarantined_keys(ctx.path("raw-zone"), "sensors", "sensor_readings", "reading_id")),
+         e.sensor_readings_quarantined_by_pull),
+        ("sensor readings after deduplication", f["sensor_readings"]["flink_written"], e.sensor_readings_unique),
+        *[(f"sensor readings {k}", f.get("sensor_enrichment", {}).get(k, 0), v) for k, v in sorted(e.sensor_enrichment.items())],
+        *[(f"intervals {k}", f.get("intervals", {}).get(k, 0), v) for k, v in sorted(e.interval_outcomes.items())],
+    ]
+    failures = [f"{name}: got {got}, expected {want}" for name, got, want in checks if got != want]
+    actual = {
+        (r["metric_date"].isoformat(), r["city"], r["temp_range"], r["weather_condition"], r["customer_segment"]): (r["intervals"], r["vehicles"], r["distance_km"], r["fuel_l"])
+        for r in ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).collect()
+    }
+    expected_kpi = {k: tuple(v) for k, v in e.kpi.items()}
+    for key in sorted(set(actual) | set(expected_kpi)):
+        got, want = actual.get(key), expected_kpi.get(key)
+        if got is None or want is None or got[:2] != want[:2] or not (synthetic.close(got[2], want[2]) and synthetic.close(got[3], want[3])):
+            failures.append(f"KPI row {key}: got {got}, expected {want}")
+    ctx.checks = [{"check": name, "got": got, "expected": want, "ok": got == want} for name, got, want in checks]
+    ctx.checks.append({"check": "telemetry_metrics rows equal to the generator's", "got": len(actual), "expected": len(expected_kpi), "ok": not any(x.startswith("KPI row") for x in failures)})
+    if failures:
+        shown = "\n    ".join(failures[:10])
+        raise AssertionError(f"{len(failures)} results differ from the generator's ground truth:\n    {shown}")
+    return f"{len(checks)} counts and {len(actual)} KPI rows equal the generator's ground truth"
+
+
+def write_report(ctx: Context, steps: Steps) -> str:
+    import report
+
+    path = ctx.path("report.html")
+    report.write(path, summary(ctx, steps))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> dict[str, Any]:
+    return {
+        "environment": ctx.args.env,
+        "mode": "generated" if ctx.generated else "supplied raw files",
+        "size": {"vehicles": ctx.args.vehicles, "days": ctx.args.days} if ctx.generated else None,
+        "source": None if ctx.generated else str(Path(ctx.args.raw).resolve()),
+        "days": ctx.days,
+        "cities": ctx.cities,
+        "steps": [r.__dict__ for r in steps.records],
+        "flows": ctx.flows,
+        "kpis": ctx.kpis,
+        "checks": ctx.checks,
+        "failure": None if failure is None else {"step": failure.step, "cause": failure.cause},
+    }
+
+
+def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]]:
+    env = ctx.args.env
+    plan: list[tuple[str, Callable[[Context], str | None]]] = [
+        (f"read the {env} configuration (names, cities, schedules)", read_names),
+        ("start moto_server on 127.0.0.1", start_moto),
+        (f"create the lake buckets and streams as the {env} stacks name them", create_zones),
+    ]
+    if ctx.generated:
+        plan += [
+            (f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate),
+            ("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources),
+            ("put device registry updates on their stream", put_device_updates),
+            ("weather pull: the handler against a local Open-Meteo stand-in", lambda c: run_pull(c, "weather")),
+            ("sensor pull: the handler against a local sensor API, every scheduled run", lambda c: run_pull(c, "sensors")),
+        ]
+    else:
+        plan += [
+            (f"upload the supplied raw zone from {ctx.args.raw}", land_sources),
+            ("put the supplied device registry updates on their stream", put_device_updates),
+            ("put the supplied raw sensor readings on their stream", replay_sensor_readings),
+        ]
+    plan += [
+        ("mirror the raw zone for local Spark", mirror_raw),
+        ("start local Spark with Iceberg", start_spark),
+    ]
+    for day in ctx.days:
+        plan += [
+            (f"glue cdc_etl customers {day}", glue_cdc("customers", day)),
+            (f"glue cdc_etl shipments {day}", glue_cdc("shipments", day)),
+            (f"glue telematics_etl {day}", glue_telematics(day)),
+            (f"glue weather_etl {day}", glue_weather(day)),
+            (f"glue aggregate_metrics {day}", glue_aggregate(day)),
+        ]
+    plan += [
+        ("glue iceberg_maintenance", glue_maintenance),
+        ("read the sensor-readings and device-updates streams", read_streams),
+        ("flink enrichment on a local mini cluster", run_flink),
+        ("land enriched readings in the processed zone (as Firehose: Parquet by hour)", land_enriched),
+        ("KPI named queries (queries/*.sql)", kpi_queries),
+    ]
+    if ctx.generated:
+        plan.append(("check results against the generator's ground truth", check_ground_truth))
+    return plan
+
+
+def quiet_engines(log: Path) -> None:
+    """The JVMs of Spark and Flink, and the libraries, write warnings and progress bars to the
+    process's stderr: those go to logs/engines.log, while this run's own messages keep the
+    terminal (sys.stderr is re-pointed at a copy of the original descriptor)."""
+    terminal = os.dup(2)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="replace")
+    engines = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(engines, 2)
+    os.close(engines)
+    import warnings
+
+    warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: open(log, "a", encoding="utf-8").write(
+        warnings.formatwarning(message, category, filename, lineno, line)
+    )
+
+
+def prepare_out(out: Path) -> None:
+    """A fresh output folder; one that holds anything but an earlier run's output is refused."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).exists():
+            raise StepFailed("prepare the output folder", f"{out} is not empty and is not a local-run output folder; choose another --out")
+        shutil.rmtree(out)
+    (out / "logs").mkdir(parents=True)
+    (out / MARKER).write_text("output of tools/local-run/run.py; replaced by the next run into this folder\n")
+
+
+def left_behind(ctx: Context, steps: Steps) -> list[str]:
+    items = []
+    done = {r.name for r in steps.records if r.status != "failed"}
+    if ctx.moto is not None:
+        mirrored = any(name.startswith("mirror the raw zone") for name in done)
+        items.append("moto_server stopped: its buckets and streams were in memory and are gone"
+                     + (f"; the raw zone was mirrored to {ctx.path('raw-zone')} first" if mirrored else ""))
+    tables = zones.iceberg_tables(ctx.path("warehouse"))
+    if tables:
+        items.append("Iceberg tables committed (each commit is atomic; a failed job commits nothing): "
+                     + ", ".join(f"{t} ({n} snapshots)" for t, n in tables))
+    quarantine = ctx.path("processed-zone", "quarantine")
+    if quarantine.exists():
+        items.append(f"quarantined rows so far under {quarantine}: " + ", ".join(sorted(p.name for p in quarantine.iterdir())))
+    if ctx.path("flink", "enriched").exists():
+        items.append(f"Flink output under {ctx.path('flink', 'enriched')}")
+    items.append(f"logs: {ctx.path('local-run.log')} (the failure's full trace), {ctx.path('logs')}; summary: {ctx.path('summary.json')}; no report was written")
+    return items
+
+
+def check_supplied(raw: Path) -> list[str]:
+    """The days of a supplied raw zone; fails naming every problem and the expected layout."""
+    problems, days = zones.check_supplied_raw(raw)
+    if problems:
+        raise StepFailed("check the supplied raw files", "\n    ".join([*problems, "expected layout: see the README, 'Run it on your own data'"]))
+    return days
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vehicles", type=int, default=20)
+    parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--start", default="2026-11-02")
+    parser.add_argument("--raw")
+    parser.add_argument("--out", default=str(ROOT / "local-run-output"))
+    parser.add_argument("--env", default="dev", choices=["dev", "staging", "prod"])
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(variable, None)
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+    out = Path(args.out).resolve()
+    ctx = Context(args, out)
+    steps = Steps(ctx, [])
+    started = time.perf_counter()
+    try:
+        if args.raw is None and (args.vehicles < 1 or args.days < 1):
+            raise StepFailed("check the options", f"--vehicles and --days must be at least 1 (got {args.vehicles} and {args.days})")
+        if args.raw is not None:
+            ctx.days = check_supplied(Path(args.raw))
+        else:
+            ctx.days = [(date.fromisoformat(args.start) + timedelta(days=d)).isoformat() for d in range(args.days)]
+        prepare_out(out)
+        quiet_engines(ctx.path("logs", "engines.log"))
+        steps.plan = [*build_plan(ctx), ("write the HTML report", lambda c: write_report(c, steps))]
+        print(f"local platform run: {'synthetic fleet' if ctx.generated else args.raw}, {len(steps.plan)} steps, output in {out}")
+        steps.run()
+        (out / "summary.json").write_text(json.dumps(summary(ctx, steps), indent=2, default=str))
+        print(f"local platform run finished in {time.perf_counter() - started:.0f} s; report: {ctx.path('report.html')}")
+        return 0
+    except StepFailed as failure:
+        print(f"\nlocal platform run FAILED at step '{failure.step}'\n  cause: {failure.cause}", file=sys.stderr)
+        if out.exists() and (out / MARKER).exists():
+            (out / "summary.json").write_text(json.dumps(summary(ctx, steps, failure), indent=2, default=str))
+            print("  left behind:\n" + "\n".join(f"    - {item}" for item in left_behind(ctx, steps)), file=sys.stderr)
+        else:
+            print("  left behind: nothing (no step had run)", file=sys.stderr)
+        return 1
+    finally:
+        if ctx.spark is not None:
+            ctx.spark.stop()
+        if ctx.moto is not None:
+            ctx.moto.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
