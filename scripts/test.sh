@@ -6,6 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# Headless Chromium for the report test (Debian's package), installed when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium for the report test"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: chromium is missing and this user cannot install it: run 'apt-get install chromium' as root" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 export CDK_DISABLE_VERSION_CHECK=1
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
 
@@ -14,4 +25,4 @@ npx --no-install tsc --noEmit -p tsconfig.json
 echo "test: CDK and TypeScript suite (jest)"
 npx --no-install jest --ci "$@"
 echo "test: Python suite (pytest)"
-.venv/bin/python -m pytest -q -p no:cacheprovider glue-scripts/tests flink-app/tests
+.venv/bin/python -m pytest -q -p no:cacheprovider glue-scripts/tests flink-app/tests tools/local-run/tests

@@ -94,7 +94,7 @@ class Context:
 def cause_of(error: BaseException) -> str:
     """The first lines of an error: a Spark or Flink error carries a whole Java stack after them."""
     text = f"{type(error).__name__}: {error}".strip()
-    lines = [line for line in text.splitlines() if line.strip()][:4]
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("at ")][:3]
     short = "\n    ".join(lines)
     return short if len(short) < 1500 else short[:1500] + " ..."
 
@@ -120,7 +120,8 @@ class Steps:
                     log.write(f"step failed: {name}\n{traceback.format_exc()}\n")
                 raise StepFailed(name, cause_of(error)) from error
             seconds = time.perf_counter() - started
-            status = "skipped" if summary.startswith("skipped") else "ok"
+            status = "skipped" if summary.startswith("skipped: ") else "ok"
+            summary = summary.removeprefix("skipped: ")
             self.records.append(StepRecord(name, status, seconds, summary))
             print(f" {status} {seconds:.1f} s{': ' + summary if summary else ''}", flush=True)
 
@@ -214,7 +215,9 @@ def mirror_raw(ctx: Context) -> str:
         ctx.add_flow(dataset, **counts)
     if not ctx.generated:
         ctx.cities = zones.weather_cities(ctx.path("raw-zone"))
-    return f"{count} objects, {size / 1e6:.1f} MB to {ctx.path('raw-zone')} (local Spark reads files where Glue reads s3://)"
+    unreadable = {d: c["raw_unreadable_objects"] for d, c in flows.items() if c.get("raw_unreadable_objects")}
+    warning = f"; unreadable, left for their job to report: {unreadable}" if unreadable else ""
+    return f"{count} objects, {size / 1e6:.1f} MB to {ctx.path('raw-zone')} (local Spark reads files where Glue reads s3://){warning}"
 
 
 def start_spark(ctx: Context) -> str:
@@ -513,7 +516,7 @@ def left_behind(ctx: Context, steps: Steps) -> list[str]:
     tables = zones.iceberg_tables(ctx.path("warehouse"))
     if tables:
         items.append("Iceberg tables committed (each commit is atomic; a failed job commits nothing): "
-                     + ", ".join(f"{t} ({n} snapshots)" for t, n in tables))
+                     + ", ".join(f"{t} ({n} snapshots)" if n else f"{t} (created, no data committed)" for t, n in tables))
     quarantine = ctx.path("processed-zone", "quarantine")
     if quarantine.exists():
         items.append(f"quarantined rows so far under {quarantine}: " + ", ".join(sorted(p.name for p in quarantine.iterdir())))

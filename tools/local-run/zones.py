@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import boto3
+import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.config import Config
 
@@ -180,12 +181,16 @@ def raw_zone_counts(raw_zone: Path) -> dict[str, dict[str, int]]:
         if "raw" not in contract:
             continue
         files = _files(raw_zone / raw_prefix(contract))
-        if contract["raw"]["format"] == "parquet":
-            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in files)
-        else:
-            rows = sum(_lines(p) for p in files)
+        rows = unreadable = 0
+        for path in files:
+            try:
+                rows += pq.ParquetFile(path).metadata.num_rows if contract["raw"]["format"] == "parquet" else _lines(path)
+            except (OSError, ValueError, pa.ArrowException):
+                unreadable += 1  # counted, not fatal here: the job that reads the file fails and names it
         quarantined = sum(_lines(p) for p in _files(raw_zone / f"raw/{contract['source']}/_quarantine/{contract['dataset']}"))
         counts[contract["dataset"]] = {"raw_objects": len(files), "raw_rows": rows, "raw_quarantined": quarantined}
+        if unreadable:
+            counts[contract["dataset"]]["raw_unreadable_objects"] = unreadable
     return counts
 
 

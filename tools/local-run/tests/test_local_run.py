@@ -1,0 +1,146 @@
+"""The local platform run, end to end, as a user runs it (tools/local-run/run.py in a process of
+its own): on a synthetic fleet, on the same data supplied as raw files, and with the faults a user
+meets (a raw zone missing a dataset, a corrupt extract, an output folder that is not ours). The
+report is opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+RUN = ROOT / "tools" / "local-run" / "run.py"
+CHROMIUM = shutil.which("chromium")
+
+
+def local_run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RUN), *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Five vehicles (the fifth has no device record) over two days."""
+    out = tmp_path_factory.mktemp("generated") / "out"
+    result = local_run("--vehicles", "5", "--days", "2", "--out", str(out))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out, result, json.loads((out / "summary.json").read_text())
+
+
+def test_every_step_runs_and_reports_its_time(generated):
+    _, result, summary = generated
+    names = [s["name"] for s in summary["steps"]]
+    assert [s["status"] for s in summary["steps"]] == ["ok"] * len(names)
+    for day in ("2026-11-02", "2026-11-03"):
+        for job in ("cdc_etl customers", "cdc_etl shipments", "telematics_etl", "weather_etl", "aggregate_metrics"):
+            assert f"glue {job} {day}" in names
+    # each step's line carries its number, its status and its time
+    assert re.search(rf"\[ ?1/{len(names)}\] read the dev configuration .* ok \d+\.\d s", result.stdout)
+    assert "flink enrichment on a local mini cluster" in names
+
+
+def test_results_equal_the_ground_truth(generated):
+    _, _, summary = generated
+    checks = summary["checks"]
+    assert checks and all(c["ok"] for c in checks), [c for c in checks if not c["ok"]]
+    flows = summary["flows"]
+    assert flows["telematics"]["glue_quarantined"] == 2 * 3 and flows["sensor_enrichment"]["NO_DEVICE_RECORD"] == 2 * 288
+    assert flows["weather"]["raw_quarantined"] == 2 and flows["weather"]["missing_hours"] == 4
+
+
+def test_kpi_tables_are_printed_from_the_named_queries(generated):
+    _, result, summary = generated
+    assert sorted(summary["kpis"]) == ["fuel_by_city", "fuel_by_temperature_range", "fuel_by_weather_condition", "low_temperature_metrics"]
+    by_city = summary["kpis"]["fuel_by_city"]
+    assert [r[0] for r in by_city["rows"]] == ["Barcelona", "Madrid"]  # the dev config's cities
+    for name in summary["kpis"]:
+        assert f"{name} (" in result.stdout
+    # a ratio of sums: 100 x fuel / distance of the printed row
+    for _, _, distance, fuel, per_100 in by_city["rows"]:
+        assert per_100 == pytest.approx(100 * fuel / distance)
+
+
+def test_the_report_renders_its_charts_in_chromium(generated, tmp_path):
+    assert CHROMIUM, "chromium is missing: scripts/test.sh installs Debian's chromium package"
+    out, _, summary = generated
+    report = out / "report.html"
+    page = report.read_text()
+    # self-contained: no linked stylesheet, script, image or font
+    assert not re.search(r"<link|\b(src|href)\s*=|@import|url\(", page), "the report must not load anything"
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600",
+         "--virtual-time-budget=5000", "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    assert 'data-render-errors=""' in body
+    assert 'data-charts-rendered="3"' in body
+    bars = dict(re.findall(r'data-query="(\w+)"[^>]*data-rendered-bars="(\d+)"', dom))
+    assert bars == {
+        "fuel_by_city": str(len(summary["kpis"]["fuel_by_city"]["rows"])),
+        "fuel_by_temperature_range": str(len(summary["kpis"]["fuel_by_temperature_range"]["rows"])),
+        "fuel_by_weather_condition": str(len(summary["kpis"]["fuel_by_weather_condition"]["rows"])),
+    }
+    assert bars["fuel_by_weather_condition"] == "5" and bars["fuel_by_temperature_range"] == "3"
+
+
+def supplied_from(generated_out: Path, target: Path) -> Path:
+    """A user's raw zone: what the generated run's raw bucket held, and its device updates."""
+    shutil.copytree(generated_out / "raw-zone", target)
+    (target / "streams").mkdir()
+    shutil.copy(generated_out / "sources" / "streams" / "device_updates.ndjson", target / "streams" / "device_updates.ndjson")
+    return target
+
+
+def test_supplied_raw_files_give_the_same_kpis(generated, tmp_path):
+    out, _, summary = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mine = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert mine["mode"] == "supplied raw files" and mine["days"] == ["2026-11-02", "2026-11-03"]
+    assert mine["kpis"] == summary["kpis"]
+    assert mine["flows"]["sensor_enrichment"] == summary["flows"]["sensor_enrichment"]
+    assert not any(s["name"].startswith(("weather pull", "sensor pull", "generate")) for s in mine["steps"])
+
+
+def test_a_supplied_raw_zone_without_a_required_dataset_is_refused(generated, tmp_path):
+    out, _, _ = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    shutil.rmtree(supplied / "raw" / "weather" / "weather")
+    (supplied / "raw" / "iot" / "telematics" / "2026-11-02").mkdir()
+    (supplied / "raw" / "iot" / "telematics" / "2026-11-02" / "part.json").write_text("{}\n")
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "FAILED at step 'check the supplied raw files'" in result.stderr
+    assert "raw/weather/weather/: no files; weather is required for the KPIs" in result.stderr
+    assert "raw/iot/telematics/: 1 files outside raw/iot/telematics/ingest_date=yyyy-MM-dd/ingest_hour=HH/, e.g. raw/iot/telematics/2026-11-02/part.json" in result.stderr
+    assert "left behind: nothing" in result.stderr
+
+
+def test_a_corrupt_extract_fails_its_step_and_says_what_is_left(generated, tmp_path):
+    out, _, _ = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    (supplied / "raw" / "legacy_sql" / "shipments" / "2026-11-02" / "LOAD00000002.parquet").write_bytes(b"not parquet at all")
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "FAILED at step 'glue cdc_etl shipments 2026-11-02'" in result.stderr
+    assert "LOAD00000002.parquet" in result.stderr  # the cause names the file
+    assert "tlh_dev_processed.customers" in result.stderr.split("left behind:")[1]  # committed before the failure
+    assert "no report was written" in result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["failure"]["step"] == "glue cdc_etl shipments 2026-11-02"
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = local_run("--vehicles", "1", "--days", "1", "--out", str(tmp_path))
+    assert result.returncode == 1 and "is not a local-run output folder" in result.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
