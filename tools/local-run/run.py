@@ -228,56 +228,56 @@ def start_spark(ctx: Context) -> str:
     return f"Spark {ctx.spark.version}, Iceberg catalog 'lake' at {ctx.path('warehouse')}"
 
 
-def glue_cdc(dataset: str, day: str) -> Callable[[Context], str]:
+def glue_etl(dataset: str, day: str, run: Callable[..., Any], describe: Callable[[Any], str]) -> Callable[[Context], str]:
+    """A processing job of one day, as its Glue entry point calls it: the day's raw path (as the
+    dataset's writer lays it out), the processed table, the quarantine root."""
     def action(ctx: Context) -> str:
-        from lakehouse import pipelines
         from lakehouse.contracts import contract_of, load_contracts, raw_day_path
 
         contract = contract_of(load_contracts(), dataset)
         raw = ctx.path("raw-zone", raw_day_path(contract, day))
         if not raw.exists():
-            return f"skipped: no change files for {day} ({raw_day_path(contract, day)})"
+            return f"skipped: nothing in the raw zone under {raw_day_path(contract, day)}"
         table = ctx.table("processed", dataset)
-        stats = pipelines.run_cdc(ctx.spark, dataset, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day)
+        stats = run(ctx, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")))
         ctx.committed_tables.append(table)
-        ctx.add_flow(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written)
-        return f"{stats.read} changes read, {stats.quarantined} quarantined, {stats.written} applied"
+        ctx.add_flow(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, **stats.details)
+        return describe(stats)
     return action
+
+
+def glue_cdc(dataset: str, day: str) -> Callable[[Context], str]:
+    from lakehouse import pipelines
+
+    return glue_etl(
+        dataset, day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_cdc(ctx.spark, dataset, contract, raw, table, quarantine, day),
+        lambda stats: f"{stats.read} changes read, {stats.quarantined} quarantined, {stats.written} applied",
+    )
 
 
 def glue_telematics(day: str) -> Callable[[Context], str]:
-    def action(ctx: Context) -> str:
-        from lakehouse import pipelines
-        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+    from lakehouse import pipelines
 
-        contract = contract_of(load_contracts(), "telematics")
-        raw = ctx.path("raw-zone", raw_day_path(contract, day))
-        if not raw.exists():
-            return f"skipped: no telemetry landed on {day}"
-        table = ctx.table("processed", "telematics")
-        stats = pipelines.run_telematics(ctx.spark, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day)
-        ctx.committed_tables.append(table)
-        ctx.add_flow("telematics", glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written)
+    def describe(stats) -> str:
         intervals = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()))
         return f"{stats.read:,} read, {stats.quarantined} quarantined, {stats.read - stats.quarantined - stats.written} duplicates dropped, {stats.written:,} written; intervals: {intervals}"
-    return action
+
+    return glue_etl(
+        "telematics", day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_telematics(ctx.spark, contract, raw, table, quarantine, day),
+        describe,
+    )
 
 
 def glue_weather(day: str) -> Callable[[Context], str]:
-    def action(ctx: Context) -> str:
-        from lakehouse import pipelines
-        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+    from lakehouse import pipelines
 
-        contract = contract_of(load_contracts(), "weather")
-        raw = ctx.path("raw-zone", raw_day_path(contract, day))
-        if not raw.exists():
-            return f"skipped: no weather pulled for {day}"
-        table = ctx.table("processed", "weather")
-        stats = pipelines.run_weather(ctx.spark, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")), day, ctx.cities)
-        ctx.committed_tables.append(table)
-        ctx.add_flow("weather", glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, missing_hours=stats.details["missing_hours"])
-        return f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written ({stats.details['missing_hours']} missing, flagged)"
-    return action
+    return glue_etl(
+        "weather", day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_weather(ctx.spark, contract, raw, table, quarantine, day, ctx.cities),
+        lambda stats: f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written ({stats.details['missing_hours']} missing, flagged)",
+    )
 
 
 def glue_aggregate(day: str) -> Callable[[Context], str]:
