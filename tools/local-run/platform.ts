@@ -49,6 +49,13 @@ export function platformNames(envName: string) {
   };
 }
 
+/** The environment the stack gives a pull function, with the run's bucket and stream. */
+export function pullEnvironment(fn: 'weather-pull' | 'sensor-pull', envName: string, targets: { rawBucket: string; readingsStream: string }): Record<string, string> {
+  const config = loadConfig(envName);
+  const common = { rawBucket: targets.rawBucket, account: LOCAL_ACCOUNT };
+  return fn === 'weather-pull' ? weatherPullEnvironment(config, common) : sensorPullEnvironment(config, { ...common, readingsStream: targets.readingsStream });
+}
+
 /** What run.py asks of a pull: where moto is, the data the API stand-ins serve, and when to run. */
 export interface PullPlan {
   readonly envName: string;
@@ -97,6 +104,7 @@ async function loadHandler(modulePath: string, environment: Record<string, strin
 export async function pull(plan: PullPlan): Promise<void> {
   const config = loadConfig(plan.envName);
   const names = platformNames(plan.envName);
+  const targets = { rawBucket: names.buckets.raw, readingsStream: names.streams.sensorReadings };
   Object.assign(process.env, {
     AWS_REGION: config.region,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -105,7 +113,6 @@ export async function pull(plan: PullPlan): Promise<void> {
     AWS_ENDPOINT_URL_KINESIS: plan.endpoint,
     S3_FORCE_PATH_STYLE: 'true',
   });
-  const targets = { rawBucket: names.buckets.raw, account: LOCAL_ACCOUNT };
   const summary: Record<string, InvocationSummary> = {};
 
   if (plan.weather) {
@@ -113,7 +120,7 @@ export async function pull(plan: PullPlan): Promise<void> {
     try {
       const answers = JSON.parse(fs.readFileSync(plan.weather.answersFile, 'utf8')) as Record<string, unknown[]>;
       for (const [latitude, days] of Object.entries(answers)) api.script(Number(latitude), days.map((body) => ({ body })));
-      const handler = await loadHandler('../../lambda/weather-pull/handler', { ...weatherPullEnvironment(config, targets), WEATHER_API_BASE_URL: api.baseUrl });
+      const handler = await loadHandler('../../lambda/weather-pull/handler', { ...pullEnvironment('weather-pull', plan.envName, targets), WEATHER_API_BASE_URL: api.baseUrl });
       summary.weather = await invokeAll(handler, plan.weather.invocations);
     } finally {
       await api.close();
@@ -123,8 +130,7 @@ export async function pull(plan: PullPlan): Promise<void> {
     const api = await startSensorApi();
     try {
       api.setReadings(JSON.parse(fs.readFileSync(plan.sensors.readingsFile, 'utf8')) as Reading[]);
-      const environment = sensorPullEnvironment(config, { ...targets, readingsStream: names.streams.sensorReadings });
-      const handler = await loadHandler('../../lambda/sensor-pull/handler', { ...environment, SENSOR_API_BASE_URL: api.baseUrl });
+      const handler = await loadHandler('../../lambda/sensor-pull/handler', { ...pullEnvironment('sensor-pull', plan.envName, targets), SENSOR_API_BASE_URL: api.baseUrl });
       summary.sensors = await invokeAll(handler, plan.sensors.invocations);
     } finally {
       await api.close();

@@ -194,9 +194,10 @@ def run_pull(ctx: Context, which: str) -> str:
     if summary["failures"]:
         first = summary["failures"][0]
         raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {which}-pull invocations failed; first at {first['time']}: {first['error']} (log: {log})")
+    runs = f"{summary['invocations']} scheduled run{'s' if summary['invocations'] != 1 else ''}"
     if which == "weather":
-        return f"{summary['invocations']} scheduled runs, each pulling a whole day of {len(ctx.cities)} cities"
-    return f"{summary['invocations']} scheduled runs, {sum(r['readings'] for r in summary['results']):,} readings put on {ctx.names['streams']['sensorReadings']}"
+        return f"{runs}, each pulling a whole day of {len(ctx.cities)} cities"
+    return f"{runs}, {sum(r['readings'] for r in summary['results']):,} readings put on {ctx.names['streams']['sensorReadings']}"
 
 
 def replay_sensor_readings(ctx: Context) -> str:
@@ -491,9 +492,11 @@ def quiet_engines(log: Path) -> None:
     os.close(engines)
     import warnings
 
-    warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: open(log, "a", encoding="utf-8").write(
-        warnings.formatwarning(message, category, filename, lineno, line)
-    )
+    def to_log(message, category, filename, lineno, file=None, line=None) -> None:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = to_log
 
 
 def prepare_out(out: Path) -> None:
