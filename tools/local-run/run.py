@@ -7,13 +7,7 @@ handlers against local API stand-ins, the Glue jobs run on local Spark with Iceb
 enrichment on a local mini cluster, and the KPIs are computed with the Athena named queries.
 Every step prints its timing; a failure names the step, its cause and what was left behind.
 
-Options:
-  --vehicles N      size of the synthetic fleet (default 20)
-  --days N          days of data, one Glue run per day (default 3)
-  --start DAY       first day, yyyy-MM-dd (default 2026-11-02)
-  --raw DIR         run on your raw files instead (README: "Run it on your own data")
-  --out DIR         where the lake, logs, summary.json and report.html go (default local-run-output)
-  --env NAME        the environment whose names and settings are used (default dev)
+Options: `npm run local -- --help`.
 """
 
 from __future__ import annotations
@@ -538,13 +532,14 @@ def check_supplied(raw: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vehicles", type=int, default=20)
-    parser.add_argument("--days", type=int, default=3)
-    parser.add_argument("--start", default="2026-11-02")
-    parser.add_argument("--raw")
-    parser.add_argument("--out", default=str(ROOT / "local-run-output"))
-    parser.add_argument("--env", default="dev", choices=["dev", "staging", "prod"])
+    parser = argparse.ArgumentParser(prog="npm run local --", description=__doc__.split("\n\nOptions")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vehicles", type=int, default=20, metavar="N", help="size of the synthetic fleet (default 20)")
+    parser.add_argument("--days", type=int, default=3, metavar="N", help="days of data, one Glue run per day (default 3)")
+    parser.add_argument("--start", default="2026-11-02", metavar="DAY", help="first day, yyyy-MM-dd (default 2026-11-02)")
+    parser.add_argument("--raw", metavar="DIR", help="run on your own raw files instead of a synthetic fleet (README: 'Run it on your own data')")
+    parser.add_argument("--out", default=str(ROOT / "local-run-output"), metavar="DIR",
+                        help="where the lake, logs, summary.json and report.html go; replaced by the next run (default local-run-output)")
+    parser.add_argument("--env", default="dev", choices=["dev", "staging", "prod"], help="the environment whose names and settings are used (default dev)")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -558,6 +553,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.raw is None and (args.vehicles < 1 or args.days < 1):
             raise StepFailed("check the options", f"--vehicles and --days must be at least 1 (got {args.vehicles} and {args.days})")
+        try:
+            date.fromisoformat(args.start)
+        except ValueError:
+            raise StepFailed("check the options", f"--start must be a day as yyyy-MM-dd (got {args.start!r})") from None
         if args.raw is not None:
             ctx.days = check_supplied(Path(args.raw))
         else:

@@ -144,3 +144,14 @@ def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
     result = local_run("--vehicles", "1", "--days", "1", "--out", str(tmp_path))
     assert result.returncode == 1 and "is not a local-run output folder" in result.stderr
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--vehicles", "0"], "--vehicles and --days must be at least 1 (got 0 and 3)"),
+    (["--start", "2026-13-01"], "--start must be a day as yyyy-MM-dd (got '2026-13-01')"),
+])
+def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
+    result = local_run(*options, "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "FAILED at step 'check the options'" in result.stderr and message in result.stderr
+    assert not (tmp_path / "out").exists()
