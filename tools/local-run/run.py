@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,10 +86,13 @@ class Context:
             flow[k] = flow.get(k, 0) + int(v)
 
 
+JAVA_FRAME = re.compile(r"^\s+at [\w$.<>]+\(")
+
+
 def cause_of(error: BaseException) -> str:
     """The first lines of an error: a Spark or Flink error carries a whole Java stack after them."""
     text = f"{type(error).__name__}: {error}".strip()
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("at ")][:3]
+    lines = [line for line in text.splitlines() if line.strip() and not JAVA_FRAME.match(line)][:3]
     short = "\n    ".join(lines)
     return short if len(short) < 1500 else short[:1500] + " ..."
 
