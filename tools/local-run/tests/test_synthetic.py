@@ -55,20 +55,3 @@ def test_sensor_pull_times_cover_every_reading_twice():
     times = synthetic.sensor_pull_times(fleet, every_minutes=5, window_minutes=10)
     assert times[0] == "2026-11-02T06:05:00Z" and times[-1] == "2026-11-02T18:10:00Z"
 
-
-def test_a_failure_cause_keeps_the_message_and_drops_the_java_stack():
-    import run
-
-    error = RuntimeError(
-        "An error occurred while calling o592.parquet.\n"
-        ": java.lang.RuntimeException: file:/x/LOAD2.parquet is not a Parquet file\n"
-        "\tat org.apache.parquet.hadoop.ParquetFileReader.readFooter(ParquetFileReader.java:548)\n"
-        "\tat org.apache.parquet.hadoop.ParquetFileReader.<init>(ParquetFileReader.java:799)\n"
-        "needs at least one footer\n"
-        "a fourth line, left out\n"
-    )
-    assert run.cause_of(error) == (
-        "RuntimeError: An error occurred while calling o592.parquet.\n"
-        "    : java.lang.RuntimeException: file:/x/LOAD2.parquet is not a Parquet file\n"
-        "    needs at least one footer"
-    )
