@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flink-app"))
 
-from pyflink.table import EnvironmentSettings, TableEnvironment  # noqa: E402
-
 from enrichment import contracts, sql  # noqa: E402
+from enrichment.local import sources_on_files  # noqa: E402
 
 SENSORS = 1_000
 DUPLICATE_SHARE = 0.2
@@ -47,17 +46,7 @@ def write_inputs(directory: Path, readings: int) -> tuple[str, str]:
 
 
 def run(query: str, readings_path: str, devices_path: str, sink_columns: list[str]) -> float:
-    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    for key, value in sql.job_configuration(24, 5).items():
-        env.get_config().set(key, value)
-    env.get_config().set("parallelism.default", "2")
-    files = {"connector": "filesystem", "format": "json", "json.timestamp-format.standard": "ISO-8601"}
-    env.execute_sql(sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", 60, {**files, "path": readings_path}))
-    env.execute_sql(
-        sql.source_table_ddl(sql.DEVICES_TABLE, contracts.contract(contracts.DEVICE_UPDATES), "updated_at", 3600, {**files, "path": devices_path}, versioned_by="sensor_id")
-    )
-    for statement in sql.view_statements():
-        env.execute_sql(statement)
+    env = sources_on_files(readings_path, devices_path, readings_max_delay_seconds=60, device_updates_max_delay_seconds=3600, parallelism=2)
     env.execute_sql(f"CREATE TABLE sink ({', '.join(sink_columns)}) WITH ('connector' = 'blackhole')")
     started = time.perf_counter()
     env.execute_sql(f"INSERT INTO sink {query}").wait()

@@ -11,19 +11,18 @@ from . import contracts, sql
 FILES = {"connector": "filesystem", "format": "json", "json.timestamp-format.standard": "ISO-8601"}
 
 
-def run_on_files(
+def sources_on_files(
     readings_path: str,
     devices_path: str,
-    out_path: str,
     *,
     readings_max_delay_seconds: int,
     device_updates_max_delay_seconds: int,
     state_ttl_hours: int = 24,
     idle_timeout_seconds: int = 5,
     parallelism: int = 1,
-) -> None:
-    """Runs the job until its bounded sources end; the sink commits JSON lines under out_path.
-    One reader (parallelism 1) keeps each file's order, which is the arrival order."""
+) -> TableEnvironment:
+    """A streaming table environment with the job's configuration, its two sources reading JSON
+    lines from files, and its views: what stands before the job's INSERT."""
     env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = env.get_config()
     for key, value in sql.job_configuration(state_ttl_hours, idle_timeout_seconds).items():
@@ -42,7 +41,15 @@ def run_on_files(
             versioned_by="sensor_id",
         )
     )
-    env.execute_sql(sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), {**FILES, "path": out_path}))
     for statement in sql.view_statements():
         env.execute_sql(statement)
+    return env
+
+
+def run_on_files(readings_path: str, devices_path: str, out_path: str, **settings: int) -> None:
+    """Runs the job until its bounded sources end; the sink commits JSON lines under out_path.
+    One reader (parallelism 1, the default) keeps each file's order, which is the arrival order.
+    settings: those of sources_on_files."""
+    env = sources_on_files(readings_path, devices_path, **settings)
+    env.execute_sql(sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), {**FILES, "path": out_path}))
     env.execute_sql(sql.insert_statement()).wait()
