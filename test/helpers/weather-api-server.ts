@@ -15,6 +15,8 @@ export interface WeatherApiServer {
   readonly requests: Map<string, URL[]>;
   /** Answers for a city's coming requests; when used up, the last one repeats. */
   script(latitude: number, answers: ScriptedAnswer[]): void;
+  /** The answer for a city and a day (the request's start_date), however often it is asked for. */
+  answerDay(latitude: number, day: string, answer: ScriptedAnswer): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export interface WeatherApiServer {
  */
 export async function startWeatherApi(): Promise<WeatherApiServer> {
   const scripts = new Map<string, ScriptedAnswer[]>();
+  const days = new Map<string, ScriptedAnswer>(); // by `${latitude} ${day}`
   const requests = new Map<string, URL[]>();
   const sockets = new Set<import('net').Socket>();
   const server = http.createServer((req, res) => {
@@ -32,7 +35,9 @@ export async function startWeatherApi(): Promise<WeatherApiServer> {
     const latitude = url.searchParams.get('latitude') ?? '';
     requests.set(latitude, [...(requests.get(latitude) ?? []), url]);
     const script = scripts.get(latitude) ?? [];
-    const answer = script.length > 1 ? script.shift()! : (script[0] ?? { status: 404, body: { error: true, reason: 'unknown city' } });
+    const answer =
+      days.get(`${latitude} ${url.searchParams.get('start_date')}`) ??
+      (script.length > 1 ? script.shift()! : (script[0] ?? { status: 404, body: { error: true, reason: 'unknown city' } }));
     const send = () => {
       if (res.destroyed) return;
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
@@ -51,6 +56,7 @@ export async function startWeatherApi(): Promise<WeatherApiServer> {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     script: (latitude, answers) => scripts.set(String(latitude), [...answers]),
+    answerDay: (latitude, day, answer) => days.set(`${latitude} ${day}`, answer),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -62,7 +62,7 @@ export interface PullPlan {
   readonly endpoint: string;
   readonly summaryFile: string;
   readonly weather?: {
-    /** Per city latitude (as a string), the Open-Meteo answers in the order the days are pulled. */
+    /** Per city latitude (as a string) and day (yyyy-MM-dd), the Open-Meteo answer. */
     readonly answersFile: string;
     /** Invocation times (ISO 8601): just after midnight, each pulls the whole previous day. */
     readonly invocations: readonly string[];
@@ -118,8 +118,10 @@ export async function pull(plan: PullPlan): Promise<void> {
   if (plan.weather) {
     const api = await startWeatherApi();
     try {
-      const answers = JSON.parse(fs.readFileSync(plan.weather.answersFile, 'utf8')) as Record<string, unknown[]>;
-      for (const [latitude, days] of Object.entries(answers)) api.script(Number(latitude), days.map((body) => ({ body })));
+      const answers = JSON.parse(fs.readFileSync(plan.weather.answersFile, 'utf8')) as Record<string, Record<string, unknown>>;
+      for (const [latitude, days] of Object.entries(answers)) {
+        for (const [day, body] of Object.entries(days)) api.answerDay(Number(latitude), day, { body });
+      }
       const handler = await loadHandler('../../lambda/weather-pull/handler', { ...pullEnvironment('weather-pull', plan.envName, targets), WEATHER_API_BASE_URL: api.baseUrl });
       summary.weather = await invokeAll(handler, plan.weather.invocations);
     } finally {

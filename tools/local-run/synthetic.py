@@ -297,14 +297,14 @@ def _telemetry_line(vehicle: str, ts: datetime, reading: tuple[float, float], lo
 
 
 def _weather_answers(fleet: Fleet, api: Path, expected: Expected) -> None:
-    """Open-Meteo answers, per city latitude, in the order the pulls ask for the days."""
-    answers: dict[str, list[dict[str, Any]]] = {}
+    """Open-Meteo answers, per city latitude and day."""
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
     for c, city in enumerate(fleet.cities):
-        answers[str(city["latitude"])] = []
+        answers[str(city["latitude"])] = {}
         for d, day in enumerate(fleet.day_list):
             hours = [h for h in range(24) if not (c == 0 and h == OMITTED_HOUR)]
             temperatures = [None if (c == len(fleet.cities) - 1 and h == NULL_TEMPERATURE_HOUR) else fleet.temperature(c, d, h) for h in hours]
-            answers[str(city["latitude"])].append({
+            answers[str(city["latitude"])][day.isoformat()] = {
                 "latitude": city["latitude"], "longitude": city["longitude"], "generationtime_ms": 0.1, "utc_offset_seconds": 0, "timezone": "GMT",
                 "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "precipitation": "mm", "wind_speed_10m": "km/h", "weather_code": "wmo code"},
                 "hourly": {
@@ -314,7 +314,7 @@ def _weather_answers(fleet: Fleet, api: Path, expected: Expected) -> None:
                     "wind_speed_10m": [10.0 + h for h in hours],
                     "weather_code": [fleet.weather_code(c, d, h)[0] for h in hours],
                 },
-            })
+            }
             expected.weather_rows_pulled += len(hours) - 1 if c == len(fleet.cities) - 1 else len(hours)
             expected.weather_quarantined_by_pull += 1 if c == len(fleet.cities) - 1 else 0
     expected.weather_missing_hours = 2 * fleet.days  # one omitted hour and one null temperature a day
