@@ -283,7 +283,15 @@ def glue_aggregate(day: str) -> Callable[[Context], str]:
     def action(ctx: Context) -> str:
         from lakehouse import pipelines
 
+        from lakehouse.contracts import contract_of, load_contracts
+        from lakehouse.iceberg import contract_columns, ensure_table
+
         tables = {name: ctx.table("processed", name) for name in ("telematics", "weather", "shipments", "customers")}
+        if not ctx.spark.catalog.tableExists(tables["customers"]):
+            # Customers are optional in a supplied raw zone: with none, every segment is 'unknown'
+            # (the KPI's left join), as on the day before the CRM's first load.
+            contract = contract_of(load_contracts(), "customers")
+            ensure_table(ctx.spark, tables["customers"], contract_columns(contract), contract["processed"]["partitioning"])
         missing = [t for t in tables.values() if not ctx.spark.catalog.tableExists(t)]
         if missing:
             raise RuntimeError(f"the KPI needs {', '.join(missing)}, which no earlier step wrote")

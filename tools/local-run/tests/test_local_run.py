@@ -122,6 +122,23 @@ def test_supplied_raw_files_give_the_same_kpis(generated, tmp_path):
     assert not any(s["name"].startswith(("weather pull", "sensor pull", "generate")) for s in mine["steps"])
 
 
+def test_supplied_raw_files_without_customers_put_every_kpi_row_in_the_unknown_segment(generated, tmp_path):
+    out, _, summary = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    shutil.rmtree(supplied / "raw" / "crm")
+    shutil.rmtree(supplied / "raw" / "sensors")  # optional too: the Flink steps are skipped
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mine = json.loads((tmp_path / "out" / "summary.json").read_text())
+    low = mine["kpis"]["low_temperature_metrics"]
+    segment = low["columns"].index("customer_segment")
+    assert low["rows"] and {row[segment] for row in low["rows"]} == {"unknown"}
+    # segments aside, the fuel figures are those of the full run
+    assert same_rows(mine["kpis"]["fuel_by_city"], summary["kpis"]["fuel_by_city"])
+    skipped = {s["name"] for s in mine["steps"] if s["status"] == "skipped"}
+    assert "flink enrichment on a local mini cluster" in skipped and "glue cdc_etl customers 2026-11-02" in skipped
+
+
 def test_a_supplied_raw_zone_without_a_required_dataset_is_refused(generated, tmp_path):
     out, _, _ = generated
     supplied = supplied_from(out, tmp_path / "mine")
