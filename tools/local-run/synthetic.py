@@ -81,11 +81,6 @@ class Expected:
     # (metric_date, city, temp_range, condition, segment) -> [intervals, vehicles, distance_km, fuel_l]
     kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "kpi"}
-        data["kpi"] = [[*key, *value] for key, value in sorted(self.kpi.items())]
-        return data
-
 
 @dataclass
 class Fleet:
@@ -378,10 +373,6 @@ def sensor_pull_times(fleet: Fleet, every_minutes: int, window_minutes: int) -> 
 def weather_pull_times(fleet: Fleet) -> list[str]:
     """The weather pull's last run of each day: five past midnight pulls the whole day before."""
     return [_iso(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(minutes=5)) for day in fleet.day_list]
-
-
-def kpi_rows(expected_json: dict[str, Any]) -> dict[tuple, tuple]:
-    return {tuple(r[:5]): tuple(r[5:]) for r in expected_json["kpi"]}
 
 
 def close(a: float, b: float) -> bool:
