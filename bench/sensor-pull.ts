@@ -6,12 +6,12 @@
  *
  * Usage: npx ts-node --transpile-only bench/sensor-pull.ts [readings=10000] [rounds=5]
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pullSensors, SensorPullSettings } from '../lambda/sensor-pull/core';
 import { createStream, motoKinesis } from '../test/helpers/kinesis';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../test/helpers/moto';
+import { createBucket, motoS3, startMoto } from '../test/helpers/moto';
 import { makeReadings, startSensorApi } from '../test/helpers/sensor-api-server';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
   try {
     const now = new Date('2026-11-21T10:10:00Z');
     api.setReadings(makeReadings('2026-11-21T10:00:00Z', count, 600 / count));
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
-    await s3.send(new CreateBucketCommand({ Bucket: 'bench', CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    const s3 = motoS3(moto.endpoint);
+    await createBucket(s3, 'bench');
     const kinesis = motoKinesis(moto.endpoint);
     await createStream(kinesis, 'bench', 4);
     const settings: SensorPullSettings = {

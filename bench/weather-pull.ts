@@ -4,10 +4,10 @@
  *
  * Usage: npx ts-node --transpile-only bench/weather-pull.ts [cities=48] [rounds=5]
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pullWeather } from '../lambda/weather-pull/core';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../test/helpers/moto';
+import { createBucket, motoS3, startMoto } from '../test/helpers/moto';
 import { openMeteoDay, startWeatherApi } from '../test/helpers/weather-api-server';
 
 async function main(): Promise<void> {
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   const moto = await startMoto();
   const api = await startWeatherApi();
   try {
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
-    await s3.send(new CreateBucketCommand({ Bucket: 'bench', CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    const s3 = motoS3(moto.endpoint);
+    await createBucket(s3, 'bench');
     const cities = Array.from({ length: cityCount }, (_, i) => ({ name: `City ${i}`, latitude: -60 + i * 0.5, longitude: i * 0.25 }));
     for (const c of cities) api.script(c.latitude, [{ body: openMeteoDay('2026-11-21', c.latitude, c.longitude) }]);
     const settings = {

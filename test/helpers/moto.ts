@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -8,6 +9,15 @@ const MOTO_SERVER = path.join(__dirname, '..', '..', '.venv', 'bin', 'moto_serve
 /** Test credentials for moto: it accepts any, and nothing real is ever configured in tests. */
 export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 export const MOTO_REGION = 'eu-west-1';
+
+/** An S3 client for moto: path-style addressing on its 127.0.0.1 endpoint, test credentials. */
+export function motoS3(endpoint: string, options: { maxAttempts?: number } = {}): S3Client {
+  return new S3Client({ endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS, ...options });
+}
+
+export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+}
 
 export interface Moto {
   readonly endpoint: string;

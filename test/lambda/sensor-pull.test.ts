@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -6,7 +6,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { batchesOf, UndeliveredRecordsError } from '../../lambda/shared/kinesis-put';
 import { dataKey, pullSensors, pullWindow, quarantineKey, SensorPullSettings } from '../../lambda/sensor-pull/core';
 import { createStream, motoKinesis, streamContents } from '../helpers/kinesis';
-import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { createBucket, Moto, motoS3, startMoto } from '../helpers/moto';
 import { makeReadings, Reading, SensorApiServer, startSensorApi } from '../helpers/sensor-api-server';
 
 const BUCKET = 'tlh-test-raw';
@@ -97,7 +97,7 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
   beforeAll(async () => {
     moto = await startMoto();
     api = await startSensorApi();
-    s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    s3 = motoS3(moto.endpoint);
     kinesis = motoKinesis(moto.endpoint);
   }, 60_000);
   afterAll(async () => {
@@ -107,7 +107,7 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
   beforeEach(async () => {
     await moto.reset();
     api.requests.length = 0;
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    await createBucket(s3, BUCKET);
     await createStream(kinesis, STREAM, 2);
   });
 

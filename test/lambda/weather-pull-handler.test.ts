@@ -1,6 +1,6 @@
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ScheduledEvent } from 'aws-lambda';
-import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { createBucket, Moto, MOTO_CREDENTIALS, MOTO_REGION, motoS3, startMoto } from '../helpers/moto';
 import { openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
 
 /** The deployed entry point: settings from the environment, a scheduled event, real S3 (moto). */
@@ -31,8 +31,8 @@ describe('weather-pull handler', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
-    await s3.send(new CreateBucketCommand({ Bucket: 'handler-raw', CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    const s3 = motoS3(moto.endpoint);
+    await createBucket(s3, 'handler-raw');
   }, 60_000);
   afterAll(async () => {
     process.env = saved;
@@ -51,7 +51,7 @@ describe('weather-pull handler', () => {
     api.script(43.263, [{ status: 503, body: {} }]);
     await expect(handler(event)).rejects.toThrow('weather-pull: 1 of 2 cities failed: Bilbao (HTTP 503 (after 2 attempts))');
 
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    const s3 = motoS3(moto.endpoint);
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: 'handler-raw' }))).Contents!.map((o) => o.Key).sort();
     expect(keys).toEqual(['raw/weather/weather/ingest_date=2026-11-21/bilbao.ndjson', 'raw/weather/weather/ingest_date=2026-11-21/madrid.ndjson']);
   });

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { recordProblems } from '../../lambda/shared/contract-records';
@@ -15,7 +15,7 @@ import {
 } from '../../lambda/weather-pull/core';
 import { conditionOf, openMeteoResponse } from '../../lambda/weather-pull/open-meteo';
 import { contractOf, loadContracts } from '../../lib/contracts';
-import { freePort, Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { createBucket, freePort, Moto, motoS3, startMoto } from '../helpers/moto';
 import { expectedTemperature, openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
 
 const BUCKET = 'tlh-test-raw';
@@ -127,7 +127,7 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     concurrency: 4,
     ...overrides,
   });
-  const s3Client = (endpoint: string) => new S3Client({ endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS, maxAttempts: 2 });
+  const s3Client = (endpoint: string) => motoS3(endpoint, { maxAttempts: 2 });
 
   /** Every object in the bucket with its parsed NDJSON lines, by key. */
   async function bucketContents(): Promise<Record<string, unknown[]>> {
@@ -170,7 +170,7 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
   beforeEach(async () => {
     await moto.reset();
     api.requests.clear();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }));
+    await createBucket(s3, BUCKET);
   });
 
   test('success: one object per city holding the complete hours, nothing else', async () => {
