@@ -120,10 +120,7 @@ def _flows(flows: dict[str, dict[str, int]]) -> str:
     used = [(k, h) for k, h in FLOW_COLUMNS if any(k in flows[d] for d in datasets)]
     rows = []
     for d in datasets:
-        f = dict(flows[d])
-        if "glue_read" in f and "glue_written" in f and d == "telematics":
-            f["duplicates_dropped"] = f["glue_read"] - f.get("glue_quarantined", 0) - f["glue_written"]
-        rows.append([d, *[f.get(k) for k, _ in used]])
+        rows.append([d, *[flows[d].get(k) for k, _ in used]])
     table = _table(["dataset", *[h for _, h in used]], rows, numeric=set(range(1, len(used) + 1)))
     extra = []
     for key, title in (("intervals", "Intervals by outcome (aggregate_metrics)"), ("sensor_enrichment", "Enriched sensor readings by status (Flink)")):

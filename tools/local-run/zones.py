@@ -23,7 +23,6 @@ from botocore.config import Config
 
 from lakehouse.contracts import load_contracts, raw_prefix
 
-REGION_FALLBACK = "eu-west-1"
 # Datasets the KPI cannot do without; customers, sensor readings and device updates may be absent.
 REQUIRED_DATASETS = ("telematics", "shipments", "weather")
 PUT_RECORDS_MAX = 500
@@ -36,7 +35,7 @@ class Moto:
     process: subprocess.Popen
 
     @staticmethod
-    def start(executable: Path, log_file: Path, region: str = REGION_FALLBACK) -> "Moto":
+    def start(executable: Path, log_file: Path, region: str) -> "Moto":
         if not executable.exists():
             raise FileNotFoundError(f"{executable} is missing: run 'npm run setup' (scripts/setup.sh) to install moto[server] from requirements-dev.txt")
         with socket.socket() as s:
@@ -73,7 +72,6 @@ class Moto:
 
 
 def create_buckets_and_streams(moto: Moto, names: dict[str, Any]) -> str:
-    moto.region = names["region"]
     s3 = moto.client("s3")
     for bucket in names["buckets"].values():
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": names["region"]})
