@@ -9,6 +9,9 @@ OP = "Op"
 # Suffix of the table that keeps (key, commit_ts) of every applied delete.
 TOMBSTONE_SUFFIX = "__deletes"
 COMMIT_TS = "commit_ts"
+# Suffix of the table that keeps every version of a source whose KPI dimension is taken as it
+# was at the interval's time (customers: the segment), keyed on (key, commit_ts).
+HISTORY_SUFFIX = "__history"
 # Full-load rows of some DMS versions carry an empty Op: they are inserts.
 KNOWN_OPS = ("I", "U", "D")
 

@@ -73,10 +73,11 @@ def glue_data_quality(glue_context):
 
 
 def report(stats: RunStats) -> None:
-    """One JSON log line of the run's counts (CloudWatch Logs Insights reads it), and the counts as
-    CloudWatch metrics through the embedded metric format."""
+    """One JSON log line of the run's counts and lists (CloudWatch Logs Insights reads it: the dates
+    a KPI run recomputed, those beyond the horizon), and the counts as CloudWatch metrics through
+    the embedded metric format."""
     counts = {"read": stats.read, "written": stats.written, "quarantined": stats.quarantined, **stats.details}
-    print(json.dumps({"dataset": stats.dataset, **counts}))
+    print(json.dumps({"dataset": stats.dataset, **counts, **stats.lists}))
     print(json.dumps({
         "_aws": {"CloudWatchMetrics": [{"Namespace": "TelemetryLakehouse/Glue", "Dimensions": [["Dataset"]], "Metrics": [{"Name": k, "Unit": "Count"} for k in counts]}]},
         "Dataset": stats.dataset,

@@ -27,8 +27,10 @@ def contract_columns(contract: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(c["name"], c["type"]) for c in contract["columns"]]
 
 
-def merge_on_key(spark: SparkSession, table: str, source: DataFrame, key: list[str], view: str) -> None:
-    """Upsert: rows of `source` replace the rows with the same key, or are inserted."""
+def merge_on_key(spark: SparkSession, table: str, source: DataFrame, key: list[str], view: str, replace_when: str | None = "true") -> None:
+    """Upsert: rows of `source` replace the rows with the same key (when `replace_when` holds, an SQL
+    condition on t and s; never when None), or are inserted."""
     source.createOrReplaceTempView(view)
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
-    spark.sql(f"MERGE INTO {table} t USING {view} s ON {on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    matched = f"WHEN MATCHED AND ({replace_when}) THEN UPDATE SET * " if replace_when else ""
+    spark.sql(f"MERGE INTO {table} t USING {view} s ON {on} {matched}WHEN NOT MATCHED THEN INSERT *")

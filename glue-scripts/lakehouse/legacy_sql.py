@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from . import cdc
+from . import cdc, kpi_dates
 from .quality import contract_reasons, split_by_reasons
 
 # The formats the legacy system writes timestamps in, tried in order. Values without an offset
@@ -45,7 +45,7 @@ def normalise(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
 
 
 def prepare_changes(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
-    """(latest valid change per shipment, quarantined rows with reasons, garbage timestamps included)."""
+    """(valid changes, quarantined rows with reasons, garbage timestamps included)."""
     df = cdc.normalise_op(normalise(raw, contract))
     key = contract["key"]
     unparseable = [
@@ -59,4 +59,14 @@ def prepare_changes(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFr
     row_reasons = [F.when(F.col(cdc.OP) != "D", r) for r in [*unparseable, *contract_reasons(contract, skip=tuple(key))]]
     valid, quarantined = split_by_reasons(df, [op_reason, *key_reasons, *row_reasons])
     columns = [c["name"] for c in contract["columns"]]
-    return cdc.latest_change_per_key(valid, key).select(*columns, cdc.OP, cdc.COMMIT_TS), quarantined
+    return valid.select(*columns, cdc.OP, cdc.COMMIT_TS), quarantined
+
+
+def kpi_changes(before: DataFrame, changes: DataFrame, versions_before: DataFrame | None) -> DataFrame:
+    """The metric dates a batch of shipment changes changes: every day covered by a changed
+    shipment's version before the batch (its intervals may leave it: a deleted shipment, a corrected
+    origin city or time) and by its new versions (an arrival filled in, a re-insert)."""
+    def days(frame: DataFrame) -> DataFrame:
+        return frame.select(F.explode(kpi_dates.days_between(F.col("departed_at"), F.col("arrived_at"))).alias("metric_date"))
+
+    return days(before).unionByName(days(changes.where(F.col(cdc.OP) != "D"))).distinct()

@@ -14,10 +14,14 @@ NO_SHIPMENT = "no_shipment"
 NO_WEATHER = "no_weather"
 
 
-def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: DataFrame, customers: DataFrame) -> DataFrame:
+def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: DataFrame, customer_versions: DataFrame) -> DataFrame:
     """Every interval with its outcome, and for those in the KPI: city, temp_range, weather_condition,
     customer_segment. Outcomes: the telematics interval_status when not ok (negative_delta,
-    gap_over_15_min, first_reading), no_shipment, no_weather, or in_kpi."""
+    gap_over_15_min, first_reading), no_shipment, no_weather, or in_kpi.
+
+    `customer_versions` holds every version of each customer (customer_id, segment, commit_ts, and
+    Op where deletes are kept); the segment is the one valid at the interval's time
+    (docs/decisions.md 46). A current-state table is the special case of one version each."""
     ok = intervals.where(F.col("interval_status") == INTERVAL_OK)
     s = shipments.select("shipment_id", F.col("vehicle_id").alias("s_vehicle_id"), "customer_id", "origin_city", "departed_at", "arrived_at")
     # An interval belongs to the shipment of the same vehicle with departed_at <= ts < arrived_at;
@@ -29,12 +33,28 @@ def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: Da
         F.col("city").alias("w_city"), F.col("observation_hour").alias("w_hour"), "temp_range", F.col("condition").alias("weather_condition")
     )
     with_weather = matched.join(w, (matched.origin_city == w.w_city) & (F.date_trunc("hour", matched.ts) == w.w_hour), "left").drop("w_city", "w_hour")
-    segments = customers.select(F.col("customer_id").alias("c_id"), F.col("segment").alias("customer_segment"))
-    attributed = with_weather.join(segments, with_weather.customer_id == segments.c_id, "left").drop("c_id")
+    attributed = segment_at_interval_time(with_weather, customer_versions)
     outcome = F.when(F.col("shipment_id").isNull(), NO_SHIPMENT).when(F.col("temp_range").isNull(), NO_WEATHER).otherwise(IN_KPI)
     attributed = attributed.withColumn("outcome", outcome).withColumnRenamed("origin_city", "city")
     rejected = intervals.where(F.col("interval_status") != INTERVAL_OK).withColumn("outcome", F.col("interval_status"))
     return attributed.unionByName(rejected, allowMissingColumns=True)
+
+
+def segment_at_interval_time(intervals: DataFrame, customer_versions: DataFrame) -> DataFrame:
+    """customer_segment of each interval's customer as it was at the interval's time: the latest
+    version committed at or before it; before the first known version, that first version (nothing
+    earlier is known of the customer); null after a delete, and for a customer never seen."""
+    deleted = (F.col("Op") == "D") if "Op" in customer_versions.columns else F.lit(False)
+    v = customer_versions.select(
+        F.col("customer_id").alias("_v_customer"), F.col("segment").alias("_v_segment"), F.col("commit_ts").alias("_v_from"), deleted.alias("_v_deleted")
+    )
+    joined = intervals.join(v, intervals.customer_id == v._v_customer, "left")
+    applies = F.col("_v_from") <= F.col("ts")
+    choice = Window.partitionBy("vehicle_id", "ts").orderBy(
+        applies.desc_nulls_last(), F.when(applies, F.col("_v_from")).desc_nulls_last(), F.col("_v_from").asc_nulls_last()
+    )
+    chosen = joined.withColumn("_rn", F.row_number().over(choice)).where(F.col("_rn") == 1)
+    return chosen.withColumn("customer_segment", F.when(~F.col("_v_deleted"), F.col("_v_segment"))).drop("_rn", "_v_customer", "_v_segment", "_v_from", "_v_deleted")
 
 
 def telemetry_metrics(attributed: DataFrame) -> DataFrame:

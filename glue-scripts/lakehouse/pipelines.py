@@ -2,21 +2,24 @@
 (glue-scripts/jobs/) and the tests call these with their session, paths and table names.
 
 Every run is idempotent for its inputs: CDC sources MERGE latest-change-wins by commit time,
-telematics and weather MERGE on their keys, and the KPI replaces its day's rows. Rejected
-records are written under the quarantine location with their reasons, one folder per dataset and
-ingest date, replaced on a rerun; every run returns the counts it logs and publishes.
+telematics and weather MERGE on their keys, and the KPI replaces the rows of the dates it
+recomputes. Each source run records the metric dates its batch changed (lakehouse.kpi_dates), and
+the aggregation recomputes every one of them within the lateness horizon, so late and corrected
+data reach the KPI. Rejected records are written under the quarantine location with their
+reasons, one folder per dataset and ingest date, replaced on a rerun; every run returns the counts
+it logs and publishes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from . import cdc, crm, legacy_sql, metrics, telematics, weather
+from . import cdc, crm, kpi_dates, legacy_sql, metrics, telematics, weather
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
 from .quality import REASONS
@@ -34,6 +37,8 @@ class RunStats:
     written: int = 0
     quarantined: int = 0
     details: dict[str, int] = field(default_factory=dict)
+    # Lists for the log line only (not metrics): e.g. the dates recomputed, the dates beyond the horizon.
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
 
 def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_date: str) -> int:
@@ -42,6 +47,37 @@ def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_d
     if count:
         df.coalesce(1).write.mode("overwrite").json(f"{quarantine_root.rstrip('/')}/{dataset}/ingest_date={ingest_date}/")
     return count
+
+
+@dataclass(frozen=True)
+class CdcSource:
+    """How a DMS source's batch is read, and what it changes in the KPI."""
+
+    # (raw changes, contract) -> (valid changes, quarantined changes with reasons)
+    prepare: Callable[[DataFrame, Mapping[str, Any]], tuple[DataFrame, DataFrame]]
+    # (current rows of the batch's keys before it, its valid changes, their versions before it) -> kpi_dates ledger entries
+    kpi_changes: Callable[[DataFrame, DataFrame, DataFrame | None], DataFrame]
+    # Every version kept in <table>__history: the KPI takes this source's dimension as it was at the interval's time.
+    keeps_history: bool
+
+
+CDC_SOURCES: Mapping[str, CdcSource] = {
+    "customers": CdcSource(crm.prepare_changes, crm.kpi_changes, keeps_history=True),
+    "shipments": CdcSource(legacy_sql.prepare_changes, legacy_sql.kpi_changes, keeps_history=False),
+}
+
+
+def ensure_cdc_tables(spark: SparkSession, dataset: str, contract: Mapping[str, Any], table: str) -> None:
+    """A DMS source's tables, from its contract: current state (with each row's commit_ts), the
+    tombstones of applied deletes and, where kept, every version. A table that does not exist yet
+    (a source whose first files come later) is created here with its full schema, so readers such
+    as the KPI find it empty rather than missing or shaped otherwise."""
+    key = contract["key"]
+    key_types = {c["name"]: c["type"] for c in contract["columns"]}
+    ensure_table(spark, table, [*contract_columns(contract), (cdc.COMMIT_TS, "timestamp")], contract.get("processed", {}).get("partitioning", []))
+    ensure_table(spark, f"{table}{cdc.TOMBSTONE_SUFFIX}", [*[(k, key_types[k]) for k in key], (cdc.COMMIT_TS, "timestamp")])
+    if CDC_SOURCES[dataset].keeps_history:
+        ensure_table(spark, f"{table}{cdc.HISTORY_SUFFIX}", [*contract_columns(contract), (cdc.OP, "string"), (cdc.COMMIT_TS, "timestamp")])
 
 
 def run_cdc(
@@ -54,24 +90,37 @@ def run_cdc(
     ingest_date: str,
     evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
-    """A DMS source (crm.customers, legacy_sql.shipments): the day's change files to current state."""
+    """A DMS source (crm.customers, legacy_sql.shipments): the day's change files to current state,
+    and the metric dates the changes touch recorded for the KPI."""
+    source = CDC_SOURCES[dataset]
     raw = spark.read.parquet(raw_path).persist()  # read by the changes, the counts and the quarantine
-    prepare = crm.prepare_changes if dataset == "customers" else legacy_sql.prepare_changes
-    latest, quarantined = prepare(raw, contract)
+    changes, quarantined = source.prepare(raw, contract)
+    changes = changes.localCheckpoint()
     key = contract["key"]
-    ensure_table(spark, table, [*contract_columns(contract), (cdc.COMMIT_TS, "timestamp")], contract.get("processed", {}).get("partitioning", []))
+    ensure_cdc_tables(spark, dataset, contract, table)
     # Tombstones of applied deletes: a delete removes the row, so without them a replayed older
     # insert would bring it back. A change not newer than its key's tombstone is ignored.
     tombstones = f"{table}{cdc.TOMBSTONE_SUFFIX}"
-    key_types = {c["name"]: c["type"] for c in contract["columns"]}
-    ensure_table(spark, tombstones, [*[(k, key_types[k]) for k in key], (cdc.COMMIT_TS, "timestamp")])
     # Materialised: the tombstones change below, and this batch must be judged against the old ones.
-    live = cdc.newer_than_tombstones(latest, spark.table(tombstones), key).localCheckpoint()
+    live = cdc.newer_than_tombstones(cdc.latest_change_per_key(changes, key), spark.table(tombstones), key).localCheckpoint()
     evaluate(live.where(F.col(cdc.OP) != "D"), contract, table)
+    # What the batch's keys were before it, for the dates their old versions covered: materialised
+    # before the MERGE, which changes what a lazy read would return.
+    batch_keys = changes.select(*key).distinct()
+    before = spark.table(table).join(batch_keys, key, "left_semi").localCheckpoint()
+    history = f"{table}{cdc.HISTORY_SUFFIX}"
+    versions_before = spark.table(history).join(batch_keys, key, "left_semi").localCheckpoint() if source.keeps_history else None
+
     live.createOrReplaceTempView(f"{dataset}_changes")
     spark.sql(cdc.merge_statement(table, f"{dataset}_changes", key, [c["name"] for c in contract["columns"]]))
     merge_on_key(spark, tombstones, live.where(F.col(cdc.OP) == "D").select(*key, cdc.COMMIT_TS), key, f"{dataset}_deletes")
-    stats = RunStats(dataset, read=raw.count(), written=live.count())
+    if source.keeps_history:
+        # Every change is a version, late or not (a change older than a delete is still history).
+        versions = cdc.latest_change_per_key(changes, [*key, cdc.COMMIT_TS])
+        merge_on_key(spark, history, versions, [*key, cdc.COMMIT_TS], f"{dataset}_versions", replace_when=None)
+    recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), source.kpi_changes(before, changes, versions_before), dataset, ingest_date)
+
+    stats = RunStats(dataset, read=raw.count(), written=live.count(), details={"kpi_changes_recorded": recorded})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, ingest_date)
     raw.unpersist()
     return stats
@@ -83,21 +132,29 @@ TELEMATICS_EXTRA = [("distance_km", "double"), ("fuel_l", "double"), ("interval_
 def run_telematics(
     spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, ingest_date: str, evaluate: Evaluator = enforce_locally
 ) -> RunStats:
-    """Readings MERGEd on (vehicle_id, ts); then the intervals of every vehicle-day the batch
-    touched are recomputed from the table (with the vehicle's previous reading), so a late reading
-    fixes its neighbours' intervals too."""
+    """Readings MERGEd on (vehicle_id, ts), the first arrival kept; then the intervals of every
+    vehicle-day the batch touched, and of the day after (its first interval ends at that day's
+    first reading, whose predecessor may be the batch's), are recomputed from the table with the
+    vehicle's previous reading, so a late reading fixes its neighbours' intervals too. The days
+    recomputed are recorded for the KPI."""
     # Parsed once: the merges, the data-quality rules and the counts all read it.
     raw = spark.read.json(raw_path).persist()
     valid, quarantined = telematics.prepare(raw, contract)
     valid = valid.persist()
     evaluate(valid, contract, table)
     ensure_table(spark, table, [*contract_columns(contract), *TELEMATICS_EXTRA], contract["processed"]["partitioning"])
+    key = contract["key"]
+    # A copy of a reading the table already holds (redelivered in a later batch) is a duplicate too.
+    new_readings = valid.join(spark.table(table).select(*key), key, "left_anti").count()
     incoming = valid.select(*[c["name"] for c in contract["columns"]])
     for name, sql_type in TELEMATICS_EXTRA:
         incoming = incoming.withColumn(name, F.lit(None).cast(sql_type))
-    merge_on_key(spark, table, incoming, contract["key"], "telematics_batch")
+    # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
+    # order) replaces the row, whose interval is recomputed below.
+    merge_on_key(spark, table, incoming, key, "telematics_batch", replace_when="s.ingested_at < t.ingested_at")
 
     touched = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct()
+    touched = touched.unionByName(touched.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct()
     current = spark.table(table)
     days = current.join(touched, ["vehicle_id"]).where(F.to_date("ts") == F.col("day")).drop("day")
     # the last reading before each touched day, for the day's first interval
@@ -107,11 +164,16 @@ def run_telematics(
     readings = days.unionByName(latest_before).drop(*[n for n, _ in TELEMATICS_EXTRA]).dropDuplicates(["vehicle_id", "ts"])
     recomputed = telematics.with_intervals(readings)
     recomputed = recomputed.join(days.select("vehicle_id", "ts").distinct(), ["vehicle_id", "ts"]).localCheckpoint()  # only the touched days' rows
-    merge_on_key(spark, table, recomputed, contract["key"], "telematics_intervals")
+    merge_on_key(spark, table, recomputed, key, "telematics_intervals")
+    recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
-    stats = RunStats("telematics", read=raw.count(), written=valid.count())
-    stats.details = {row["interval_status"]: row["count"] for row in recomputed.groupBy("interval_status").count().collect()}
+    stats = RunStats("telematics", read=raw.count(), written=new_readings)
     stats.quarantined = write_quarantine(quarantined, quarantine_root, "telematics", ingest_date)
+    stats.details = {
+        "duplicates": stats.read - stats.quarantined - new_readings,
+        "kpi_dates_recorded": recorded,
+        **{f"intervals_{row['interval_status']}": row["count"] for row in recomputed.groupBy("interval_status").count().collect()},
+    }
     raw.unpersist()
     valid.unpersist()
     return stats
@@ -127,16 +189,28 @@ def run_weather(
     cities: Sequence[str],
     evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
-    """The day's hourly series per city (missing hours flagged), MERGEd on (city, observation_hour)."""
+    """The day's hourly series per city (missing hours flagged), MERGEd on (city, observation_hour).
+    An observation of another day in the day's folder (a late hour) is taken for its own day; an
+    observation of a city that is not configured is quarantined. A missing-hour row never replaces
+    an observation the table already holds. The days written are recorded for the KPI."""
     raw = spark.read.json(raw_path)
     valid, quarantined = weather.prepare(raw, contract)
-    series = weather.hourly_series(spark, valid.where(F.to_date("observation_hour") == F.lit(day)), day, cities)
-    evaluate(series.where(~F.col("is_missing")), contract, table)  # flagged gaps are rows by design
+    configured = F.col("city").isin(*cities)
+    unconfigured = valid.where(~configured).withColumn(
+        REASONS, F.array(F.concat(F.lit("city: '"), F.col("city"), F.lit(f"' is not a configured city ({', '.join(cities)})")))
+    )
+    valid = valid.where(configured).localCheckpoint()
+    on_day = F.to_date("observation_hour") == F.lit(day)
+    series = weather.hourly_series(spark, valid.where(on_day), day, cities)
+    other_days = weather.with_flags(valid.where(~on_day))
+    written = series.unionByName(other_days).select(*[c["name"] for c in contract["columns"]], "is_missing", "temp_range").localCheckpoint()
+    evaluate(written.where(~F.col("is_missing")), contract, table)  # flagged gaps are rows by design
     ensure_table(spark, table, [*contract_columns(contract), ("is_missing", "boolean"), ("temp_range", "string")], contract["processed"]["partitioning"])
-    merge_on_key(spark, table, series.select(*[c["name"] for c in contract["columns"]], "is_missing", "temp_range"), contract["key"], "weather_series")
-    stats = RunStats("weather", read=raw.count(), written=series.count())
-    stats.details = {"missing_hours": series.where("is_missing").count()}
-    stats.quarantined = write_quarantine(quarantined, quarantine_root, "weather", ingest_date=day)
+    merge_on_key(spark, table, written, contract["key"], "weather_series", replace_when="NOT (s.is_missing AND NOT t.is_missing)")
+    recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), written.select(F.to_date("observation_hour").alias("metric_date")), "weather", day)
+    stats = RunStats("weather", read=raw.count(), written=written.count())
+    stats.details = {"missing_hours": series.where("is_missing").count(), "rows_for_other_days": other_days.count(), "kpi_dates_recorded": recorded}
+    stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=day)
     return stats
 
 
@@ -154,17 +228,72 @@ METRICS_COLUMNS = [
 ]
 
 
-def run_aggregation(spark: SparkSession, tables: Mapping[str, str], metrics_table: str, day: str) -> RunStats:
-    """telemetry_metrics of one day from the processed tables. The day's rows are replaced in one
-    atomic commit (overwrite by filter), even when the new result has none."""
-    intervals = spark.table(tables["telematics"]).where(F.to_date("ts") == F.lit(day))
-    weather_day = spark.table(tables["weather"]).where(F.to_date("observation_hour") == F.lit(day))
-    attributed = metrics.attributed_intervals(intervals, spark.table(tables["shipments"]), weather_day, spark.table(tables["customers"]))
+def kpi_input_tables(namespace: str) -> dict[str, str]:
+    """The tables the KPI reads, in the processed namespace (`lake.<db>`): the four processed
+    datasets, the customers' versions and the ledger of changed dates."""
+    tables = {name: f"{namespace}.{name}" for name in ("telematics", "weather", "shipments", "customers")}
+    tables["customer_versions"] = f"{tables['customers']}{cdc.HISTORY_SUFFIX}"
+    tables["changed_dates"] = f"{namespace}.{kpi_dates.TABLE_NAME}"
+    return tables
+
+
+@dataclass
+class KpiRun(RunStats):
+    # metric date -> interval outcome -> count, for every date recomputed
+    outcomes_by_date: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def run_aggregation(
+    spark: SparkSession,
+    tables: Mapping[str, str],
+    metrics_table: str,
+    day: str,
+    horizon_days: int,
+    backfill_from: str | None = None,
+    now: datetime | None = None,
+) -> KpiRun:
+    """telemetry_metrics of every date whose inputs changed, from the processed tables.
+
+    The daily run (for `day`) recomputes `day` and every date the ledger holds from `day` -
+    `horizon_days` on; older dates in the ledger are not recomputed but counted and listed
+    (dates_beyond_horizon, alarmed), and stay in the ledger for a backfill. A backfill
+    (`backfill_from` .. `day`) recomputes every date of its range, whatever the ledger holds.
+    The recomputed dates' rows are replaced in one atomic commit (overwrite by filter), even where
+    the new result has none; then the ledger entries read are consumed.
+    """
+    from .contracts import contract_of, load_contracts
+
+    started = now or datetime.now(timezone.utc)
+    ledger = tables["changed_dates"]
+    kpi_dates.ensure_ledger(spark, ledger)
+    if not spark.catalog.tableExists(tables["customer_versions"]):
+        # Customers may start later than telemetry (or never, in a supplied raw zone): their tables
+        # exist from the start, with the contract's schema, and every segment is then 'unknown'.
+        ensure_cdc_tables(spark, "customers", contract_of(load_contracts(), "customers"), tables["customers"])
+    shipments = spark.table(tables["shipments"])
+    pending = kpi_dates.resolve(spark.table(ledger).where(F.col("recorded_at") < F.lit(started)), shipments).localCheckpoint()
+    pending_dates = sorted({row["metric_date"] for row in pending.select("metric_date").distinct().collect()})
+    if backfill_from:
+        dates = kpi_dates.date_range(backfill_from, day)
+        floor = dates[0]
+    else:
+        floor = date.fromisoformat(day) - timedelta(days=horizon_days)
+        dates = sorted({date.fromisoformat(day), *[d for d in pending_dates if d >= floor]})
+    beyond = [d for d in pending_dates if d < floor]
+
+    intervals = spark.table(tables["telematics"]).where(F.to_date("ts").isin(dates))
+    weather_rows = spark.table(tables["weather"]).where(F.to_date("observation_hour").isin(dates))
+    attributed = metrics.attributed_intervals(intervals, shipments, weather_rows, spark.table(tables["customer_versions"])).localCheckpoint()
     result = metrics.telemetry_metrics(attributed)
     ensure_table(spark, metrics_table, METRICS_COLUMNS, [{"column": "metric_date", "transform": "identity"}])
-    result.select(*[c for c, _ in METRICS_COLUMNS]).writeTo(metrics_table).overwrite(F.col("metric_date") == F.lit(day).cast("date"))
-    stats = RunStats("telemetry_metrics", read=intervals.count(), written=result.count())
-    stats.details = metrics.outcome_counts(attributed)
+    result.select(*[c for c, _ in METRICS_COLUMNS]).writeTo(metrics_table).overwrite(F.col("metric_date").isin(dates))
+    kpi_dates.consume(spark, ledger, started, dates, pending)
+
+    stats = KpiRun("telemetry_metrics", read=intervals.count(), written=result.count(), outcomes_by_date={d.isoformat(): {} for d in dates})
+    for row in attributed.groupBy(F.to_date("ts").alias("metric_date"), "outcome").count().collect():
+        stats.outcomes_by_date.setdefault(row["metric_date"].isoformat(), {})[row["outcome"]] = row["count"]
+    stats.details = {**metrics.outcome_counts(attributed), "dates_recomputed": len(dates), "dates_beyond_horizon": len(beyond)}
+    stats.lists = {"dates_recomputed": [d.isoformat() for d in dates], "dates_beyond_horizon": [d.isoformat() for d in beyond]}
     return stats
 
 

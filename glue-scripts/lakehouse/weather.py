@@ -27,5 +27,9 @@ def hourly_series(spark: SparkSession, observations: DataFrame, day: str, cities
     with null values and is_missing = true, so gaps are visible rather than absent."""
     hours = spark.sql(f"SELECT explode(sequence(timestamp'{day} 00:00:00', timestamp'{day} 23:00:00', interval 1 hour)) AS observation_hour")
     grid = hours.crossJoin(spark.createDataFrame([(c,) for c in cities], "city string"))
-    series = grid.join(observations, ["city", "observation_hour"], "left")
+    return with_flags(grid.join(observations, ["city", "observation_hour"], "left"))
+
+
+def with_flags(series: DataFrame) -> DataFrame:
+    """is_missing (no temperature for the hour) and the temperature range."""
     return series.withColumn("is_missing", F.col("temperature_c").isNull()).withColumn("temp_range", temp_range(F.col("temperature_c")))

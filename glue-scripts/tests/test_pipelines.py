@@ -110,7 +110,7 @@ def test_a_batch_spanning_two_days_links_them_once(spark, tmp_path):
 
 
 def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
-    tables = {name: f"lake.agg_in.{name}" for name in ("telematics", "weather", "shipments", "customers")}
+    tables = pipelines.kpi_input_tables("lake.agg_in")
     spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.agg_in")
     spark.createDataFrame(
         [("v1", T("2026-11-21 10:05:00"), 8.0, 2.0, "ok"), ("v1", T("2026-11-21 10:10:00"), 12.0, 3.0, "ok")],
@@ -118,14 +118,14 @@ def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
     ).writeTo(tables["telematics"]).createOrReplace()
     spark.createDataFrame([("Madrid", T("2026-11-21 10:00:00"), "High", "clear", False)], "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean").writeTo(tables["weather"]).createOrReplace()
     spark.createDataFrame([("s1", "c1", "v1", "Madrid", T("2026-11-21 10:00:00"), T("2026-11-21 11:00:00"))], "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp").writeTo(tables["shipments"]).createOrReplace()
-    spark.createDataFrame([("c1", "enterprise")], "customer_id string, segment string").writeTo(tables["customers"]).createOrReplace()
+    spark.createDataFrame([("c1", "enterprise", T("2026-11-01 00:00:00"))], "customer_id string, segment string, commit_ts timestamp").writeTo(tables["customer_versions"]).createOrReplace()
     out = "lake.aggregated_test.telemetry_metrics"
-    first = pipelines.run_aggregation(spark, tables, out, "2026-11-21")
+    first = pipelines.run_aggregation(spark, tables, out, "2026-11-21", horizon_days=7)
     snapshot = table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km")
     assert snapshot == [(T("2026-11-21").date(), "Madrid", "enterprise", 2, 25.0)]
-    pipelines.run_aggregation(spark, tables, out, "2026-11-21")
+    pipelines.run_aggregation(spark, tables, out, "2026-11-21", horizon_days=7)
     assert table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km") == snapshot
-    assert first.details == {"in_kpi": 2}
+    assert first.details == {"in_kpi": 2, "dates_recomputed": 1, "dates_beyond_horizon": 0}
 
 
 def test_maintenance_compacts_small_files_and_expires_snapshots(spark):

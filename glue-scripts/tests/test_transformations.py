@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from lakehouse import crm, legacy_sql, metrics, telematics, weather
+from lakehouse import cdc, crm, legacy_sql, metrics, telematics, weather
 from lakehouse.contracts import contract_of, load_contracts
 
 CONTRACTS = load_contracts()
@@ -39,7 +39,8 @@ def test_crm_insert_update_delete_and_quarantine(spark):
         ("c4", None, None, None, None, None, "D", T("2026-11-20 12:00:00")),  # a delete needs only its key
         ("c5", None, "enterprise", "ES", c, c, "I", T("2026-11-20 09:00:00")),  # name missing: quarantined
     ]
-    latest, quarantined = crm.prepare_changes(customers_raw(spark, changes), contract_of(CONTRACTS, "customers"))
+    changes, quarantined = crm.prepare_changes(customers_raw(spark, changes), contract_of(CONTRACTS, "customers"))
+    latest = cdc.latest_change_per_key(changes, ["customer_id"])
     assert rows(latest, "customer_id", "customer_name", "Op") == [("c1", "Acme Corp", "U"), ("c3", "Gamma", "I"), ("c4", None, "D")]
     assert rows(quarantined, "customer_id", "quarantine_reasons") == [
         ("c2", ["segment: 'smb_typo' is not allowed"]),
@@ -64,7 +65,8 @@ def test_legacy_timestamps_in_every_format_and_garbage_quarantined(spark):
         ],
         schema,
     )
-    latest, quarantined = legacy_sql.prepare_changes(raw, contract_of(CONTRACTS, "shipments"))
+    changes, quarantined = legacy_sql.prepare_changes(raw, contract_of(CONTRACTS, "shipments"))
+    latest = cdc.latest_change_per_key(changes, ["shipment_id"])
     assert rows(latest, "shipment_id", "vehicle_id", "origin_city", "departed_at", "arrived_at") == [
         ("s1", "v1", "Madrid", T("2026-11-21 06:00:00"), T("2026-11-21 10:30:00")),
         ("s2", "v2", "Madrid", T("2026-11-21 07:15:00"), T("2026-11-21 11:00:00")),
@@ -172,7 +174,7 @@ def test_telemetry_metrics_by_hand(spark):
         [("Madrid", T("2026-11-21 10:00:00"), "Low", "rain", False)],
         "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean",
     )
-    customers = spark.createDataFrame([("c1", "enterprise"), ("c2", "mid_market")], "customer_id string, segment string")
+    customers = spark.createDataFrame([("c1", "enterprise", T("2026-11-01 00:00:00")), ("c2", "mid_market", T("2026-11-01 00:00:00"))], "customer_id string, segment string, commit_ts timestamp")
     attributed = metrics.attributed_intervals(intervals, shipments, weather_series, customers)
     result = metrics.telemetry_metrics(attributed)
     assert rows(result, "metric_date", "city", "temp_range", "weather_condition", "customer_segment", "intervals", "vehicles", "distance_km", "fuel_l", "fuel_l_per_100km") == [
