@@ -57,6 +57,12 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.athena.bytesScannedCutoffPerQuery = 0)))[0]).toMatch(/^athena\.bytesScannedCutoffPerQuery: /);
     });
 
+    test('a lateness horizon of zero days or of more than 90', () => {
+      expect(problemsOf('prod', variant('prod', (c) => (c.processing.latenessHorizonDays = 0)))[0]).toMatch(/^processing\.latenessHorizonDays: Too small/);
+      expect(problemsOf('dev', variant('dev', (c) => (c.processing.latenessHorizonDays = 91)))[0]).toMatch(/^processing\.latenessHorizonDays: Too big/);
+      expect(problemsOf('dev', variant('dev', (c) => (c.processing.latenessHorizonDays = 2.5)))[0]).toMatch(/^processing\.latenessHorizonDays: /);
+    });
+
     test('DESTROY asked for in prod', () => {
       expect(problemsOf('prod', variant('prod', (c) => (c.removalPolicy = 'destroy')))).toEqual([
         'removalPolicy: prod can never allow DESTROY: its data must outlive the stack',

@@ -34,7 +34,12 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(job('legacy-sql-etl').DefaultArguments).toMatchObject({ '--dataset': 'shipments', '--table': `lake.${db}_processed.shipments` });
     expect(JSON.stringify(job('telematics-etl').DefaultArguments['--raw_path'])).toContain('/raw/iot/telematics/ingest_date={day}/');
     expect(job('weather-etl').DefaultArguments['--cities']).toBe(config.ingestion.weather.cities.map((c) => c.name).join(','));
-    expect(job('aggregate-metrics').DefaultArguments).toMatchObject({ '--processed_database': `${db}_processed`, '--metrics_table': `lake.${db}_aggregated.telemetry_metrics` });
+    expect(job('aggregate-metrics').DefaultArguments).toMatchObject({
+      '--processed_database': `${db}_processed`,
+      '--metrics_table': `lake.${db}_aggregated.telemetry_metrics`,
+      '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
+      '--backfill_from': 'none',
+    });
     expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',')).toHaveLength(5);
     expect(job('iceberg-maintenance').DefaultArguments['--snapshot_retention_days']).toBe(String(config.processing.snapshotRetentionDays));
   });
@@ -61,6 +66,33 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(task.Resource).toContain('glue:startJobRun.sync');
     expect(task.Retry[0]).toMatchObject({ MaxAttempts: 1, BackoffRate: 2 });
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.processing.schedule });
+  });
+
+  test('a backfill input ({from, to}) runs the aggregation alone over the range', () => {
+    const sm = Object.values(resourcesOf(t, 'AWS::StepFunctions::StateMachine'))[0].Properties;
+    const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+    const choice = definition.States.DayGiven;
+    expect(choice.Choices[0]).toEqual({ And: [{ Variable: '$.from', IsPresent: true }, { Variable: '$.to', IsPresent: true }], Next: `${prefix}-aggregate-metrics-backfill` });
+    expect(choice.Choices[1]).toEqual({ Variable: '$.day', IsPresent: true, Next: 'SourceJobs' });
+    const backfill = definition.States[`${prefix}-aggregate-metrics-backfill`];
+    expect(backfill.Parameters).toEqual({ JobName: `${prefix}-aggregate-metrics`, Arguments: { '--day.$': '$.to', '--backfill_from.$': '$.from' } });
+    expect(backfill.Next).toBe('Done');
+    expect(backfill.Catch[0].Next).toBe('PipelineFailed');
+  });
+
+  test('KPI dates changed beyond the lateness horizon page someone', () => {
+    const alarm = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .find((a) => a.AlarmName === `${prefix}-kpi-dates-beyond-horizon`)!;
+    expect(alarm).toMatchObject({
+      Namespace: 'TelemetryLakehouse/Glue',
+      MetricName: 'dates_beyond_horizon',
+      Dimensions: [{ Name: 'Dataset', Value: 'telemetry_metrics' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarm.AlarmDescription).toContain(`(${config.processing.latenessHorizonDays} days)`);
+    expect(alarm.AlarmActions).toHaveLength(1);
   });
 
   test('a data-quality ruleset per processed table, derived from its contract', () => {

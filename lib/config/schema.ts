@@ -311,6 +311,13 @@ const processingSchema = z
     jobTimeoutMinutes: z.number().int().min(5).max(2880),
     /** Iceberg snapshots older than this are expired by the maintenance step. */
     snapshotRetentionDays: positiveInt,
+    /**
+     * How many days back the daily run recomputes the KPI for data that arrived late or was
+     * corrected. A change to an older day is counted, alarmed and left for a backfill
+     * (README, "Late data and backfills"); the bound keeps one late batch from turning a daily run
+     * into a reprocessing of history.
+     */
+    latenessHorizonDays: z.number().int().min(1).max(90),
   })
   .strict();
 

@@ -25,6 +25,8 @@ export interface EtlOrchestrationProps {
  * The daily pipeline as a Step Functions state machine: the source jobs in parallel, then the
  * aggregation, then Iceberg maintenance, each a synchronous Glue run (.sync) retried once with
  * backoff, for the day given in the input ({"day": "yyyy-MM-dd"}) or, on the schedule, yesterday.
+ * A backfill ({"from": "yyyy-MM-dd", "to": "yyyy-MM-dd"}) runs the aggregation alone, recomputing
+ * every KPI date of the range from the processed tables (which already hold every late change).
  * A failure ends in a Fail state carrying the error and cause; the monitoring stack turns the
  * execution's FAILED event into an alert. Logging of ALL events to an encrypted log group, X-Ray.
  */
@@ -34,11 +36,11 @@ export class EtlOrchestration extends Construct {
 
   constructor(scope: Construct, id: string, props: EtlOrchestrationProps) {
     super(scope, id);
-    const run = (job: glue.CfnJob, dayArgument: string) => {
-      const task = new tasks.GlueStartJobRun(this, job.name!, {
+    const run = (job: glue.CfnJob, dayArgument: string, id = job.name!, args: Record<string, string> = { [`--${dayArgument}`]: sfn.JsonPath.stringAt('$.day') }) => {
+      const task = new tasks.GlueStartJobRun(this, id, {
         glueJobName: job.name!,
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        arguments: sfn.TaskInput.fromObject({ [`--${dayArgument}`]: sfn.JsonPath.stringAt('$.day') }),
+        arguments: sfn.TaskInput.fromObject(args),
         resultPath: sfn.JsonPath.DISCARD,
       });
       task.addRetry({ errors: ['States.ALL'], maxAttempts: 1, interval: Duration.minutes(2), backoffRate: 2 });
@@ -51,11 +53,19 @@ export class EtlOrchestration extends Construct {
     const aggregate = run(props.aggregationJob, 'day').addCatch(failed, { resultPath: '$.failure' });
     const maintain = run(props.maintenanceJob, 'day').addCatch(failed, { resultPath: '$.failure' });
 
+    const backfill = run(props.aggregationJob, 'day', `${props.aggregationJob.name}-backfill`, {
+      '--day': sfn.JsonPath.stringAt('$.to'),
+      '--backfill_from': sfn.JsonPath.stringAt('$.from'),
+    }).addCatch(failed, { resultPath: '$.failure' });
+    const done = new sfn.Succeed(this, 'Done');
+
     const defaultDay = new sfn.Pass(this, 'ScheduledRunProcessesYesterday', { result: sfn.Result.fromString('yesterday'), resultPath: '$.day' });
     const chooseDay = new sfn.Choice(this, 'DayGiven')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.from'), sfn.Condition.isPresent('$.to')), backfill)
       .when(sfn.Condition.isPresent('$.day'), sources)
       .otherwise(defaultDay.next(sources));
-    sources.next(aggregate).next(maintain).next(new sfn.Succeed(this, 'Done'));
+    sources.next(aggregate).next(maintain).next(done);
+    backfill.next(done);
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/${props.namePrefix}-daily-etl`,

@@ -13,6 +13,9 @@ import { REPO_ROOT } from './scheduled-pull-function';
 const GLUE_SCRIPTS = path.join(REPO_ROOT, 'glue-scripts');
 
 /** One Glue job: its entry point under glue-scripts/jobs/ and its fixed arguments. */
+/** Namespace of the counts each job publishes (glue-scripts/lakehouse/glue_job.py, `report`). */
+export const GLUE_METRICS_NAMESPACE = 'TelemetryLakehouse/Glue';
+
 export interface EtlJobSpec {
   readonly script: string;
   readonly arguments: Record<string, string>;
@@ -98,7 +101,7 @@ export class GlueEtlJobs extends Construct {
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', 'Glue Data Quality', 'TelemetryLakehouse/Glue'] } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', 'Glue Data Quality', GLUE_METRICS_NAMESPACE] } },
       }),
       new iam.PolicyStatement({
         actions: ['glue:PublishDataQuality'],

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,7 +12,7 @@ import { LakeZone } from '../config/naming';
 import { contractOf, DatasetContract, processedTableName, rawPrefix } from '../contracts';
 import { dqdlRuleset } from '../contracts/dqdl';
 import { EtlOrchestration } from '../constructs/etl-orchestration';
-import { GlueEtlJobs } from '../constructs/glue-etl-jobs';
+import { GLUE_METRICS_NAMESPACE, GlueEtlJobs } from '../constructs/glue-etl-jobs';
 import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { dataRemovalPolicy } from '../constructs/removal';
@@ -88,7 +90,13 @@ export class ProcessingStack extends PlatformStack {
         },
         'aggregate-metrics': {
           script: 'aggregate_metrics.py',
-          arguments: { '--processed_database': processedDb, '--metrics_table': metricsTable },
+          arguments: {
+            '--processed_database': processedDb,
+            '--metrics_table': metricsTable,
+            '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
+            // The daily run; the state machine's backfill branch passes the range's first day.
+            '--backfill_from': 'none',
+          },
         },
         'iceberg-maintenance': {
           script: 'iceberg_maintenance.py',
@@ -148,6 +156,21 @@ export class ProcessingStack extends PlatformStack {
         detailType: ['Step Functions Execution Status Change'],
         detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.orchestration.stateMachine.stateMachineArn] },
       },
+    });
+    props.monitoring.addAlarm('kpi-dates-beyond-horizon', {
+      metric: new cloudwatch.Metric({
+        namespace: GLUE_METRICS_NAMESPACE,
+        metricName: 'dates_beyond_horizon',
+        dimensionsMap: { Dataset: 'telemetry_metrics' },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.days(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `Data changed for KPI dates older than the lateness horizon (${config.processing.latenessHorizonDays} days): their telemetry_metrics rows are stale. ` +
+        'The aggregate-metrics log line lists them (dates_beyond_horizon); recompute them with a backfill (README, "Late data and backfills").',
+      thresholdReason: 'one stale KPI date is already a wrong number in front of an analyst; the daily run reports it again until a backfill clears it.',
     });
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }

@@ -46,6 +46,7 @@ export function platformNames(envName: string) {
     sensorPull: { everyMinutes: rateMinutes(config.streaming.sensorPull.schedule), windowMinutes: config.streaming.sensorPull.windowMinutes },
     flink: config.streaming.flink,
     snapshotRetentionDays: config.processing.snapshotRetentionDays,
+    latenessHorizonDays: config.processing.latenessHorizonDays,
   };
 }
 

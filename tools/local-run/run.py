@@ -69,10 +69,20 @@ class Context:
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     committed_tables: list[str] = field(default_factory=list)
+    # metric date -> interval outcome -> count, as the latest aggregation that recomputed the date
+    # left it: a late batch recomputes an earlier date, whose counts then replace the first ones.
+    outcomes_by_date: dict[str, dict[str, int]] = field(default_factory=dict)
+    # KPI dates a late change reached beyond the horizon, as the last aggregation reported them
+    dates_beyond_horizon: list[str] = field(default_factory=list)
 
     @property
     def generated(self) -> bool:
         return self.args.raw is None
+
+    @property
+    def horizon_days(self) -> int:
+        """The KPI's lateness horizon: the environment's, unless --horizon-days overrides it."""
+        return self.args.horizon_days or self.names["latenessHorizonDays"]
 
     def path(self, *parts: str) -> Path:
         return self.out.joinpath(*parts)
@@ -259,16 +269,15 @@ def glue_telematics(day: str) -> Callable[[Context], str]:
     from lakehouse import pipelines
 
     def describe(stats) -> str:
-        intervals = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()))
-        return f"{stats.read:,} read, {stats.quarantined} quarantined, {duplicates(stats)} duplicates dropped, {stats.written:,} written; intervals: {intervals}"
+        intervals = ", ".join(f"{k.removeprefix('intervals_')} {v:,}" for k, v in sorted(stats.details.items()) if k.startswith("intervals_"))
+        return (f"{stats.read:,} read, {stats.quarantined} quarantined, {stats.details['duplicates']} duplicates dropped (this batch's copies and "
+                f"copies of readings already in the table), {stats.written:,} new readings written; intervals recomputed: {intervals}")
 
-    # A valid reading is written once per (vehicle_id, ts); the rest of what was read are copies.
-    duplicates = lambda stats: stats.read - stats.quarantined - stats.written  # noqa: E731
     return glue_etl(
         "telematics", day,
         lambda ctx, contract, raw, table, quarantine: pipelines.run_telematics(ctx.spark, contract, raw, table, quarantine, day),
         describe,
-        lambda stats: {"duplicates_dropped": duplicates(stats)},
+        lambda stats: {"duplicates_dropped": stats.details["duplicates"]},
     )
 
 
@@ -278,35 +287,39 @@ def glue_weather(day: str) -> Callable[[Context], str]:
     return glue_etl(
         "weather", day,
         lambda ctx, contract, raw, table, quarantine: pipelines.run_weather(ctx.spark, contract, raw, table, quarantine, day, ctx.cities),
-        lambda stats: f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written ({stats.details['missing_hours']} missing, flagged)",
-        lambda stats: {"missing_hours": stats.details["missing_hours"]},
+        lambda stats: (f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written "
+                       f"({stats.details['missing_hours']} missing, flagged; {stats.details['rows_for_other_days']} for an earlier day, taken for it)"),
+        lambda stats: {"missing_hours": stats.details["missing_hours"], "rows_for_other_days": stats.details["rows_for_other_days"]},
     )
 
 
-def glue_aggregate(day: str) -> Callable[[Context], str]:
+def glue_aggregate(day: str, backfill_from: str | None = None) -> Callable[[Context], str]:
+    """The KPI as the state machine runs it: the daily run for `day` (every date the batches
+    changed, within the horizon), or a backfill of backfill_from .. day."""
     def action(ctx: Context) -> str:
         from lakehouse import pipelines
 
-        from lakehouse.contracts import contract_of, load_contracts
-        from lakehouse.iceberg import contract_columns, ensure_table
-
-        tables = {name: ctx.table("processed", name) for name in ("telematics", "weather", "shipments", "customers")}
-        if not ctx.spark.catalog.tableExists(tables["customers"]):
-            # Customers are optional in a supplied raw zone: with none, every segment is 'unknown'
-            # (the KPI's left join), as on the day before the CRM's first load.
-            contract = contract_of(load_contracts(), "customers")
-            ensure_table(ctx.spark, tables["customers"], contract_columns(contract), contract["processed"]["partitioning"])
-        missing = [t for t in tables.values() if not ctx.spark.catalog.tableExists(t)]
+        tables = pipelines.kpi_input_tables(f"lake.{ctx.names['databases']['processed']}")
+        missing = [name for name in ("telematics", "weather", "shipments") if not ctx.spark.catalog.tableExists(tables[name])]
         if missing:
-            raise RuntimeError(f"the KPI needs {', '.join(missing)}, which no earlier step wrote")
+            # A day before the first telemetry or weather (a DMS full load dated earlier): what its
+            # batches changed stays in the ledger for the first aggregation that has every input.
+            return f"skipped: no {' or '.join(missing)} processed yet; the changes recorded so far wait for the next day's run"
         table = ctx.table("aggregated", "telemetry_metrics")
-        stats = pipelines.run_aggregation(ctx.spark, tables, table, day)
+        stats = pipelines.run_aggregation(ctx.spark, tables, table, day, horizon_days=ctx.horizon_days, backfill_from=backfill_from)
         ctx.committed_tables.append(table)
-        ctx.add_flow("telemetry_metrics", glue_read=stats.read, glue_written=stats.written)
-        for outcome, n in stats.details.items():
-            ctx.add_flow("intervals", **{outcome: n})
-        outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()))
-        return f"{stats.read:,} intervals -> {stats.written} KPI rows; outcomes: {outcomes}"
+        ctx.outcomes_by_date.update(stats.outcomes_by_date)
+        ctx.dates_beyond_horizon = stats.lists["dates_beyond_horizon"]
+        ctx.flows["intervals"] = {}
+        for outcomes in ctx.outcomes_by_date.values():
+            ctx.add_flow("intervals", **outcomes)
+        # The KPI table as it stands: intervals of every date so far in, rows out.
+        ctx.flows["telemetry_metrics"] = {"glue_read": sum(ctx.flows["intervals"].values()), "glue_written": ctx.spark.table(table).count()}
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()) if not k.startswith("dates_"))
+        recomputed = ", ".join(stats.lists["dates_recomputed"])
+        beyond = (f"; changed beyond the {ctx.horizon_days}-day horizon, not recomputed (alarmed on AWS; --backfill recomputes them): "
+                  f"{', '.join(ctx.dates_beyond_horizon)}") if ctx.dates_beyond_horizon else ""
+        return f"dates recomputed: {recomputed}; {stats.read:,} intervals -> {stats.written} KPI rows; outcomes: {outcomes}{beyond}"
     return action
 
 
@@ -387,9 +400,9 @@ def check_ground_truth(ctx: Context) -> str:
         ("telemetry messages read", f["telematics"]["glue_read"], e.telematics_raw_rows),
         ("telemetry readings quarantined", f["telematics"]["glue_quarantined"], e.telematics_quarantined),
         ("telemetry duplicates dropped", f["telematics"]["duplicates_dropped"], e.telematics_duplicates),
-        ("weather rows pulled into the raw zone", f["weather"]["raw_rows"], e.weather_rows_pulled),
+        ("weather rows in the raw zone (pulled, and late hours)", f["weather"]["raw_rows"], e.weather_rows_pulled),
         ("weather rows quarantined by the pull", f["weather"]["raw_quarantined"], e.weather_quarantined_by_pull),
-        ("weather hours missing (flagged)", f["weather"]["missing_hours"], e.weather_missing_hours),
+        ("weather hours still missing in the processed table (flagged)", ctx.spark.table(ctx.table("processed", "weather")).where("is_missing").count(), e.weather_missing_hours),
         ("shipment changes read", f["shipments"]["glue_read"], e.shipments_raw_rows),
         ("shipment changes quarantined", f["shipments"]["glue_quarantined"], e.shipments_quarantined),
         ("shipments current", ctx.spark.table(ctx.table("processed", "shipments")).count(), e.shipments_current),
@@ -442,6 +455,7 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
         "flows": ctx.flows,
         "kpis": ctx.kpis,
         "checks": ctx.checks,
+        "dates_beyond_horizon": ctx.dates_beyond_horizon,
         "failure": None if failure is None else {"step": failure.step, "cause": failure.cause},
     }
 
@@ -479,6 +493,9 @@ def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]
             (f"glue weather_etl {day}", glue_weather(day)),
             (f"glue aggregate_metrics {day}", glue_aggregate(day)),
         ]
+    if ctx.args.backfill:
+        first, last = ctx.args.backfill
+        plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
     plan += [
         ("glue iceberg_maintenance", glue_maintenance),
         ("read the sensor-readings and device-updates streams", read_streams),
@@ -547,6 +564,18 @@ def check_supplied(raw: Path) -> list[str]:
     return days
 
 
+def parse_backfill(text: str) -> tuple[str, str]:
+    """FROM..TO as two days, FROM not after TO."""
+    parts = text.split("..")
+    try:
+        first, last = (date.fromisoformat(p) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        first = last = None
+    if first is None or last is None or last < first:
+        raise StepFailed("check the options", f"--backfill must be FROM..TO, two days as yyyy-MM-dd with FROM not after TO (got {text!r})")
+    return first.isoformat(), last.isoformat()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npm run local --", description=__doc__.split("\n\nOptions")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vehicles", type=int, default=20, metavar="N", help="size of the synthetic fleet (default 20)")
@@ -556,6 +585,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "local-run-output"), metavar="DIR",
                         help="where the lake, logs, summary.json and report.html go; replaced by the next run (default local-run-output)")
     parser.add_argument("--env", default="dev", choices=["dev", "staging", "prod"], help="the environment whose names and settings are used (default dev)")
+    parser.add_argument("--horizon-days", type=int, metavar="N",
+                        help="the KPI's lateness horizon in days (default: the environment's processing.latenessHorizonDays)")
+    parser.add_argument("--backfill", metavar="FROM..TO",
+                        help="after the daily runs, recompute the KPI of every date from FROM to TO (yyyy-MM-dd), as the state machine's backfill does")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -573,6 +606,10 @@ def main(argv: list[str] | None = None) -> int:
             date.fromisoformat(args.start)
         except ValueError:
             raise StepFailed("check the options", f"--start must be a day as yyyy-MM-dd (got {args.start!r})") from None
+        if args.horizon_days is not None and args.horizon_days < 1:
+            raise StepFailed("check the options", f"--horizon-days must be at least 1 (got {args.horizon_days})")
+        if args.backfill is not None:
+            args.backfill = parse_backfill(args.backfill)
         if args.raw is not None:
             ctx.days = check_supplied(Path(args.raw))
         else:

@@ -15,9 +15,20 @@ readings that break the contract, an hour the weather API leaves out and one it 
 null temperature, a shipment with an unreadable timestamp, a deleted shipment, sensor readings
 with an unknown metric or no value, sensors without a device record, and a recalibration.
 
+Data also arrives late and corrected, as in every fleet (each where the run has the days for it,
+never on the last day, whose next day the run does not have):
+- vehicle 1's shipment gets its arrival in the next day's CDC batch (under way until then);
+- vehicle 2 uploads its last driving hour the next morning, in the next day's telemetry folder;
+- vehicle 0's last ten readings of a day are delivered again the next morning (copies across batches);
+- vehicle 3's first shipment has the wrong origin city, corrected two days later;
+- vehicle 4's first shipment is deleted the next day, after its day was aggregated;
+- the first city's omitted weather hour arrives in the next day's weather folder;
+- customer 1 changes segment at noon of the second day (the KPI takes the segment valid at the
+  interval's time).
+
 The generator assigns each interval's fuel and distance itself, so it knows the KPI rows
-(telemetry_metrics) and the counts every step must report, computed here in plain Python,
-independently of Spark: that is what the run checks its results against.
+(telemetry_metrics) and the counts every step must report, computed here in plain Python on the
+final data, independently of Spark: that is what the run checks its results against.
 """
 
 from __future__ import annotations
@@ -48,6 +59,10 @@ CONDITION_EXTRA = {"clear": 0.0, "cloudy": 1.0, "rain": 4.0, "fog": 3.0, "drizzl
 # with a null temperature for the last (the pull quarantines it); both become missing hours.
 OMITTED_HOUR, NULL_TEMPERATURE_HOUR = 13, 15
 DUPLICATED_MINUTES = range(30, 40)  # vehicle 0's 06:30-06:39 readings, delivered again an hour later
+REDELIVERED_MINUTES = range(READINGS_PER_DAY - 10, READINGS_PER_DAY)  # vehicle 0's 17:50-17:59, again the next morning
+LATE_UPLOAD_HOUR = 17  # vehicle 2's readings of this hour reach the next day's folder
+NEXT_MORNING_HOUR = 7  # ingest hour of what arrives the next morning
+SEGMENT_CHANGE_CUSTOMER, SEGMENT_CHANGE_HOUR = 1, 12  # customer 1's new segment, from noon of the second day
 LEGACY_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%Y%m%d%H%M%S"]
 
 UTC = timezone.utc
@@ -98,6 +113,37 @@ class Fleet:
 
     def customers(self) -> int:
         return max(4, self.vehicles // 2)
+
+    def customer_of(self, v: int) -> int:
+        return v % self.customers()
+
+    def segment(self, customer: int, at: datetime) -> str:
+        """The customer's segment at a time, the planted change included."""
+        if customer == SEGMENT_CHANGE_CUSTOMER and self.days >= 2 and at >= self.segment_change_at:
+            return SEGMENTS[(customer + 1) % len(SEGMENTS)]
+        return SEGMENTS[customer % len(SEGMENTS)]
+
+    @property
+    def segment_change_at(self) -> datetime:
+        return datetime.combine(self.start + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=SEGMENT_CHANGE_HOUR)
+
+    def has_next_day(self, d: int) -> bool:
+        return d + 1 < self.days
+
+    def arrival_late(self, v: int, d: int) -> bool:
+        return v == 1 and self.has_next_day(d)
+
+    def uploads_late(self, v: int, d: int) -> bool:
+        return v == 2 and self.has_next_day(d)
+
+    def origin_corrected(self, v: int, d: int) -> bool:
+        return v == 3 and d == 0 and self.days >= 3
+
+    def shipment_deleted(self, v: int, d: int) -> bool:
+        return v == 4 and d == 0 and self.days >= 2
+
+    def weather_hour_late(self, city: int, d: int) -> bool:
+        return city == 0 and self.has_next_day(d)
 
     def origin(self, v: int, d: int) -> int:
         return (v + d) % len(self.cities)
@@ -152,7 +198,7 @@ def generate(fleet: Fleet, landing: Path, api: Path, streams: Path) -> Expected:
     _customers(fleet, landing, expected)
     origin_of = _shipments(fleet, landing, expected)
     _telemetry(fleet, landing, expected, origin_of)
-    _weather_answers(fleet, api, expected)
+    _weather_answers(fleet, landing, api, expected)
     _sensors(fleet, api, streams, expected)
     expected.customers_current = fleet.customers()
     return expected
@@ -164,7 +210,7 @@ def _customers(fleet: Fleet, landing: Path, expected: Expected) -> None:
     load_at = datetime.combine(days[0], datetime.min.time(), UTC) - timedelta(hours=1)
     created = datetime(2025, 1, 1, tzinfo=UTC)
     full_load = [
-        {"customer_id": f"cust-{c:03d}", "customer_name": f"Customer {c}", "segment": SEGMENTS[c % len(SEGMENTS)], "country_code": "ES",
+        {"customer_id": f"cust-{c:03d}", "customer_name": f"Customer {c}", "segment": fleet.segment(c, load_at), "country_code": "ES",
          "created_at": created, "updated_at": created, "Op": "I", "commit_ts": load_at}
         for c in range(fleet.customers())
     ]
@@ -180,12 +226,20 @@ def _customers(fleet: Fleet, landing: Path, expected: Expected) -> None:
     ]
     _write_parquet(folder / days[-1].isoformat() / f"{last:%Y%m%d-%H%M%S}000.parquet", changes, CUSTOMER_SCHEMA)
     expected.customers_raw_rows += len(changes)
+    if fleet.days >= 2:
+        at = fleet.segment_change_at
+        c = SEGMENT_CHANGE_CUSTOMER
+        change = {**full_load[c], "segment": fleet.segment(c, at), "updated_at": at, "Op": "U", "commit_ts": at}
+        _write_parquet(folder / days[1].isoformat() / f"{at:%Y%m%d-%H%M%S}000.parquet", [change], CUSTOMER_SCHEMA)
+        expected.customers_raw_rows += 1
 
 
 def _shipments(fleet: Fleet, landing: Path, expected: Expected) -> dict[tuple[int, int], int]:
-    """One shipment per vehicle and day, 05:55 to 18:00; returns the origin city index of each."""
+    """One shipment per vehicle and day, 05:55 to 18:00; returns the origin city index of each, as
+    the final data has it (after every late change)."""
     folder = landing / "raw/legacy_sql/shipments"
     origin_of = {}
+    late: dict[int, list[dict[str, Any]]] = defaultdict(list)  # day index -> changes delivered in that day's folder, late
     for d, day in enumerate(fleet.day_list):
         midnight = datetime.combine(day, datetime.min.time(), UTC)
         rows = []
@@ -193,12 +247,27 @@ def _shipments(fleet: Fleet, landing: Path, expected: Expected) -> dict[tuple[in
             origin = fleet.origin(v, d)
             origin_of[(v, d)] = origin
             fmt = LEGACY_FORMATS[(v + d) % len(LEGACY_FORMATS)]
-            row = {"ShipmentID": f"SH-{v:04d}-{day:%Y%m%d}", "CustID": f"cust-{v % fleet.customers():03d}", "VehicleNo": fleet.vehicle(v),
+            arrival = (midnight + timedelta(hours=18)).strftime(fmt)
+            row = {"ShipmentID": f"SH-{v:04d}-{day:%Y%m%d}", "CustID": f"cust-{fleet.customer_of(v):03d}", "VehicleNo": fleet.vehicle(v),
                    "OriginCity": fleet.cities[origin]["name"], "DestCity": fleet.cities[(origin + 1) % len(fleet.cities)]["name"],
-                   "DepartTS": (midnight + timedelta(hours=5, minutes=55)).strftime(fmt), "ArriveTS": (midnight + timedelta(hours=18)).strftime(fmt),
+                   "DepartTS": (midnight + timedelta(hours=5, minutes=55)).strftime(fmt), "ArriveTS": arrival,
                    "CargoKg": fleet.load_kg(v), "StatusCd": "in_transit", "Op": "I", "commit_ts": midnight + timedelta(hours=5, minutes=50)}
+            delivered = {**row, "StatusCd": "delivered", "Op": "U", "commit_ts": midnight + timedelta(hours=18, minutes=5)}
+            if fleet.origin_corrected(v, d):
+                # Keyed with the wrong origin, corrected two days later.
+                wrong = fleet.cities[(origin + 1) % len(fleet.cities)]["name"]
+                row, delivered = {**row, "OriginCity": wrong}, {**delivered, "OriginCity": wrong}
+                late[d + 2].append({**delivered, "OriginCity": fleet.cities[origin]["name"], "commit_ts": midnight + timedelta(days=2, hours=9)})
+            if fleet.arrival_late(v, d):
+                # Under way until the arrival is entered after midnight, in the next day's batch.
+                row = {**row, "ArriveTS": None}
+                late[d + 1].append({**delivered, "commit_ts": midnight + timedelta(days=1, minutes=20)})
+                delivered = None
             rows.append(row)
-            rows.append({**row, "StatusCd": "delivered", "Op": "U", "commit_ts": midnight + timedelta(hours=18, minutes=5)})
+            if delivered:
+                rows.append(delivered)
+            if fleet.shipment_deleted(v, d):
+                late[d + 1].append({**row, "Op": "D", "commit_ts": midnight + timedelta(days=1, hours=10)})
         # Planted: a departure time no legacy format fits (quarantined), and a shipment cancelled
         # the same day (inserted, then deleted); neither has telemetry.
         rows.append({**rows[0], "ShipmentID": f"SH-BAD-{day:%Y%m%d}", "VehicleNo": "veh-unknown", "DepartTS": "the 3rd at noon", "Op": "I"})
@@ -209,7 +278,12 @@ def _shipments(fleet: Fleet, landing: Path, expected: Expected) -> dict[tuple[in
         _write_parquet(folder / day.isoformat() / name, rows, SHIPMENT_SCHEMA)
         expected.shipments_raw_rows += len(rows)
         expected.shipments_quarantined += 1
-    expected.shipments_current = fleet.vehicles * fleet.days
+    for d, changes in late.items():
+        first = min(c["commit_ts"] for c in changes)
+        _write_parquet(folder / fleet.day_list[d].isoformat() / f"{first:%Y%m%d-%H%M%S}000.parquet", changes, SHIPMENT_SCHEMA)
+        expected.shipments_raw_rows += len(changes)
+    deleted = sum(fleet.shipment_deleted(v, d) for v in range(fleet.vehicles) for d in range(fleet.days))
+    expected.shipments_current = fleet.vehicles * fleet.days - deleted
     return origin_of
 
 
@@ -219,9 +293,10 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
     outcomes: dict[str, int] = defaultdict(int)
     kpi: dict[tuple, list[Any]] = {}
     kpi_vehicles: dict[tuple, set[int]] = defaultdict(set)
+    # (index of the ingest day, ingest hour) -> the lines Firehose delivers in that hour's object
+    deliveries: dict[tuple[int, int], list[str]] = defaultdict(list)
     for d, day in enumerate(fleet.day_list):
         midnight = datetime.combine(day, datetime.min.time(), UTC)
-        by_hour: dict[int, list[str]] = defaultdict(list)
         previous: dict[int, tuple[float, float]] = {}
         for v in range(fleet.vehicles):
             city = origin_of[(v, d)]
@@ -233,19 +308,29 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
                     fuel[v] += fleet.km_per_minute(v) * fleet.rate(city, d, hour, v) / 100
                 # Rounded as a device reports them; the deltas the pipeline sees are of these values.
                 reading = (round(odometer[v], 3), round(fuel[v], 4))
-                line = _telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(seconds=2))
-                by_hour[hour].append(line)
+                if fleet.uploads_late(v, d) and hour == LATE_UPLOAD_HOUR:
+                    next_morning = ts.replace(hour=NEXT_MORNING_HOUR) + timedelta(days=1)
+                    deliveries[(d + 1, NEXT_MORNING_HOUR)].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=next_morning))
+                else:
+                    deliveries[(d, hour)].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(seconds=2)))
                 if v == 0 and hour == DRIVING_START_HOUR and m in DUPLICATED_MINUTES:
                     # At-least-once delivery: the same message again, an hour later (dropped by the ETL).
-                    by_hour[hour + 1].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(hours=1)))
+                    deliveries[(d, hour + 1)].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=ts + timedelta(hours=1)))
+                    expected.telematics_duplicates += 1
+                if v == 0 and m in REDELIVERED_MINUTES and fleet.has_next_day(d):
+                    # Again the next morning, in another batch: a copy of a reading the table holds.
+                    again = ts.replace(hour=NEXT_MORNING_HOUR) + timedelta(days=1, minutes=5)
+                    deliveries[(d + 1, NEXT_MORNING_HOUR)].append(_telemetry_line(fleet.vehicle(v), ts, reading, fleet.load_kg(v), ingested=again))
                     expected.telematics_duplicates += 1
                 if m == 0:
                     # The previous reading is the last of the day before, 12 hours back (or none).
                     outcomes["first_reading" if d == 0 else "gap_over_15_min"] += 1
+                elif fleet.shipment_deleted(v, d):
+                    outcomes["no_shipment"] += 1
                 else:
                     distance = reading[0] - previous[v][0]
                     fuel_l = reading[1] - previous[v][1]
-                    omitted = city == 0 and hour == OMITTED_HOUR
+                    omitted = city == 0 and hour == OMITTED_HOUR and not fleet.weather_hour_late(city, d)
                     nulled = city == len(fleet.cities) - 1 and hour == NULL_TEMPERATURE_HOUR
                     if omitted or nulled:
                         outcomes["no_weather"] += 1
@@ -253,7 +338,7 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
                         outcomes["in_kpi"] += 1
                         code, condition = fleet.weather_code(city, d, hour)
                         key = (day.isoformat(), fleet.cities[city]["name"], temp_range(fleet.temperature(city, d, hour)), condition,
-                               SEGMENTS[(v % fleet.customers()) % len(SEGMENTS)])
+                               fleet.segment(fleet.customer_of(v), ts))
                         row = kpi.setdefault(key, [0, 0, 0.0, 0.0])
                         row[0] += 1
                         row[2] += distance
@@ -268,15 +353,16 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
         ]
         for b in bad:
             b["ingested_at"] = b["ts"] + 2000
-            by_hour[datetime.fromtimestamp(b["ts"] / 1000, UTC).hour].append(json.dumps(b))
+            deliveries[(d, datetime.fromtimestamp(b["ts"] / 1000, UTC).hour)].append(json.dumps(b))
         expected.telematics_quarantined += len(bad)
-        for hour, lines in by_hour.items():
-            delivered = midnight + timedelta(hours=hour, minutes=59, seconds=30)
-            folder = landing / "raw/iot/telematics" / f"ingest_date={day.isoformat()}" / f"ingest_hour={hour:02d}"
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"tlh-raw-telemetry-1-{delivered:%Y-%m-%d-%H-%M-%S}-{uuid.UUID(int=d * 100 + hour)}.gz"
-            (folder / name).write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
-            expected.telematics_raw_rows += len(lines)
+    for (d, hour), lines in sorted(deliveries.items()):
+        day = fleet.day_list[d]
+        delivered = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour, minutes=59, seconds=30)
+        folder = landing / "raw/iot/telematics" / f"ingest_date={day.isoformat()}" / f"ingest_hour={hour:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"tlh-raw-telemetry-1-{delivered:%Y-%m-%d-%H-%M-%S}-{uuid.UUID(int=d * 100 + hour)}.gz"
+        (folder / name).write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+        expected.telematics_raw_rows += len(lines)
     expected.interval_outcomes = dict(outcomes)
     for key, row in kpi.items():
         row[1] = len(kpi_vehicles[key])
@@ -291,8 +377,8 @@ def _telemetry_line(vehicle: str, ts: datetime, reading: tuple[float, float], lo
     })
 
 
-def _weather_answers(fleet: Fleet, api: Path, expected: Expected) -> None:
-    """Open-Meteo answers, per city latitude and day."""
+def _weather_answers(fleet: Fleet, landing: Path, api: Path, expected: Expected) -> None:
+    """Open-Meteo answers, per city latitude and day; and the late hours, landed in the raw zone."""
     answers: dict[str, dict[str, dict[str, Any]]] = {}
     for c, city in enumerate(fleet.cities):
         answers[str(city["latitude"])] = {}
@@ -312,9 +398,23 @@ def _weather_answers(fleet: Fleet, api: Path, expected: Expected) -> None:
             }
             expected.weather_rows_pulled += len(hours) - 1 if c == len(fleet.cities) - 1 else len(hours)
             expected.weather_quarantined_by_pull += 1 if c == len(fleet.cities) - 1 else 0
-    expected.weather_missing_hours = 2 * fleet.days  # one omitted hour and one null temperature a day
+    late = [d for d in range(fleet.days) if fleet.weather_hour_late(0, d)]
+    # one omitted hour and one null temperature a day, less the omitted hours that arrive late
+    expected.weather_missing_hours = 2 * fleet.days - len(late)
     api.mkdir(parents=True, exist_ok=True)
     (api / "weather-answers.json").write_text(json.dumps(answers))
+    for d in late:
+        # The first city's omitted hour, delivered with the next day's weather (a re-sent observation),
+        # in the row shape the weather pull writes.
+        day, code = fleet.day_list[d], fleet.weather_code(0, d, OMITTED_HOUR)
+        city = fleet.cities[0]
+        row = {"city": city["name"], "observation_hour": f"{day.isoformat()}T{OMITTED_HOUR:02d}:00:00Z", "temperature_c": fleet.temperature(0, d, OMITTED_HOUR),
+               "precipitation_mm": 1.2 if code[1] in ("rain", "drizzle") else 0.0, "wind_speed_kmh": 10.0 + OMITTED_HOUR, "weather_code": code[0],
+               "condition": code[1], "latitude": city["latitude"], "longitude": city["longitude"]}
+        folder = landing / "raw/weather/weather" / f"ingest_date={fleet.day_list[d + 1].isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"late-{day.isoformat()}-{OMITTED_HOUR:02d}.ndjson").write_text(json.dumps(row) + "\n")
+        expected.weather_rows_pulled += 1
 
 
 def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None:

@@ -225,7 +225,8 @@ DAY = r"\d{4}-\d{2}-\d{2}"
 
 def check_supplied_raw(root: Path) -> tuple[list[str], list[str]]:
     """(problems, days) of a user's raw zone: <root>/raw/<source>/<dataset>/<partitions>/<files>,
-    laid out as each dataset's writer lays it out (see the contracts and the README)."""
+    laid out as each dataset's writer lays it out (see the contracts and the README). The days are
+    those of every dataset's folders, each processed on its own day as the daily pipeline would."""
     if not root.is_dir():
         return [f"{root} is not a folder"], []
     if not (root / "raw").is_dir():
@@ -259,9 +260,10 @@ def check_supplied_raw(root: Path) -> tuple[list[str], list[str]]:
         odd = [f for f in files if f.suffix not in suffixes]
         if odd:
             problems.append(f"{prefix}: {len(odd)} files are not {contract['raw']['format']} ({'/'.join(sorted(suffixes))}), e.g. {odd[0].relative_to(root)}")
-        if name == "telematics":
-            days = sorted({m.group(0) for f in files if (m := re.search(DAY, f.relative_to(root / prefix).as_posix()))})
-    return problems, days
+        # Every source's days, not only the telemetry's: a DMS full load dated before the first
+        # telemetry day, or a late batch dated after the last, is read on its own day.
+        days += [m.group(0) for f in files if (m := re.search(DAY, f.relative_to(root / prefix).as_posix()))]
+    return problems, sorted(set(days))
 
 
 def iceberg_tables(warehouse: Path) -> list[tuple[str, int]]:

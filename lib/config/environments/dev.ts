@@ -63,6 +63,7 @@ export const dev: EnvironmentConfig = {
     maxWorkers: 4,
     jobTimeoutMinutes: 120,
     snapshotRetentionDays: 3,
+    latenessHorizonDays: 7, // a week: late uploads and next-day CDC corrections
   },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {

@@ -62,6 +62,7 @@ export const prod: EnvironmentConfig = {
     maxWorkers: 20,
     jobTimeoutMinutes: 120,
     snapshotRetentionDays: 14,
+    latenessHorizonDays: 14, // two weeks: a vehicle offline over a long holiday still lands within it
   },
   catalog: { rawProjectionStartDate: '2025-01-01' },
   ingestion: {

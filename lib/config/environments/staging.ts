@@ -62,6 +62,7 @@ export const staging: EnvironmentConfig = {
     maxWorkers: 8,
     jobTimeoutMinutes: 120,
     snapshotRetentionDays: 7,
+    latenessHorizonDays: 7, // as dev
   },
   catalog: { rawProjectionStartDate: '2026-01-01' },
   ingestion: {

@@ -178,6 +178,9 @@ def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
 @pytest.mark.parametrize(("options", "message"), [
     (["--vehicles", "0"], "--vehicles and --days must be at least 1 (got 0 and 3)"),
     (["--start", "2026-13-01"], "--start must be a day as yyyy-MM-dd (got '2026-13-01')"),
+    (["--horizon-days", "0"], "--horizon-days must be at least 1 (got 0)"),
+    (["--backfill", "2026-11-04..2026-11-02"], "--backfill must be FROM..TO, two days as yyyy-MM-dd with FROM not after TO (got '2026-11-04..2026-11-02')"),
+    (["--backfill", "2026-11-02"], "--backfill must be FROM..TO"),
 ])
 def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
     result = local_run(*options, "--out", str(tmp_path / "out"))

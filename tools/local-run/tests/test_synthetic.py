@@ -55,3 +55,55 @@ def test_sensor_pull_times_cover_every_reading_twice():
     times = synthetic.sensor_pull_times(fleet, every_minutes=5, window_minutes=10)
     assert times[0] == "2026-11-02T06:05:00Z" and times[-1] == "2026-11-02T18:10:00Z"
 
+
+
+@pytest.fixture(scope="module")
+def late_fleet(tmp_path_factory):
+    """Five vehicles over three days: every late arrival is planted."""
+    root = tmp_path_factory.mktemp("late-fleet")
+    fleet = synthetic.Fleet(vehicles=5, days=3, start=date(2026, 11, 2), cities=CITIES)
+    return synthetic.generate(fleet, root / "landing", root / "api", root / "streams"), root, fleet
+
+
+def test_late_arrivals_land_in_later_folders(late_fleet):
+    import gzip
+    import json
+
+    import pyarrow.parquet as pq
+
+    expected, root, fleet = late_fleet
+    raw = root / "landing" / "raw"
+    # Shipments: 13 changes a day (5 inserts, 5 deliveries, an unreadable one, a cancelled pair),
+    # less vehicle 1's same-day deliveries on the first two days, plus the four late changes:
+    # vehicle 1's arrivals (in the next day's folder), vehicle 4's delete, vehicle 3's corrected origin.
+    late = {p.parent.name: pq.read_table(p).to_pylist() for p in raw.glob("legacy_sql/shipments/*/2026*000000.parquet")}
+    late = {day: sorted((r["ShipmentID"], r["Op"], r["OriginCity"], r["ArriveTS"] is not None) for r in rows) for day, rows in late.items()}
+    assert late == {
+        "2026-11-03": [("SH-0001-20261102", "U", "Barcelona", True), ("SH-0004-20261102", "D", "Madrid", True)],
+        "2026-11-04": [("SH-0001-20261103", "U", "Madrid", True), ("SH-0003-20261102", "U", "Barcelona", True)],
+    }
+    assert (expected.shipments_raw_rows, expected.shipments_current) == (3 * 13 - 2 + 4, 15 - 1)
+    # Telemetry: vehicle 2's 17:00 hour and vehicle 0's last ten readings of days 0 and 1 arrive
+    # the next morning; copies: 10 within the day, every day, and the 10 redelivered, twice.
+    morning = [json.loads(line) for f in raw.glob("iot/telematics/ingest_date=2026-11-03/ingest_hour=07/*.gz") for line in gzip.decompress(f.read_bytes()).splitlines()]
+    from_day_before = [r for r in morning if r["ts"] < 1762128000000]  # before 2026-11-03T00:00Z
+    assert sorted({r["vehicle_id"] for r in from_day_before}) == ["veh-0000", "veh-0002"]
+    assert len(from_day_before) == 60 + 10
+    assert expected.telematics_duplicates == 3 * 10 + 2 * 10
+    # Weather: Madrid's omitted 13:00 hour of days 0 and 1 arrives in the next day's folder.
+    late_weather = sorted(p.relative_to(raw).as_posix() for p in raw.glob("weather/weather/*/late-*.ndjson"))
+    assert late_weather == ["weather/weather/ingest_date=2026-11-03/late-2026-11-02-13.ndjson", "weather/weather/ingest_date=2026-11-04/late-2026-11-03-13.ndjson"]
+    assert expected.weather_missing_hours == 2 * 3 - 2
+
+
+def test_the_ground_truth_is_the_final_data(late_fleet):
+    expected, _, fleet = late_fleet
+    # Vehicle 4's first shipment was deleted: its 719 intervals of that day are in no shipment.
+    assert expected.interval_outcomes["no_shipment"] == 719
+    # Customer 1 (vehicle 1's) is mid_market until noon of the second day, then small_business.
+    segments = {key[4] for key in expected.kpi if key[0] == "2026-11-03"}
+    assert {"mid_market", "small_business"} <= segments
+    day2_v1 = [key for key in expected.kpi if key[0] == "2026-11-04" and key[4] == "mid_market"]
+    assert day2_v1 == []  # vehicle 1 is customer 1's only vehicle: after the change, never mid_market again
+    assert fleet.segment(1, synthetic.datetime(2026, 11, 3, 11, 59, tzinfo=synthetic.UTC)) == "mid_market"
+    assert fleet.segment(1, synthetic.datetime(2026, 11, 3, 12, 0, tzinfo=synthetic.UTC)) == "small_business"
