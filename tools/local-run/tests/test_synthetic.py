@@ -86,7 +86,7 @@ def test_late_arrivals_land_in_later_folders(late_fleet):
     # Telemetry: vehicle 2's 17:00 hour and vehicle 0's last ten readings of days 0 and 1 arrive
     # the next morning; copies: 10 within the day, every day, and the 10 redelivered, twice.
     morning = [json.loads(line) for f in raw.glob("iot/telematics/ingest_date=2026-11-03/ingest_hour=07/*.gz") for line in gzip.decompress(f.read_bytes()).splitlines()]
-    from_day_before = [r for r in morning if r["ts"] < 1762128000000]  # before 2026-11-03T00:00Z
+    from_day_before = [r for r in morning if r["ts"] < 1793664000000]  # before 2026-11-03T00:00Z
     assert sorted({r["vehicle_id"] for r in from_day_before}) == ["veh-0000", "veh-0002"]
     assert len(from_day_before) == 60 + 10
     assert expected.telematics_duplicates == 3 * 10 + 2 * 10
