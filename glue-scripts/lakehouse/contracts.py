@@ -9,6 +9,7 @@ required fields and value ranges from what this returns.
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,10 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
             problems.append(f"columns.{name}: allowed values apply only to string columns, not {col_type}")
         if column.get("raw", {}).get("encoding") and col_type != "timestamp":
             problems.append(f"columns.{name}: raw.encoding applies only to timestamp columns")
+        if column.get("raw", {}).get("encoding") == "legacy_mixed" and "legacyTimestamps" not in contract.get("raw", {}):
+            problems.append(f"columns.{name}: raw.encoding legacy_mixed needs raw.legacyTimestamps (its formats, time zone and day order)")
+    if "legacyTimestamps" in contract.get("raw", {}):
+        problems += legacy_format_problems(contract["raw"]["legacyTimestamps"])
     for key_column in contract["key"]:
         column = by_name.get(key_column)
         if column is None:
@@ -86,6 +91,22 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
             problems.append(
                 f"processed.partitioning.{spec['column']}: {spec['transform']} needs a date or timestamp column"
             )
+    return problems
+
+
+def legacy_format_problems(legacy: dict[str, Any]) -> list[str]:
+    """A format that starts with a numeric day or month (03/01/2026) is ambiguous unless dayOrder
+    names the order, and must agree with it (lib/contracts/index.ts, legacyFormatProblems)."""
+    problems = []
+    for i, fmt in enumerate(legacy["formats"]):
+        lead = re.match(r"^(d{1,2}|M{1,2})(?![A-Za-z])", re.sub(r"^[^A-Za-z]+", "", re.sub(r"'[^']*'", "", fmt)))
+        if not lead:
+            continue
+        first = "day_first" if lead.group(1).startswith("d") else "month_first"
+        if "dayOrder" not in legacy:
+            problems.append(f"raw.legacyTimestamps.formats.{i}: {fmt} is ambiguous between day and month; name the order in raw.legacyTimestamps.dayOrder")
+        elif legacy["dayOrder"] != first:
+            problems.append(f"raw.legacyTimestamps.formats.{i}: {fmt} is {first}, but dayOrder is {legacy['dayOrder']}")
     return problems
 
 

@@ -10,24 +10,20 @@ from pyspark.sql import functions as F
 from . import cdc, kpi_dates
 from .quality import contract_reasons, split_by_reasons
 
-# The formats the legacy system writes timestamps in, tried in order. Values without an offset
-# are UTC (the legacy server runs in UTC); ISO-8601 with an offset is converted.
-LEGACY_FORMATS = (
-    "yyyy-MM-dd HH:mm:ss",
-    "yyyy-MM-dd'T'HH:mm:ss",
-    "yyyy-MM-dd'T'HH:mm:ssXXX",
-    "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
-    "dd/MM/yyyy HH:mm",
-    "dd/MM/yyyy HH:mm:ss",
-    "yyyyMMddHHmmss",
-)
-
-
-def parse_legacy_timestamp(value: Column) -> Column:
-    """A timestamp from any legacy format, or null when none fits; 10-digit values are epoch seconds."""
-    text = F.trim(value.cast("string"))
-    epoch = F.when(text.rlike(r"^\d{10}$"), F.timestamp_seconds(text.cast("long")))
-    return F.coalesce(epoch, *[F.try_to_timestamp(text, F.lit(fmt)) for fmt in LEGACY_FORMATS])
+def parse_legacy_timestamp(value: Column, legacy: Mapping[str, Any]) -> Column:
+    """A timestamp (UTC) from the first of the contract's legacy formats that fits, or null when none
+    does (raw.legacyTimestamps). Runs of white space count as one ('Mar  1 2026 12:00PM'); a value
+    without an offset is in the contract's time zone; ten digits are epoch seconds where the
+    contract says so."""
+    text = F.regexp_replace(F.trim(value.cast("string")), r"\s+", " ")
+    parsed = []
+    if legacy.get("epochSeconds"):
+        parsed.append(F.when(text.rlike(r"^\d{10}$"), F.timestamp_seconds(text.cast("long"))))
+    for fmt in legacy["formats"]:
+        candidate = F.try_to_timestamp(text, F.lit(fmt))
+        has_offset = any(letter in fmt.replace("'", "") for letter in "XxZO")
+        parsed.append(candidate if has_offset else F.to_utc_timestamp(candidate, legacy["timeZone"]))
+    return F.coalesce(*parsed)
 
 
 def normalise(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
@@ -37,7 +33,7 @@ def normalise(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
         raw_name = c.get("raw", {}).get("name", c["name"])
         source = F.col(f"`{raw_name}`")
         if c.get("raw", {}).get("encoding") == "legacy_mixed":
-            columns.append(parse_legacy_timestamp(source).alias(c["name"]))
+            columns.append(parse_legacy_timestamp(source, contract["raw"]["legacyTimestamps"]).alias(c["name"]))
             columns.append(source.cast("string").alias(f"_raw_{c['name']}"))
         else:
             columns.append(source.cast(c["type"]).alias(c["name"]))
@@ -48,9 +44,11 @@ def prepare_changes(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFr
     """(valid changes, quarantined rows with reasons, garbage timestamps included)."""
     df = cdc.normalise_op(normalise(raw, contract))
     key = contract["key"]
+    legacy = contract["raw"].get("legacyTimestamps", {})
+    accepted = f"none of the contract's raw.legacyTimestamps formats fits ({legacy.get('dayOrder', 'no day order')})"
     unparseable = [
         F.when(F.col(f"_raw_{c['name']}").isNotNull() & (F.trim(F.col(f"_raw_{c['name']}")) != "") & F.col(c["name"]).isNull(),
-               F.concat(F.lit(f"{c['name']}: unparseable timestamp '"), F.col(f"_raw_{c['name']}"), F.lit("'")))
+               F.concat(F.lit(f"{c['name']}: unparseable timestamp '"), F.col(f"_raw_{c['name']}"), F.lit(f"': {accepted}")))
         for c in contract["columns"]
         if c.get("raw", {}).get("encoding") == "legacy_mixed"
     ]

@@ -73,10 +73,48 @@ def test_legacy_timestamps_in_every_format_and_garbage_quarantined(spark):
         ("s3", "v3", "Valencia", T("2026-11-21 08:30:00"), None),
         ("s4", "v4", "Valencia", T("2026-11-21 09:00:00.250000"), None),
     ]
+    fits_none = "none of the contract's raw.legacyTimestamps formats fits (day_first)"
     assert rows(quarantined, "shipment_id", "quarantine_reasons") == [
-        ("s5", ["departed_at: unparseable timestamp 'yesterday at noon'", "departed_at: required"]),
-        ("s6", ["arrived_at: unparseable timestamp '31/02/2026 10:00'"]),
+        ("s5", [f"departed_at: unparseable timestamp 'yesterday at noon': {fits_none}", "departed_at: required"]),
+        ("s6", [f"arrived_at: unparseable timestamp '31/02/2026 10:00': {fits_none}"]),
     ]
+
+
+LEGACY_SHIPMENT = "ShipmentID string, CustID string, VehicleNo string, OriginCity string, DestCity string, DepartTS string, ArriveTS string, CargoKg double, StatusCd string, Op string, commit_ts timestamp"
+
+
+def legacy_departures(spark, contract, values):
+    raw = spark.createDataFrame(
+        [(f"s{i}", "c1", "v1", "Madrid", None, v, None, 1.0, "in_transit", "I", T("2026-11-21 08:00:00")) for i, v in enumerate(values)], LEGACY_SHIPMENT
+    )
+    changes, quarantined = legacy_sql.prepare_changes(raw, contract)
+    return dict(rows(changes, "shipment_id", "departed_at")), dict(rows(quarantined, "shipment_id", "quarantine_reasons"))
+
+
+def test_legacy_sql_server_text_forms_and_the_contracts_day_order(spark):
+    parsed, quarantined = legacy_departures(spark, contract_of(CONTRACTS, "shipments"), [
+        "2026-03-01 12:00:00.000",       # SQL Server datetime as text
+        "2026-03-01 12:00:00.1234567",   # datetime2(7): truncated to microseconds
+        "Mar  1 2026 12:00PM",           # SQL Server's default text form, two spaces before a one-digit day
+        "Mar 11 2026  1:05AM",
+        "03/01/2026 10:00",              # the contract says day first: 3 January
+        "12/31/2026 10:00",              # no 31st month: refused, never read as 31 December
+    ])
+    assert parsed == {
+        "s0": T("2026-03-01 12:00:00"), "s1": T("2026-03-01 12:00:00.123456"), "s2": T("2026-03-01 12:00:00"),
+        "s3": T("2026-03-11 01:05:00"), "s4": T("2026-01-03 10:00:00"),
+    }
+    assert quarantined == {"s5": ["departed_at: unparseable timestamp '12/31/2026 10:00': none of the contract's raw.legacyTimestamps formats fits (day_first)", "departed_at: required"]}
+
+
+def test_legacy_values_without_an_offset_are_in_the_contracts_time_zone(spark):
+    import copy
+
+    contract = copy.deepcopy(contract_of(CONTRACTS, "shipments"))
+    contract["raw"]["legacyTimestamps"]["timeZone"] = "Europe/Madrid"
+    parsed, _ = legacy_departures(spark, contract, ["2026-07-01 12:00:00", "2026-01-15 12:00:00", "2026-07-01T12:00:00+02:00", "1795258800"])
+    # Madrid is UTC+2 in July, UTC+1 in January; an explicit offset and epoch seconds are absolute.
+    assert parsed == {"s0": T("2026-07-01 10:00:00"), "s1": T("2026-01-15 11:00:00"), "s2": T("2026-07-01 10:00:00"), "s3": T("2026-11-21 11:00:00")}
 
 
 # --- Telematics: duplicates, a counter reset, a 20-minute gap -------------------------------------

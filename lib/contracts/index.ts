@@ -35,12 +35,42 @@ export interface MetadataColumn {
   readonly allowed?: readonly string[];
 }
 
+/** How a source writes its legacy_mixed timestamps (contract.schema.json, raw.legacyTimestamps). */
+export interface LegacyTimestamps {
+  readonly timeZone: string;
+  readonly dayOrder?: 'day_first' | 'month_first';
+  readonly epochSeconds?: boolean;
+  readonly formats: readonly string[];
+}
+
 export interface RawLayout {
   readonly writer: 'dms' | 'firehose' | 'lambda';
   readonly format: 'parquet' | 'json';
   readonly partitions: readonly RawPartition[];
   readonly pathStyle?: 'hive' | 'values';
   readonly metadataColumns?: readonly MetadataColumn[];
+  readonly legacyTimestamps?: LegacyTimestamps;
+}
+
+/**
+ * Problems of the legacy timestamp formats: a format that starts with a numeric day or month
+ * (03/01/2026) is ambiguous unless dayOrder names the order, and must agree with it. Year-first
+ * and text-month forms are not ambiguous. Quoted literals and what precedes the first field are
+ * left out of the look.
+ */
+export function legacyFormatProblems(legacy: LegacyTimestamps): string[] {
+  const problems: string[] = [];
+  legacy.formats.forEach((format, i) => {
+    const lead = /^(d{1,2}|M{1,2})(?![A-Za-z])/.exec(format.replace(/'[^']*'/g, '').replace(/^[^A-Za-z]+/, ''))?.[1];
+    if (!lead) return;
+    const first = lead.startsWith('d') ? 'day_first' : 'month_first';
+    if (!legacy.dayOrder) {
+      problems.push(`raw.legacyTimestamps.formats.${i}: ${format} is ambiguous between day and month; name the order in raw.legacyTimestamps.dayOrder`);
+    } else if (legacy.dayOrder !== first) {
+      problems.push(`raw.legacyTimestamps.formats.${i}: ${format} is ${first}, but dayOrder is ${legacy.dayOrder}`);
+    }
+  });
+  return problems;
 }
 
 export interface DatasetContract {
@@ -95,7 +125,11 @@ export function crossFieldProblems(contract: DatasetContract, fileName: string):
     if (column.raw?.encoding && column.type !== 'timestamp') {
       problems.push(`columns.${column.name}: raw.encoding applies only to timestamp columns`);
     }
+    if (column.raw?.encoding === 'legacy_mixed' && !contract.raw?.legacyTimestamps) {
+      problems.push(`columns.${column.name}: raw.encoding legacy_mixed needs raw.legacyTimestamps (its formats, time zone and day order)`);
+    }
   }
+  if (contract.raw?.legacyTimestamps) problems.push(...legacyFormatProblems(contract.raw.legacyTimestamps));
   for (const keyColumn of contract.key) {
     const column = byName.get(keyColumn);
     if (!column) problems.push(`key.${keyColumn}: not a declared column`);
