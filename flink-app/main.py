@@ -45,8 +45,12 @@ def kinesis_source(stream_name: str, region: str) -> dict[str, str]:
     }
 
 
-def job_statements(props: Mapping[str, str]) -> list[str]:
-    """Every statement of the job, in order: sources, sink, views, and the INSERT last."""
+def firehose_sink(delivery_stream: str, region: str) -> dict[str, str]:
+    return {"connector": "firehose", "delivery-stream": delivery_stream, "aws.region": region, "format": "json", "json.timestamp-format.standard": "ISO-8601"}
+
+
+def job_statements(props: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(sources, sinks and views; the INSERTs, which run together as one statement set)."""
     region = props["aws.region"]
     # Readings are late by seconds; device updates may arrive far out of order (enrichment/sql.py).
     return [
@@ -65,20 +69,11 @@ def job_statements(props: Mapping[str, str]) -> list[str]:
             kinesis_source(props["device-updates.stream"], region),
             versioned_by="sensor_id",
         ),
-        sql.sink_table_ddl(
-            sql.ENRICHED_TABLE,
-            contracts.contract(contracts.ENRICHED),
-            {
-                "connector": "firehose",
-                "delivery-stream": props["enriched.delivery-stream"],
-                "aws.region": region,
-                "format": "json",
-                "json.timestamp-format.standard": "ISO-8601",
-            },
-        ),
-        *sql.view_statements(),
-        sql.insert_statement(),
-    ]
+        sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), firehose_sink(props["enriched.delivery-stream"], region)),
+        # Late readings and conflicting copies, with their reasons, to the processed zone's quarantine.
+        sql.rejected_table_ddl(sql.REJECTED_TABLE, contracts.contract(contracts.READINGS), firehose_sink(props["rejected.delivery-stream"], region)),
+        *sql.view_statements(int(props["readings.max-delay.seconds"])),
+    ], sql.insert_statements()
 
 
 def table_environment(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> TableEnvironment:
@@ -93,10 +88,13 @@ def table_environment(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> T
 def main() -> None:
     props = runtime_properties()
     env = table_environment(props)
-    *setup, insert = job_statements(props)
+    setup, inserts = job_statements(props)
     for statement in setup:
         env.execute_sql(statement)
-    env.execute_sql(insert)
+    statements = env.create_statement_set()
+    for insert in inserts:
+        statements.add_insert_sql(insert)
+    statements.execute()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 from . import contracts, sql
 
 FILES = {"connector": "filesystem", "format": "json", "json.timestamp-format.standard": "ISO-8601"}
+# A watermark after every record, where Kinesis sources emit one periodically: a replayed file is
+# read in a burst, and periodic watermarks would make which readings are late depend on timing.
+SOURCE_FILES = {**FILES, "scan.watermark.emit.strategy": "on-event"}
 
 
 def sources_on_files(
@@ -29,7 +32,7 @@ def sources_on_files(
         config.set(key, value)
     config.set("parallelism.default", str(parallelism))
     env.execute_sql(
-        sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", readings_max_delay_seconds, {**FILES, "path": readings_path})
+        sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", readings_max_delay_seconds, {**SOURCE_FILES, "path": readings_path})
     )
     env.execute_sql(
         sql.source_table_ddl(
@@ -37,19 +40,24 @@ def sources_on_files(
             contracts.contract(contracts.DEVICE_UPDATES),
             "updated_at",
             device_updates_max_delay_seconds,
-            {**FILES, "path": devices_path},
+            {**SOURCE_FILES, "path": devices_path},
             versioned_by="sensor_id",
         )
     )
-    for statement in sql.view_statements():
+    for statement in sql.view_statements(readings_max_delay_seconds):
         env.execute_sql(statement)
     return env
 
 
-def run_on_files(readings_path: str, devices_path: str, out_path: str, **settings: int) -> None:
-    """Runs the job until its bounded sources end; the sink commits JSON lines under out_path.
+def run_on_files(readings_path: str, devices_path: str, out_path: str, rejected_path: str, **settings: int) -> None:
+    """Runs the job until its bounded sources end; the sinks commit JSON lines under out_path (the
+    enriched readings) and rejected_path (late readings and conflicting copies, with reasons).
     One reader (parallelism 1, the default) keeps each file's order, which is the arrival order.
     settings: those of sources_on_files."""
     env = sources_on_files(readings_path, devices_path, **settings)
     env.execute_sql(sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), {**FILES, "path": out_path}))
-    env.execute_sql(sql.insert_statement()).wait()
+    env.execute_sql(sql.rejected_table_ddl(sql.REJECTED_TABLE, contracts.contract(contracts.READINGS), {**FILES, "path": rejected_path}))
+    statements = env.create_statement_set()
+    for insert in sql.insert_statements():
+        statements.add_insert_sql(insert)
+    statements.execute().wait()

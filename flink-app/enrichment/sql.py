@@ -4,11 +4,19 @@ Pure functions that return SQL text: the Managed Flink entry point (main.py) run
 Kinesis sources and a Firehose sink; the tests run the very same query over filesystem sources.
 
 Semantics
-- Deduplication: one row per reading_id is kept, the first to arrive, and later copies dropped.
-  Copies of a reading carry the same ts, so they always fall into the same one-minute event-time
-  window: a window deduplication finds them all, and its state is dropped when the window closes
-  (watermark), not kept until a TTL expires. That halves the cost of the TTL-based version on the
-  benchmark (bench/flink_sql.py); readings leave at most a minute plus the watermark delay later.
+- Late readings: a reading whose ts is not after the readings' watermark when it arrives (more than
+  readingsMaxDelaySeconds behind the newest reading seen) is not enriched: it goes to the rejected
+  output with its reason, so it is counted and kept, never dropped silently nor taken for a copy.
+  Splitting at the source, before any operator that buffers, keeps every reading the join sees
+  ahead of the join's watermark.
+- Deduplication: one row per reading_id is kept, the first to arrive (in processing order), and
+  later copies are dropped. It holds no reading back: the first arrival goes on at once. (A
+  one-minute window deduplication used to hold a reading until its minute closed while passing the
+  watermark on; the join then dropped the device version that a reading taken seconds before a
+  recalibration needed: docs/decisions.md 54.) Its state lives for the state TTL.
+- Copies with another ts: the same reading_id with a different ts is a conflicting copy. The first
+  arrival is kept whatever its ts, as the sensor pull keeps it; each other ts of that reading_id
+  goes to the rejected output once, naming the ts that was kept.
 - Join: each reading is joined with the version of its sensor's device record that was current
   at the reading's time (event-time temporal join against device_updates declared as a table
   versioned by sensor_id, each version valid from its updated_at). Updates that arrive out of order are placed by their own time, so a
@@ -86,14 +94,46 @@ def sink_table_ddl(name: str, contract: Mapping[str, Any], options: Mapping[str,
     return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
 
 
-def view_statements() -> list[str]:
-    """The deduplicated readings."""
-    first_arrivals = f"""CREATE TEMPORARY VIEW readings_first_arrival AS
-SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, reading_id ORDER BY ts ASC) AS row_num
-  FROM TABLE(TUMBLE(TABLE `{READINGS_TABLE}`, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
-) WHERE row_num = 1"""
-    return [first_arrivals]
+REJECTED_TABLE = "sensor_readings_rejected"
+# What the rejected output holds: the reading as it arrived, and every reason it was not enriched.
+REJECTED_COLUMNS = ["reading_id", "sensor_id", "ts", "metric", "value", "unit"]
+
+
+def rejected_table_ddl(name: str, readings_contract: Mapping[str, Any], options: Mapping[str, str]) -> str:
+    """The rejected readings' sink: the reading's columns and its quarantine_reasons."""
+    by_name = {c["name"]: c for c in readings_contract["columns"]}
+    columns = [f"`{c}` {FLINK_TYPES[by_name[c]['type']]}" for c in REJECTED_COLUMNS] + ["`quarantine_reasons` ARRAY<STRING>"]
+    body = ",\n  ".join(columns)
+    return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+
+
+def view_statements(readings_max_delay_seconds: int) -> list[str]:
+    """The readings split into on time and late, the first arrival of each reading_id, and the
+    conflicting copies (another ts for a reading_id already kept)."""
+    # ts as a plain value: the late readings are UNIONed with the conflicting copies, whose ts a join
+    # has already materialised, and a union's time attributes must agree.
+    columns = ", ".join("CAST(ts AS TIMESTAMP_LTZ(3)) AS ts" if c == "ts" else f"`{c}`" for c in REJECTED_COLUMNS)
+    copy_columns = ", ".join(f"c.`{c}`" for c in REJECTED_COLUMNS)
+    # ts equal to the watermark is still joined right: the join keeps the version valid at the watermark.
+    behind = "CURRENT_WATERMARK(ts) IS NOT NULL AND ts < CURRENT_WATERMARK(ts)"
+    late_reason = f"late: ts is more than {readings_max_delay_seconds} s behind the newest reading seen (readingsMaxDelaySeconds)"
+    return [
+        f"CREATE TEMPORARY VIEW readings_on_time AS\nSELECT * FROM `{READINGS_TABLE}` WHERE NOT ({behind})",
+        f"CREATE TEMPORARY VIEW readings_late AS\nSELECT {columns}, ARRAY['{late_reason}'] AS quarantine_reasons\nFROM `{READINGS_TABLE}` WHERE {behind}",
+        "CREATE TEMPORARY VIEW readings_first_arrival AS\n"
+        "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
+        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num FROM readings_on_time\n"
+        ") WHERE row_num = 1",
+        "CREATE TEMPORARY VIEW readings_first_per_ts AS\n"
+        "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
+        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id, ts ORDER BY arrival_time ASC) AS row_num FROM readings_on_time\n"
+        ") WHERE row_num = 1",
+        # Both sides are append-only, so the inner join is too (a Firehose sink needs that).
+        f"CREATE TEMPORARY VIEW readings_conflicting AS\nSELECT {copy_columns},\n"
+        "  ARRAY[CONCAT('conflicting copy: reading_id already kept with ts ', CAST(k.ts AS STRING))] AS quarantine_reasons\n"
+        "FROM readings_first_per_ts AS c JOIN readings_first_arrival AS k ON c.reading_id = k.reading_id\n"
+        "WHERE c.ts <> k.ts",
+    ]
 
 
 ENRICHMENT_QUERY = f"""SELECT
@@ -113,8 +153,12 @@ LEFT JOIN `{DEVICES_TABLE}` FOR SYSTEM_TIME AS OF r.ts AS d
   ON r.sensor_id = d.sensor_id"""
 
 
-def insert_statement(sink: str = ENRICHED_TABLE) -> str:
-    return f"INSERT INTO `{sink}`\n{ENRICHMENT_QUERY}"
+def insert_statements(sink: str = ENRICHED_TABLE, rejected: str = REJECTED_TABLE) -> list[str]:
+    """The job's two INSERTs, run together as one statement set (one job, one graph)."""
+    return [
+        f"INSERT INTO `{sink}`\n{ENRICHMENT_QUERY}",
+        f"INSERT INTO `{rejected}`\nSELECT * FROM readings_late UNION ALL SELECT * FROM readings_conflicting",
+    ]
 
 
 def job_configuration(state_ttl_hours: int, idle_timeout_seconds: int) -> dict[str, str]:

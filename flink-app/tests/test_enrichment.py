@@ -11,6 +11,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 try:
     import pyflink  # noqa: F401
 except ImportError as error:  # a missing engine fails the run with the fix, never skips
@@ -34,19 +36,31 @@ def write_lines(directory: Path, rows: list[dict]) -> str:
     return str(directory)
 
 
-def run_enrichment(tmp_path: Path, readings: list[dict], devices: list[dict]) -> list[dict]:
-    out_dir = tmp_path / "enriched"
+def read_lines(directory: Path) -> list[dict]:
+    rows = [json.loads(line) for f in sorted(directory.rglob("*")) if f.is_file() and not f.name.startswith(".") for line in f.read_text().splitlines()]
+    for row in rows:
+        row["ts"] = utc(row["ts"])
+    return sorted(rows, key=lambda r: (r["reading_id"], r["ts"]))
+
+
+def run_job(tmp_path: Path, readings: list[dict], devices: list[dict], readings_max_delay_seconds: int = 60) -> tuple[list[dict], list[dict]]:
+    """(enriched readings, rejected readings), each sorted by reading_id and ts."""
     run_on_files(
         write_lines(tmp_path / "readings", readings),
         write_lines(tmp_path / "devices", devices),
-        str(out_dir),
-        readings_max_delay_seconds=60,
+        str(tmp_path / "enriched"),
+        str(tmp_path / "rejected"),
+        readings_max_delay_seconds=readings_max_delay_seconds,
         device_updates_max_delay_seconds=DEVICE_UPDATES_MAX_DELAY_SECONDS,
     )
-    rows = [json.loads(line) for f in sorted(out_dir.rglob("*")) if f.is_file() and not f.name.startswith(".") for line in f.read_text().splitlines()]
-    for row in rows:
-        row["ts"] = utc(row["ts"])
-    return sorted(rows, key=lambda r: r["reading_id"])
+    return read_lines(tmp_path / "enriched"), read_lines(tmp_path / "rejected")
+
+
+def run_enrichment(tmp_path: Path, readings: list[dict], devices: list[dict]) -> list[dict]:
+    """The enriched readings of a run in which nothing may be rejected."""
+    enriched_rows, rejected = run_job(tmp_path, readings, devices)
+    assert rejected == []
+    return enriched_rows
 
 
 def reading(reading_id: str, sensor_id: str, ts: str, value: float, metric: str = "temperature") -> dict:
@@ -133,3 +147,94 @@ def test_the_query_output_matches_the_enriched_contract():
     selected = [line.strip().rstrip(",").split(" AS ")[-1].split(".")[-1] for line in sql.ENRICHMENT_QUERY.split("FROM")[0].splitlines()[1:]]
     selected = [s.split()[-1] for s in selected]
     assert selected == [c["name"] for c in enriched_contract["columns"]]
+
+
+# --- Recalibrations, late readings, conflicting copies, device-update formats --------------------
+
+def recalibration(updated_at: str) -> list[dict]:
+    return [device("s1", 1, "v-100", "2026-11-21T09:00:00.000Z", scale=1.0, offset=0.0), device("s1", 2, "v-100", updated_at, scale=2.0, offset=0.0)]
+
+
+def traffic(first: str, count: int) -> list[dict]:
+    """Readings of another sensor, one a second from `first` (10:mm:ss): what moves the readings'
+    watermark on. Its first reading jumps the watermark, as a sensor-pull batch does."""
+    minute, second = (int(x) for x in first.split(":"))
+    start = minute * 60 + second
+    return [reading(f"t{i:03d}", "s-traffic", f"2026-11-21T10:{(start + i) // 60:02d}:{(start + i) % 60:02d}.000Z", 1.0) for i in range(count)]
+
+
+def for_sensor(rows: list[dict], sensor_id: str = "s1") -> list[dict]:
+    return [r for r in rows if r["sensor_id"] == sensor_id]
+
+
+# The device file is tiny and the readings file is not: its reader ends first, so its watermark no
+# longer holds the join's back, as on a stream whose device updates are rare (the idle timeout).
+FILLER = [reading(f"f{i:05d}", "s-filler", "2026-11-21T09:58:00.000Z", 1.0) for i in range(20000)]
+
+
+def test_a_reading_seconds_before_a_recalibration_in_the_same_minute_keeps_its_version(tmp_path):
+    """The audit's minimal case: v1 at 09:00, v2 at 10:00:30; readings at 09:59:50 (r0) and 10:00:10
+    (r1), in time; then a batch whose first reading jumps the watermark (60 s delay) from 09:59:10 to
+    10:00:35, past the recalibration, before r1's minute is over. A deduplication that held r1 until
+    its minute closed handed it to the join after v1 was gone: NO_DEVICE_RECORD."""
+    readings = [*FILLER, reading("r0", "s1", "2026-11-21T09:59:50.000Z", 1.0), reading("r1", "s1", "2026-11-21T10:00:10.000Z", 1.0),
+                *traffic("01:35", 40), reading("r2", "s1", "2026-11-21T10:02:10.000Z", 1.0)]
+    enriched_rows, rejected = run_job(tmp_path, readings, recalibration("2026-11-21T10:00:30.000Z"))
+    assert rejected == []
+    assert for_sensor(enriched_rows) == [
+        enriched("r0", "s1", "v-100", "2026-11-21T09:59:50Z", 1.0, 1.0, 1, "CALIBRATED"),
+        enriched("r1", "s1", "v-100", "2026-11-21T10:00:10Z", 1.0, 1.0, 1, "CALIBRATED"),
+        enriched("r2", "s1", "v-100", "2026-11-21T10:02:10Z", 1.0, 2.0, 2, "CALIBRATED"),
+    ]
+    assert len(enriched_rows) == len(readings)
+
+
+def test_a_reading_at_updated_at_takes_the_new_version_and_one_ms_before_the_old(tmp_path):
+    readings = [*FILLER, reading("r-before", "s1", "2026-11-21T10:00:29.999Z", 1.0), reading("r-at", "s1", "2026-11-21T10:00:30.000Z", 1.0),
+                *traffic("01:45", 30)]
+    enriched_rows, _ = run_job(tmp_path, readings, recalibration("2026-11-21T10:00:30.000Z"))
+    assert for_sensor(enriched_rows) == [
+        enriched("r-at", "s1", "v-100", "2026-11-21T10:00:30Z", 1.0, 2.0, 2, "CALIBRATED"),
+        enriched("r-before", "s1", "v-100", "2026-11-21T10:00:29.999Z", 1.0, 1.0, 1, "CALIBRATED"),
+    ]
+
+
+def test_late_readings_go_to_the_rejected_output_with_their_reason(tmp_path):
+    readings = [
+        reading("r1", "s1", "2026-11-21T10:00:00.000Z", 1.0),
+        reading("r2", "s1", "2026-11-21T10:05:00.000Z", 1.0),  # the watermark moves to 10:04:00
+        reading("r-late", "s1", "2026-11-21T10:03:59.000Z", 1.0),  # behind it: late
+        reading("r-in-time", "s1", "2026-11-21T10:04:01.000Z", 1.0),  # within the minute's delay: enriched
+        reading("r-late", "s1", "2026-11-21T10:03:59.000Z", 1.0),  # its copy: late too, never a duplicate
+    ]
+    enriched_rows, rejected = run_job(tmp_path, readings, DEVICES)
+    assert [r["reading_id"] for r in enriched_rows] == ["r-in-time", "r1", "r2"]
+    reason = ["late: ts is more than 60 s behind the newest reading seen (readingsMaxDelaySeconds)"]
+    assert rejected == [
+        {"reading_id": "r-late", "sensor_id": "s1", "ts": utc("2026-11-21T10:03:59Z"), "metric": "temperature", "value": 1.0, "unit": "C", "quarantine_reasons": reason},
+    ] * 2
+
+
+def test_copies_with_another_ts_keep_the_first_arrival_and_reject_the_others(tmp_path):
+    readings = [
+        reading("r1", "s1", "2026-11-21T10:00:10.000Z", 1.0),
+        reading("r1", "s1", "2026-11-21T10:00:20.000Z", 5.0),  # another ts: rejected, naming the kept ts
+        reading("r1", "s1", "2026-11-21T10:00:10.000Z", 1.0),  # a plain copy: dropped
+        reading("r1", "s1", "2026-11-21T10:00:20.000Z", 5.0),  # the same conflicting copy again: rejected once
+        reading("r2", "s1", "2026-11-21T10:00:30.000Z", 2.0),
+    ]
+    enriched_rows, rejected = run_job(tmp_path, readings, DEVICES)
+    assert [(r["reading_id"], r["ts"], r["raw_value"]) for r in enriched_rows] == [
+        ("r1", utc("2026-11-21T10:00:10Z"), 1.0), ("r2", utc("2026-11-21T10:00:30Z"), 2.0),
+    ]
+    assert [(r["reading_id"], r["ts"], r["quarantine_reasons"]) for r in rejected] == [
+        ("r1", utc("2026-11-21T10:00:20Z"), ["conflicting copy: reading_id already kept with ts 2026-11-21 10:00:10.000"]),
+    ]
+
+
+def test_device_updates_in_epoch_milliseconds_fail_naming_the_field(tmp_path):
+    """The contract's updated_at is an ISO-8601 timestamp; epoch milliseconds are refused."""
+    devices = [{**DEVICES[0], "updated_at": 1763715600000}]
+    with pytest.raises(Exception) as raised:
+        run_job(tmp_path, [reading("r1", "s1", "2026-11-21T10:00:00.000Z", 1.0)], devices)
+    assert "updated_at" in str(raised.value)

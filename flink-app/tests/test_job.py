@@ -16,6 +16,7 @@ PROPS = {
     "readings.stream": "tlh-dev-sensor-readings",
     "device-updates.stream": "tlh-dev-device-updates",
     "enriched.delivery-stream": "tlh-dev-sensor-readings-enriched",
+    "rejected.delivery-stream": "tlh-dev-sensor-readings-rejected",
     "readings.max-delay.seconds": "60",
     "device-updates.max-delay.seconds": "3600",
     "state.ttl.hours": "24",
@@ -29,14 +30,21 @@ def test_connectors_jar_is_built():
 
 def test_production_statements_plan_with_the_real_connectors():
     env = job.table_environment(PROPS, JAR)
-    *setup, insert = job.job_statements(PROPS)
+    setup, inserts = job.job_statements(PROPS)
     for statement in setup:
         env.execute_sql(statement)
-    plan = env.explain_sql(insert)
+    statements = env.create_statement_set()
+    for insert in inserts:
+        statements.add_insert_sql(insert)
+    plan = statements.explain()
     assert "TableSourceScan(table=[[default_catalog, default_database, sensor_readings]]" in plan
-    assert "WindowDeduplicate(window=[TUMBLE(" in plan and "keep=[FirstRow]" in plan
+    # first arrival per reading_id, kept at once (no window holding readings behind the watermark)
+    assert "Deduplicate(keep=[FirstRow], key=[reading_id], order=[PROCTIME])" in plan
+    assert "WindowDeduplicate" not in plan
+    assert "CURRENT_WATERMARK(" in plan
     assert "TemporalJoin" in plan
     assert "Sink(table=[default_catalog.default_database.sensor_readings_enriched]" in plan
+    assert "Sink(table=[default_catalog.default_database.sensor_readings_rejected]" in plan
 
 
 def test_runtime_properties_are_read_from_the_managed_flink_file(tmp_path):
