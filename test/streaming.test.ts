@@ -118,9 +118,32 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
       'readings.max-delay.seconds': String(flink.readingsMaxDelaySeconds),
       'device-updates.max-delay.seconds': String(flink.deviceUpdatesMaxDelaySeconds),
       'enriched.delivery-stream': `${prefix}-sensor-readings-enriched`,
+      'rejected.delivery-stream': `${prefix}-sensor-readings-rejected`,
     });
     expect(conf.VpcConfigurations[0].SubnetIds).toHaveLength(config.network.availabilityZoneCount);
     t.resourceCountIs('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', 1);
+  });
+
+  test('rejected readings: GZIP JSON into the quarantine, by arrival date; only Flink may put to it; the Firehose writes only there', () => {
+    const rejected = Object.values(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'))
+      .map((d) => d.Properties)
+      .find((d) => d.DeliveryStreamName === `${prefix}-sensor-readings-rejected`)!;
+    const dest = rejected.ExtendedS3DestinationConfiguration;
+    expect(dest.Prefix).toBe('quarantine/sensor_readings/ingest_date=!{timestamp:yyyy-MM-dd}/');
+    expect(dest.ErrorOutputPrefix).toMatch(/^quarantine\/_errors\/sensor_readings\//);
+    expect(dest.CompressionFormat).toBe('GZIP');
+    expect(dest.DataFormatConversionConfiguration).toBeUndefined();
+    expect(rejected.DeliveryStreamEncryptionConfigurationInput.KeyType).toBe('CUSTOMER_MANAGED_CMK');
+    const policies = Object.values(resourcesOf(t, 'AWS::IAM::Policy')).map((p) => p.Properties);
+    const writer = policies.find((p) => JSON.stringify(p.Roles).includes('RejectedReadingsDeliveryRole'))!;
+    const objects = writer.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().includes('s3:PutObject')).map((st: any) => JSON.stringify(st.Resource));
+    expect(objects.join(' ')).toMatch(/quarantine\/sensor_readings\/\*/);
+    expect(objects.join(' ')).not.toMatch(/processed\//);
+    // the Flink role's put statement names both of its Firehoses, and only those
+    const flinkPut = policies
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .find((st: any) => JSON.stringify(st.Action).includes('firehose:PutRecordBatch') && JSON.stringify(st.Resource).includes('EnrichedReadings'));
+    expect(flinkPut.Resource.map((r: any) => r['Fn::GetAtt'][0])).toEqual([expect.stringMatching(/^EnrichedReadings/), expect.stringMatching(/^RejectedReadings/)]);
   });
 
   test('the sensor pull: scheduled, writes its stream, as the sensors raw writer', () => {
@@ -142,7 +165,14 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
     expect(byName('iot-rule-failures').MetricName).toBe('IotRuleActionFailures');
     expect(byName('flink-downtime').Namespace).toBe('AWS/KinesisAnalytics');
     expect(byName('flink-failed-checkpoints').MetricName).toBe('numberOfFailedCheckpoints');
-    for (const n of ['raw-telemetry-freshness', 'enriched-readings-freshness']) expect(byName(n).Threshold).toBe(config.monitoring.firehoseFreshnessSeconds);
+    for (const n of ['raw-telemetry-freshness', 'enriched-readings-freshness', 'rejected-readings-freshness']) expect(byName(n).Threshold).toBe(config.monitoring.firehoseFreshnessSeconds);
+    expect(byName('sensor-readings-rejected')).toMatchObject({
+      Namespace: 'AWS/Firehose',
+      MetricName: 'IncomingRecords',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: `${prefix}-sensor-readings-rejected` }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
     const filter = Object.values(resourcesOf(t, 'AWS::Logs::MetricFilter'))[0].Properties;
     expect(filter.FilterPattern).toBe(''); // every event in the error log group is one failure
     expect(filter.MetricTransformations[0]).toMatchObject({ MetricName: 'IotRuleActionFailures', MetricValue: '1' });

@@ -17,6 +17,9 @@ export interface FlinkEnrichmentProps {
   /** Name and ARN of the Firehose that writes enriched readings to the processed zone. */
   readonly enrichedDeliveryStreamName: string;
   readonly enrichedDeliveryStreamArn: string;
+  /** Name and ARN of the Firehose that writes rejected readings (late, conflicting copies) to the quarantine. */
+  readonly rejectedDeliveryStreamName: string;
+  readonly rejectedDeliveryStreamArn: string;
   readonly parallelism: number;
   readonly parallelismPerKpu: number;
   readonly autoScaling: boolean;
@@ -79,7 +82,9 @@ export class FlinkEnrichment extends Construct {
     );
     props.readingsStream.grantRead(this.role);
     props.deviceUpdatesStream.grantRead(this.role);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [props.enrichedDeliveryStreamArn] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [props.enrichedDeliveryStreamArn, props.rejectedDeliveryStreamArn] }),
+    );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
     );
@@ -149,6 +154,7 @@ export class FlinkEnrichment extends Construct {
                 'readings.stream': props.readingsStream.streamName,
                 'device-updates.stream': props.deviceUpdatesStream.streamName,
                 'enriched.delivery-stream': props.enrichedDeliveryStreamName,
+                'rejected.delivery-stream': props.rejectedDeliveryStreamName,
                 'readings.max-delay.seconds': String(props.readingsMaxDelaySeconds),
                 'device-updates.max-delay.seconds': String(props.deviceUpdatesMaxDelaySeconds),
                 'state.ttl.hours': String(props.stateTtlHours),

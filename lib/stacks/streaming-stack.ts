@@ -11,7 +11,7 @@ import { contractOf, DatasetContract, processedTableName } from '../contracts';
 import { DeliveryToS3 } from '../constructs/delivery-to-s3';
 import { FlinkEnrichment } from '../constructs/flink-enrichment';
 import { projectedTable } from '../constructs/lake-catalog';
-import { LakeAccess } from '../constructs/lake-access';
+import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
 import { METRICS_NAMESPACE, PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
@@ -42,6 +42,8 @@ export class StreamingStack extends PlatformStack {
   readonly vehicleIngest: VehicleTelemetryIngest;
   readonly sensorPull: ScheduledPullFunction;
   readonly enrichedDelivery: DeliveryToS3;
+  /** Readings the enrichment refused (late, or another ts for a reading already kept), with reasons. */
+  readonly rejectedReadingsDelivery: DeliveryToS3;
   readonly enrichment: FlinkEnrichment;
 
   constructor(scope: Construct, id: string, props: StreamingStackProps) {
@@ -94,6 +96,7 @@ export class StreamingStack extends PlatformStack {
 
     this.sensorPull = this.buildSensorPull(props);
     this.enrichedDelivery = this.buildEnrichedDelivery(props);
+    this.rejectedReadingsDelivery = this.buildRejectedReadingsDelivery(props);
     const flinkConfig = streaming.flink;
     this.enrichment = new FlinkEnrichment(this, 'Enrichment', {
       applicationName: names.resource('sensor-enrichment'),
@@ -101,6 +104,8 @@ export class StreamingStack extends PlatformStack {
       deviceUpdatesStream: this.streams.streams.deviceUpdates,
       enrichedDeliveryStreamName: this.enrichedDelivery.deliveryStream.deliveryStreamName!,
       enrichedDeliveryStreamArn: this.enrichedDelivery.deliveryStreamArn,
+      rejectedDeliveryStreamName: this.rejectedReadingsDelivery.deliveryStream.deliveryStreamName!,
+      rejectedDeliveryStreamArn: this.rejectedReadingsDelivery.deliveryStreamArn,
       parallelism: flinkConfig.parallelism,
       parallelismPerKpu: flinkConfig.parallelismPerKpu,
       autoScaling: flinkConfig.autoScaling,
@@ -146,25 +151,7 @@ export class StreamingStack extends PlatformStack {
       projectionStartDate: config.catalog.rawProjectionStartDate,
     });
 
-    const role = new iam.Role(this, 'EnrichedDeliveryRole', {
-      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-      description: `Firehose: writes enriched sensor readings under ${prefix} of the processed zone`,
-    });
-    props.processedBucket.grantPut(role, `${prefix}*`);
-    props.processedBucket.grantPut(role, `${errorPrefix}*`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
-        resources: [props.processedBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}*`, `${errorPrefix}*`] } },
-      }),
-    );
-    acknowledgeWildcards(role, [
-      {
-        finding: new RegExp(`^Resource::.*\\/(${escapeRegExp(prefix)}|${escapeRegExp(errorPrefix)})\\*$`),
-        reason: 'Objects under the enriched readings\' folder (and its error folder) of the processed zone, which this Firehose alone writes.',
-      },
-    ]);
+    const role = this.processedWriterRole(props, 'EnrichedDeliveryRole', 'enriched sensor readings', prefix, errorPrefix);
     const delivery = new DeliveryToS3(this, 'EnrichedReadings', {
       deliveryStreamName: names.resource('sensor-readings-enriched'),
       bucket: props.processedBucket,
@@ -184,6 +171,55 @@ export class StreamingStack extends PlatformStack {
     });
     delivery.node.addDependency(table);
     return delivery;
+  }
+
+  /**
+   * Readings the Flink job does not enrich, as GZIP NDJSON with their quarantine_reasons: late
+   * readings (beyond readingsMaxDelaySeconds) and copies of a kept reading with another ts. They
+   * land by arrival date beside the Glue jobs' quarantine, and every one is counted and alarmed.
+   */
+  private buildRejectedReadingsDelivery(props: StreamingStackProps): DeliveryToS3 {
+    const { config, names } = this;
+    const prefix = `${QUARANTINE_PREFIX}sensor_readings/`;
+    const errorPrefix = `${QUARANTINE_PREFIX}_errors/sensor_readings/`;
+    return new DeliveryToS3(this, 'RejectedReadings', {
+      deliveryStreamName: names.resource('sensor-readings-rejected'),
+      bucket: props.processedBucket,
+      bucketKey: props.processedKey,
+      streamKey: props.streamsKey,
+      role: this.processedWriterRole(props, 'RejectedReadingsDeliveryRole', 'rejected sensor readings', prefix, errorPrefix),
+      prefix: `${prefix}ingest_date=!{timestamp:yyyy-MM-dd}/`,
+      errorOutputPrefix: `${errorPrefix}!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/`,
+      bufferIntervalSeconds: config.streaming.firehose.bufferIntervalSeconds,
+      bufferSizeMiB: config.streaming.firehose.bufferSizeMiB,
+      logsKey: props.logsKey,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+  }
+
+  /** A Firehose role that writes only under one folder of the processed zone and its error folder. */
+  private processedWriterRole(props: StreamingStackProps, id: string, what: string, prefix: string, errorPrefix: string): iam.Role {
+    const role = new iam.Role(this, id, {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: `Firehose: writes ${what} under ${prefix} of the processed zone`,
+    });
+    props.processedBucket.grantPut(role, `${prefix}*`);
+    props.processedBucket.grantPut(role, `${errorPrefix}*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [props.processedBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`, `${errorPrefix}*`] } },
+      }),
+    );
+    acknowledgeWildcards(role, [
+      {
+        finding: new RegExp(`^Resource::.*\\/(${escapeRegExp(prefix)}|${escapeRegExp(errorPrefix)})\\*$`),
+        reason: `Objects under the ${what}' folder (and its error folder) of the processed zone, which this Firehose alone writes.`,
+      },
+    ]);
+    return role;
   }
 
   private buildSensorPull(props: StreamingStackProps): ScheduledPullFunction {
@@ -281,6 +317,22 @@ export class StreamingStack extends PlatformStack {
       thresholdReason: 'the counter grows with each failure since the job started; one failure can be a transient S3 error, growth over 15 minutes is not.',
     });
     this.freshnessAlarm(monitoring, 'enriched-readings-freshness', this.enrichedDelivery);
+    this.freshnessAlarm(monitoring, 'rejected-readings-freshness', this.rejectedReadingsDelivery);
+    monitoring.addAlarm('sensor-readings-rejected', {
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Firehose',
+        metricName: 'IncomingRecords',
+        dimensionsMap: { DeliveryStreamName: this.rejectedReadingsDelivery.deliveryStream.deliveryStreamName! },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'Flink enrichment: sensor readings were rejected (late beyond readingsMaxDelaySeconds, or a copy with another ts); they are not in the enriched table. ' +
+        `Their reasons are under s3://<processed bucket>/${QUARANTINE_PREFIX}sensor_readings/.`,
+      thresholdReason: 'every rejected reading is a reading missing from the enriched table: one is worth a look (a sensor clock, a stalled pull, a source sending two times for one id).',
+    });
     this.freshnessAlarm(monitoring, 'raw-telemetry-freshness', this.rawTelemetryDelivery);
   }
 
