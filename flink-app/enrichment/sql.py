@@ -4,16 +4,16 @@ Pure functions that return SQL text: the Managed Flink entry point (main.py) run
 Kinesis sources and a Firehose sink; the tests run the very same query over filesystem sources.
 
 Semantics
-- Late readings: a reading whose ts is not after the readings' watermark when it arrives (more than
+- Deduplication: one row per reading_id is kept, the first to arrive (in processing order), and
+  later copies are dropped, late or not. It holds no reading back: the first arrival goes on at
+  once. (A one-minute window deduplication used to hold a reading until its minute closed while
+  passing the watermark on; the join then dropped the device version that a reading taken seconds
+  before a recalibration needed: docs/decisions.md 54.) Its state lives for the state TTL.
+- Late readings: a first arrival whose ts is behind the readings' watermark (more than
   readingsMaxDelaySeconds behind the newest reading seen) is not enriched: it goes to the rejected
   output with its reason, so it is counted and kept, never dropped silently nor taken for a copy.
-  Splitting at the source, before any operator that buffers, keeps every reading the join sees
-  ahead of the join's watermark.
-- Deduplication: one row per reading_id is kept, the first to arrive (in processing order), and
-  later copies are dropped. It holds no reading back: the first arrival goes on at once. (A
-  one-minute window deduplication used to hold a reading until its minute closed while passing the
-  watermark on; the join then dropped the device version that a reading taken seconds before a
-  recalibration needed: docs/decisions.md 54.) Its state lives for the state TTL.
+  The split comes right after the deduplication, before anything that buffers, so every reading
+  the join sees is ahead of the join's watermark.
 - Copies with another ts: the same reading_id with a different ts is a conflicting copy. The first
   arrival is kept whatever its ts, as the sensor pull keeps it; each other ts of that reading_id
   goes to the rejected output once, naming the ts that was kept.
@@ -108,29 +108,32 @@ def rejected_table_ddl(name: str, readings_contract: Mapping[str, Any], options:
 
 
 def view_statements(readings_max_delay_seconds: int) -> list[str]:
-    """The readings split into on time and late, the first arrival of each reading_id, and the
-    conflicting copies (another ts for a reading_id already kept)."""
-    # ts as a plain value: the late readings are UNIONed with the conflicting copies, whose ts a join
-    # has already materialised, and a union's time attributes must agree.
+    """The first arrival of each reading_id, split into on time and late; and the conflicting
+    copies (another ts for a reading_id already seen)."""
+    # ts as a plain value in what is rejected: the late readings are UNIONed with the conflicting
+    # copies, whose ts a join has already materialised, and a union's time attributes must agree.
     columns = ", ".join("CAST(ts AS TIMESTAMP_LTZ(3)) AS ts" if c == "ts" else f"`{c}`" for c in REJECTED_COLUMNS)
     copy_columns = ", ".join(f"c.`{c}`" for c in REJECTED_COLUMNS)
-    # ts equal to the watermark is still joined right: the join keeps the version valid at the watermark.
+    # Evaluated right after the deduplication, which holds nothing back: a reading that passes is
+    # ahead of every watermark the join will see after it. A reading at the watermark still joins
+    # right: the join keeps the version valid at the watermark.
     behind = "CURRENT_WATERMARK(ts) IS NOT NULL AND ts < CURRENT_WATERMARK(ts)"
     late_reason = f"late: ts is more than {readings_max_delay_seconds} s behind the newest reading seen (readingsMaxDelaySeconds)"
     return [
-        f"CREATE TEMPORARY VIEW readings_on_time AS\nSELECT * FROM `{READINGS_TABLE}` WHERE NOT ({behind})",
-        f"CREATE TEMPORARY VIEW readings_late AS\nSELECT {columns}, ARRAY['{late_reason}'] AS quarantine_reasons\nFROM `{READINGS_TABLE}` WHERE {behind}",
+        # A copy of a reading already seen is a duplicate, late or not; only a first arrival can be late.
         "CREATE TEMPORARY VIEW readings_first_arrival AS\n"
         "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
-        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num FROM readings_on_time\n"
+        f"  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num FROM `{READINGS_TABLE}`\n"
         ") WHERE row_num = 1",
+        f"CREATE TEMPORARY VIEW readings_on_time AS\nSELECT * FROM readings_first_arrival WHERE NOT ({behind})",
+        f"CREATE TEMPORARY VIEW readings_late AS\nSELECT {columns}, ARRAY['{late_reason}'] AS quarantine_reasons\nFROM readings_first_arrival WHERE {behind}",
         "CREATE TEMPORARY VIEW readings_first_per_ts AS\n"
         "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
-        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id, ts ORDER BY arrival_time ASC) AS row_num FROM readings_on_time\n"
+        f"  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id, ts ORDER BY arrival_time ASC) AS row_num FROM `{READINGS_TABLE}`\n"
         ") WHERE row_num = 1",
         # Both sides are append-only, so the inner join is too (a Firehose sink needs that).
         f"CREATE TEMPORARY VIEW readings_conflicting AS\nSELECT {copy_columns},\n"
-        "  ARRAY[CONCAT('conflicting copy: reading_id already kept with ts ', CAST(k.ts AS STRING))] AS quarantine_reasons\n"
+        "  ARRAY[CONCAT('conflicting copy: reading_id already seen with ts ', CAST(k.ts AS STRING))] AS quarantine_reasons\n"
         "FROM readings_first_per_ts AS c JOIN readings_first_arrival AS k ON c.reading_id = k.reading_id\n"
         "WHERE c.ts <> k.ts",
     ]
@@ -148,7 +151,7 @@ ENRICHMENT_QUERY = f"""SELECT
   r.`value` * d.calibration_scale + d.calibration_offset AS calibrated_value,
   d.version AS device_version,
   CASE WHEN d.sensor_id IS NULL THEN 'NO_DEVICE_RECORD' ELSE 'CALIBRATED' END AS enrichment_status
-FROM readings_first_arrival AS r
+FROM readings_on_time AS r
 LEFT JOIN `{DEVICES_TABLE}` FOR SYSTEM_TIME AS OF r.ts AS d
   ON r.sensor_id = d.sensor_id"""
 

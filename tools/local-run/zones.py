@@ -223,10 +223,70 @@ def weather_cities(raw_zone: Path) -> list[str]:
 DAY = r"\d{4}-\d{2}-\d{2}"
 
 
-def check_supplied_raw(root: Path) -> tuple[list[str], list[str]]:
+# What a supplied stream file holds: streams/<file> -> the dataset contract of its records.
+SUPPLIED_STREAMS = {"device_updates.ndjson": "device_updates"}
+ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+JSON_TYPES = {"string": (str,), "int": (int,), "bigint": (int,), "double": (int, float), "boolean": (bool,)}
+
+
+def check_stream_lines(path: Path, contract: dict[str, Any], limit: int = 10) -> list[str]:
+    """Problems of a supplied stream file against its contract, before anything runs: each line a
+    JSON object, required fields present, every value of its column's type; timestamps as ISO-8601
+    text with a zone (2026-11-21T10:00:00Z), the form the Flink job's JSON format reads. At most
+    `limit` problems, then how many more lines break it."""
+    problems: list[str] = []
+    broken = 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        found = _record_problems(line, contract)
+        if found:
+            broken += 1
+            if len(problems) < limit:
+                problems += [f"{path.name} line {number}: {f}" for f in found]
+    if broken > len(problems):
+        problems.append(f"{path.name}: {broken} lines break the {contract['dataset']} contract in all")
+    return problems
+
+
+def _record_problems(line: str, contract: dict[str, Any]) -> list[str]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return [f"not JSON ({error.msg})"]
+    if not isinstance(record, dict):
+        return ["not a JSON object"]
+    problems = []
+    for column in contract["columns"]:
+        name, value = column["name"], record.get(column["name"])
+        if value is None:
+            if column.get("required"):
+                problems.append(f"{name}: required")
+            continue
+        if column["type"] == "timestamp":
+            if isinstance(value, (int, float)):
+                problems.append(f"{name}: {value} is a number; timestamps are ISO-8601 text with a zone, such as 2026-11-21T10:00:00Z (epoch milliseconds are not read)")
+            elif not (isinstance(value, str) and ISO_TIMESTAMP.match(value) and _parses(value)):
+                problems.append(f"{name}: {value!r} is not an ISO-8601 timestamp with a zone, such as 2026-11-21T10:00:00Z")
+        elif column["type"] in JSON_TYPES and (not isinstance(value, JSON_TYPES[column["type"]]) or (isinstance(value, bool) and column["type"] != "boolean")):
+            problems.append(f"{name}: {value!r} is not {column['type']}")
+    return problems
+
+
+def _parses(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
+def check_supplied_raw(root: Path, required: Sequence[str] = REQUIRED_DATASETS) -> tuple[list[str], list[str]]:
     """(problems, days) of a user's raw zone: <root>/raw/<source>/<dataset>/<partitions>/<files>,
-    laid out as each dataset's writer lays it out (see the contracts and the README). The days are
-    those of every dataset's folders, each processed on its own day as the daily pipeline would."""
+    laid out as each dataset's writer lays it out (see the contracts and the README), and of its
+    stream files (<root>/streams/, each record checked against its contract). The days are those of
+    every dataset's folders, each processed on its own day as the daily pipeline would."""
     if not root.is_dir():
         return [f"{root} is not a folder"], []
     if not (root / "raw").is_dir():
@@ -244,8 +304,8 @@ def check_supplied_raw(root: Path) -> tuple[list[str], list[str]]:
         files = _files(root / prefix)
         name = contract["dataset"]
         if not files:
-            if name in REQUIRED_DATASETS:
-                problems.append(f"{prefix}: no files; {name} is required for the KPIs")
+            if name in required:
+                problems.append(f"{prefix}: no files; {name} is required" + (" for the KPIs" if required == REQUIRED_DATASETS else ""))
             continue
         partitions = contract["raw"]["partitions"]
         values = contract["raw"].get("pathStyle", "hive") == "values"
@@ -263,6 +323,14 @@ def check_supplied_raw(root: Path) -> tuple[list[str], list[str]]:
         # Every source's days, not only the telemetry's: a DMS full load dated before the first
         # telemetry day, or a late batch dated after the last, is read on its own day.
         days += [m.group(0) for f in files if (m := re.search(DAY, f.relative_to(root / prefix).as_posix()))]
+    streams = root / "streams"
+    if streams.is_dir():
+        by_name = {c["dataset"]: c for c in load_contracts()}
+        for f in sorted(p for p in streams.iterdir()):
+            if f.name not in SUPPLIED_STREAMS:
+                problems.append(f"streams/{f.name}: not read (known: {', '.join(sorted(SUPPLIED_STREAMS))})")
+            else:
+                problems += [f"streams/{problem}" for problem in check_stream_lines(f, by_name[SUPPLIED_STREAMS[f.name]])]
     return problems, sorted(set(days))
 
 
