@@ -175,6 +175,11 @@ def raw_day_path(contract: dict[str, Any], day: str) -> str:
     return f"{raw_prefix(contract)}{raw['partitions'][0]['name']}={day}/"
 
 
+def spark_ddl(contract: dict[str, Any]) -> str:
+    """The contract's columns as a Spark schema string: `reading_id string, ts timestamp, ...`."""
+    return ", ".join(f"`{c['name']}` {c['type']}" for c in contract["columns"])
+
+
 def required_columns(contract: dict[str, Any]) -> list[str]:
     """Columns whose absence sends a record to quarantine."""
     return [c["name"] for c in contract["columns"] if c.get("required", False)]

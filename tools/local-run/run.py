@@ -341,6 +341,16 @@ def read_streams(ctx: Context) -> str:
     return f"{readings:,} sensor readings and {devices} device updates, in arrival order, as the Flink sources' input"
 
 
+CAUSED_BY = re.compile(r"^Caused by: (.+)$", re.MULTILINE)
+
+
+def flink_failure(error: BaseException) -> str:
+    """The reason a Flink job failed: the deepest 'Caused by' of its Java trace (for example
+    'Fail to deserialize at field: updated_at'), not the wrapper's 'Failed to wait job finish'."""
+    causes = CAUSED_BY.findall(str(error))
+    return causes[-1].strip() if causes else cause_of(error)
+
+
 def run_flink(ctx: Context) -> str:
     if not ctx.flows.get("sensor_readings", {}).get("stream_records"):
         return "skipped: no sensor readings on the stream"
@@ -348,35 +358,49 @@ def run_flink(ctx: Context) -> str:
 
     flink = ctx.names["flink"]
     out = ctx.path("flink", "enriched")
-    run_on_files(
-        str(ctx.path("flink", "readings")),
-        str(ctx.path("flink", "devices")),
-        str(out),
-        readings_max_delay_seconds=flink["readingsMaxDelaySeconds"],
-        device_updates_max_delay_seconds=flink["deviceUpdatesMaxDelaySeconds"],
-        state_ttl_hours=flink["stateTtlHours"],
-        parallelism=1,
-    )
-    return f"enriched readings written to {out}"
+    try:
+        run_on_files(
+            str(ctx.path("flink", "readings")),
+            str(ctx.path("flink", "devices")),
+            str(out),
+            str(ctx.path("flink", "rejected")),
+            readings_max_delay_seconds=flink["readingsMaxDelaySeconds"],
+            device_updates_max_delay_seconds=flink["deviceUpdatesMaxDelaySeconds"],
+            state_ttl_hours=flink["stateTtlHours"],
+            parallelism=1,
+        )
+    except Exception as error:
+        raise RuntimeError(f"the Flink job failed: {flink_failure(error)}") from error
+    return f"enriched readings written to {out}, rejected readings to {ctx.path('flink', 'rejected')}"
 
 
 def land_enriched(ctx: Context) -> str:
-    """As the Firehose delivery writes the job's output: Parquet by the reading's date and hour."""
+    """As the two Firehose deliveries write the job's output: the enriched readings as Parquet with
+    the enriched contract's types, by the reading's date and hour; the rejected readings as JSON
+    lines with their reasons under the processed zone's quarantine."""
     if not ctx.flows.get("sensor_readings", {}).get("stream_records"):
         return "skipped: no enriched readings"
+    from enrichment import contracts
+    from lakehouse.contracts import spark_ddl
     from pyspark.sql import functions as F
 
-    enriched = ctx.spark.read.json(str(ctx.path("flink", "enriched")))
+    enriched = ctx.spark.read.schema(spark_ddl(contracts.contract(contracts.ENRICHED))).json(str(ctx.path("flink", "enriched")))
     target = ctx.path("processed-zone", "sensor_readings")
-    (enriched.withColumn("event_date", F.substring("ts", 1, 10)).withColumn("event_hour", F.substring("ts", 12, 2))
+    (enriched.withColumn("event_date", F.date_format("ts", "yyyy-MM-dd")).withColumn("event_hour", F.date_format("ts", "HH"))
      .write.mode("overwrite").partitionBy("event_date", "event_hour").parquet(str(target)))
     written = ctx.spark.read.parquet(str(target))
     statuses = {r["enrichment_status"]: r["count"] for r in written.groupBy("enrichment_status").count().collect()}
+    versions = {str(r["device_version"]): r["count"] for r in written.groupBy("device_version").count().collect()}
     total = sum(statuses.values())
-    ctx.add_flow("sensor_readings", flink_written=total, duplicates_dropped=ctx.flows["sensor_readings"]["stream_records"] - total)
+    rejected = zones.land_rejected_readings(ctx.path("flink", "rejected"), ctx.path("processed-zone", "quarantine", "sensor_readings"))
+    ctx.add_flow("sensor_readings", flink_written=total, late_rejected=rejected["late"], conflicting_rejected=rejected["conflicting copy"],
+                 duplicates_dropped=ctx.flows["sensor_readings"]["stream_records"] - total - sum(rejected.values()))
     for status, n in statuses.items():
         ctx.add_flow("sensor_enrichment", **{status: n})
-    return f"{total:,} readings ({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))}) under {target}"
+    for version, n in versions.items():
+        ctx.add_flow("sensor_device_versions", **{version: n})
+    return (f"{total:,} readings ({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))}) under {target}; "
+            f"rejected: {rejected['late']} late, {rejected['conflicting copy']} conflicting copies")
 
 
 def kpi_queries(ctx: Context) -> str:
@@ -392,11 +416,25 @@ def kpi_queries(ctx: Context) -> str:
     return f"{len(ctx.kpis)} named queries run as Athena runs them, over telemetry_metrics"
 
 
-def check_ground_truth(ctx: Context) -> str:
-    """The generated run knows its answer: compare every count and KPI row with it."""
-    e = ctx.expected
-    f = ctx.flows
-    checks = [
+def streaming_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
+    """(check, got, expected) of the sensor readings' path: the pull's quarantine, Flink's output."""
+    e, f = ctx.expected, ctx.flows
+    sensors = f.get("sensor_readings", {})
+    return [
+        ("distinct sensor readings quarantined by the pull", len(zones.quarantined_keys(ctx.path("raw-zone"), "sensors", "sensor_readings", "reading_id")),
+         e.sensor_readings_quarantined_by_pull),
+        ("sensor readings after deduplication", sensors.get("flink_written", 0), e.sensor_readings_unique),
+        ("sensor readings rejected as late", sensors.get("late_rejected", 0), 0),
+        ("sensor readings rejected as conflicting copies", sensors.get("conflicting_rejected", 0), 0),
+        *[(f"sensor readings {k}", f.get("sensor_enrichment", {}).get(k, 0), v) for k, v in sorted(e.sensor_enrichment.items())],
+        *[(f"sensor readings with device version {k}", f.get("sensor_device_versions", {}).get(k, 0), v) for k, v in sorted(e.sensor_device_versions.items())],
+    ]
+
+
+def batch_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
+    """(check, got, expected) of the Glue path's counts and tables."""
+    e, f = ctx.expected, ctx.flows
+    return [
         ("telemetry messages read", f["telematics"]["glue_read"], e.telematics_raw_rows),
         ("telemetry readings quarantined", f["telematics"]["glue_quarantined"], e.telematics_quarantined),
         ("telemetry duplicates dropped", f["telematics"]["duplicates_dropped"], e.telematics_duplicates),
@@ -408,28 +446,35 @@ def check_ground_truth(ctx: Context) -> str:
         ("shipments current", ctx.spark.table(ctx.table("processed", "shipments")).count(), e.shipments_current),
         ("customer changes read", f["customers"]["glue_read"], e.customers_raw_rows),
         ("customers current", ctx.spark.table(ctx.table("processed", "customers")).count(), e.customers_current),
-        ("distinct sensor readings quarantined by the pull", len(zones.quarantined_keys(ctx.path("raw-zone"), "sensors", "sensor_readings", "reading_id")),
-         e.sensor_readings_quarantined_by_pull),
-        ("sensor readings after deduplication", f["sensor_readings"]["flink_written"], e.sensor_readings_unique),
-        *[(f"sensor readings {k}", f.get("sensor_enrichment", {}).get(k, 0), v) for k, v in sorted(e.sensor_enrichment.items())],
         *[(f"intervals {k}", f.get("intervals", {}).get(k, 0), v) for k, v in sorted(e.interval_outcomes.items())],
     ]
+
+
+def check_ground_truth(ctx: Context) -> str:
+    """The generated run knows its answer: compare every count and KPI row with it (with --only
+    streaming, the sensor readings' counts alone)."""
+    streaming_only = ctx.args.only == "streaming"
+    checks = streaming_checks(ctx) if streaming_only else [*batch_checks(ctx), *streaming_checks(ctx)]
     failures = [f"{name}: got {got}, expected {want}" for name, got, want in checks if got != want]
-    actual = {
-        (r["metric_date"].isoformat(), r["city"], r["temp_range"], r["weather_condition"], r["customer_segment"]): (r["intervals"], r["vehicles"], r["distance_km"], r["fuel_l"])
-        for r in ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).collect()
-    }
-    expected_kpi = {k: tuple(v) for k, v in e.kpi.items()}
-    for key in sorted(set(actual) | set(expected_kpi)):
-        got, want = actual.get(key), expected_kpi.get(key)
-        if got is None or want is None or got[:2] != want[:2] or not (synthetic.close(got[2], want[2]) and synthetic.close(got[3], want[3])):
-            failures.append(f"KPI row {key}: got {got}, expected {want}")
     ctx.checks = [{"check": name, "got": got, "expected": want, "ok": got == want} for name, got, want in checks]
-    ctx.checks.append({"check": "telemetry_metrics rows equal to the generator's", "got": len(actual), "expected": len(expected_kpi), "ok": not any(x.startswith("KPI row") for x in failures)})
+    kpi_rows = 0
+    if not streaming_only:
+        actual = {
+            (r["metric_date"].isoformat(), r["city"], r["temp_range"], r["weather_condition"], r["customer_segment"]): (r["intervals"], r["vehicles"], r["distance_km"], r["fuel_l"])
+            for r in ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).collect()
+        }
+        expected_kpi = {k: tuple(v) for k, v in ctx.expected.kpi.items()}
+        for key in sorted(set(actual) | set(expected_kpi)):
+            got, want = actual.get(key), expected_kpi.get(key)
+            if got is None or want is None or got[:2] != want[:2] or not (synthetic.close(got[2], want[2]) and synthetic.close(got[3], want[3])):
+                failures.append(f"KPI row {key}: got {got}, expected {want}")
+        ctx.checks.append({"check": "telemetry_metrics rows equal to the generator's", "got": len(actual), "expected": len(expected_kpi),
+                           "ok": not any(x.startswith("KPI row") for x in failures)})
+        kpi_rows = len(actual)
     if failures:
         shown = "\n    ".join(failures[:10])
         raise AssertionError(f"{len(failures)} results differ from the generator's ground truth:\n    {shown}")
-    return f"{len(checks)} counts and {len(actual)} KPI rows equal the generator's ground truth"
+    return f"{len(checks)} counts" + (f" and {kpi_rows} KPI rows" if not streaming_only else "") + " equal the generator's ground truth"
 
 
 def write_report(ctx: Context, steps: Steps) -> str:
@@ -462,22 +507,24 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
 
 def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]]:
     env = ctx.args.env
+    streaming_only = ctx.args.only == "streaming"
     plan: list[tuple[str, Callable[[Context], str | None]]] = [
         (f"read the {env} configuration (names, cities, schedules)", read_names),
         ("start moto_server on 127.0.0.1", start_moto),
         (f"create the lake buckets and streams as the {env} stacks name them", create_zones),
     ]
     if ctx.generated:
-        plan += [
-            (f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate),
-            ("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources),
-            ("put device registry updates on their stream", put_device_updates),
-            ("weather pull: the handler against a local Open-Meteo stand-in", lambda c: run_pull(c, "weather")),
-            ("sensor pull: the handler against a local sensor API, every scheduled run", lambda c: run_pull(c, "sensors")),
-        ]
+        plan.append((f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate))
+        if not streaming_only:
+            plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
+        plan.append(("put device registry updates on their stream", put_device_updates))
+        if not streaming_only:
+            plan.append(("weather pull: the handler against a local Open-Meteo stand-in", lambda c: run_pull(c, "weather")))
+        plan.append(("sensor pull: the handler against a local sensor API, every scheduled run", lambda c: run_pull(c, "sensors")))
     else:
+        if not streaming_only:
+            plan.append((f"upload the supplied raw zone from {ctx.args.raw}", land_sources))
         plan += [
-            (f"upload the supplied raw zone from {ctx.args.raw}", land_sources),
             ("put the supplied device registry updates on their stream", put_device_updates),
             ("put the supplied raw sensor readings on their stream", replay_sensor_readings),
         ]
@@ -485,24 +532,26 @@ def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]
         ("mirror the raw zone for local Spark", mirror_raw),
         ("start local Spark with Iceberg", start_spark),
     ]
-    for day in ctx.days:
-        plan += [
-            (f"glue cdc_etl customers {day}", glue_cdc("customers", day)),
-            (f"glue cdc_etl shipments {day}", glue_cdc("shipments", day)),
-            (f"glue telematics_etl {day}", glue_telematics(day)),
-            (f"glue weather_etl {day}", glue_weather(day)),
-            (f"glue aggregate_metrics {day}", glue_aggregate(day)),
-        ]
-    if ctx.args.backfill:
-        first, last = ctx.args.backfill
-        plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
+    if not streaming_only:
+        for day in ctx.days:
+            plan += [
+                (f"glue cdc_etl customers {day}", glue_cdc("customers", day)),
+                (f"glue cdc_etl shipments {day}", glue_cdc("shipments", day)),
+                (f"glue telematics_etl {day}", glue_telematics(day)),
+                (f"glue weather_etl {day}", glue_weather(day)),
+                (f"glue aggregate_metrics {day}", glue_aggregate(day)),
+            ]
+        if ctx.args.backfill:
+            first, last = ctx.args.backfill
+            plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
+        plan.append(("glue iceberg_maintenance", glue_maintenance))
     plan += [
-        ("glue iceberg_maintenance", glue_maintenance),
         ("read the sensor-readings and device-updates streams", read_streams),
         ("flink enrichment on a local mini cluster", run_flink),
-        ("land enriched readings in the processed zone (as Firehose: Parquet by hour)", land_enriched),
-        ("KPI named queries (queries/*.sql)", kpi_queries),
+        ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
     ]
+    if not streaming_only:
+        plan.append(("KPI named queries (queries/*.sql)", kpi_queries))
     if ctx.generated:
         plan.append(("check results against the generator's ground truth", check_ground_truth))
     return plan
@@ -556,9 +605,10 @@ def left_behind(ctx: Context, steps: Steps) -> list[str]:
     return items
 
 
-def check_supplied(raw: Path) -> list[str]:
-    """The days of a supplied raw zone; fails naming every problem and the expected layout."""
-    problems, days = zones.check_supplied_raw(raw)
+def check_supplied(raw: Path, streaming_only: bool = False) -> list[str]:
+    """The days of a supplied raw zone; fails naming every problem and the expected layout. For the
+    streaming path alone, the sensor readings are what is required."""
+    problems, days = zones.check_supplied_raw(raw, required=("sensor_readings",) if streaming_only else zones.REQUIRED_DATASETS)
     if problems:
         raise StepFailed("check the supplied raw files", "\n    ".join([*problems, "expected layout: see the README, 'Run it on your own data'"]))
     return days
@@ -587,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default="dev", choices=["dev", "staging", "prod"], help="the environment whose names and settings are used (default dev)")
     parser.add_argument("--horizon-days", type=int, metavar="N",
                         help="the KPI's lateness horizon in days (default: the environment's processing.latenessHorizonDays)")
+    parser.add_argument("--only", choices=["streaming"],
+                        help="streaming: only the sensor readings' path (the pull or the supplied files, the streams, the Flink enrichment)")
     parser.add_argument("--backfill", metavar="FROM..TO",
                         help="after the daily runs, recompute the KPI of every date from FROM to TO (yyyy-MM-dd), as the state machine's backfill does")
     args = parser.parse_args(argv)
@@ -610,8 +662,10 @@ def main(argv: list[str] | None = None) -> int:
             raise StepFailed("check the options", f"--horizon-days must be at least 1 (got {args.horizon_days})")
         if args.backfill is not None:
             args.backfill = parse_backfill(args.backfill)
+        if args.only and args.backfill:
+            raise StepFailed("check the options", "--backfill recomputes the KPI, which --only streaming does not run")
         if args.raw is not None:
-            ctx.days = check_supplied(Path(args.raw))
+            ctx.days = check_supplied(Path(args.raw), streaming_only=args.only == "streaming")
         else:
             ctx.days = [(date.fromisoformat(args.start) + timedelta(days=d)).isoformat() for d in range(args.days)]
         prepare_out(out)

@@ -92,6 +92,8 @@ class Expected:
     sensor_readings_quarantined_by_pull: int = 0
     sensor_readings_unique: int = 0
     sensor_enrichment: dict[str, int] = field(default_factory=dict)
+    # device_version of the enriched readings ("None" without a device record) -> how many
+    sensor_device_versions: dict[str, int] = field(default_factory=dict)
     interval_outcomes: dict[str, int] = field(default_factory=dict)
     # (metric_date, city, temp_range, condition, segment) -> [intervals, vehicles, distance_km, fuel_l]
     kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
@@ -419,8 +421,9 @@ def _weather_answers(fleet: Fleet, landing: Path, api: Path, expected: Expected)
 
 def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None:
     """Two sensors a vehicle, a reading every 5 minutes of the driving hours; device records for
-    all but every fifth vehicle, and a recalibration of vehicle 0's temperature sensor at noon of
-    the first day."""
+    all but every fifth vehicle; and recalibrations on the first day, in busy minutes: vehicle 0's
+    temperature sensor at 12:00:30 (its 12:00:00 reading keeps version 1: the same minute, seconds
+    before), vehicle 1's fuel sensor at 10:00:00.000 exactly (its 10:00 reading takes version 2)."""
     readings = []
     for day in fleet.day_list:
         midnight = datetime.combine(day, datetime.min.time(), UTC)
@@ -435,26 +438,40 @@ def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None
         noon = midnight + timedelta(hours=12, seconds=15)
         readings.append({"reading_id": f"rd-bad-metric-{day:%Y%m%d}", "sensor_id": f"{fleet.vehicle(0)}-temp", "ts": _iso(noon), "metric": "altitude", "value": 1.0, "unit": "m"})
         readings.append({"reading_id": f"rd-no-value-{day:%Y%m%d}", "sensor_id": f"{fleet.vehicle(0)}-temp", "ts": _iso(noon), "metric": "temperature", "value": None, "unit": "C"})
-    valid = len(readings) - 2 * fleet.days
+    valid = [r for r in readings if r["metric"] != "altitude" and r["value"] is not None]
     expected.sensor_readings_served = len(readings)
-    expected.sensor_readings_quarantined_by_pull = 2 * fleet.days
-    expected.sensor_readings_unique = valid
+    expected.sensor_readings_quarantined_by_pull = len(readings) - len(valid)
+    expected.sensor_readings_unique = len(valid)
     with_device = [v for v in range(fleet.vehicles) if v % 5 != 4]
-    per_vehicle = valid // fleet.vehicles
+    per_vehicle = len(valid) // fleet.vehicles
     expected.sensor_enrichment = {"CALIBRATED": per_vehicle * len(with_device), "NO_DEVICE_RECORD": per_vehicle * (fleet.vehicles - len(with_device))}
     (api / "sensor-readings.json").write_text(json.dumps(readings))
 
     registered = datetime.combine(fleet.start, datetime.min.time(), UTC) - timedelta(days=1)
+    first_day = datetime.combine(fleet.start, datetime.min.time(), UTC)
     updates = [
         {"sensor_id": f"{fleet.vehicle(v)}-{kind}", "version": 1, "vehicle_id": fleet.vehicle(v), "sensor_type": kind,
          "calibration_offset": 0.0, "calibration_scale": 1.0, "updated_at": _iso(registered)}
         for v in with_device for kind in ("temp", "fuel")
     ]
-    if 0 in with_device:
-        recalibrated = datetime.combine(fleet.start, datetime.min.time(), UTC) + timedelta(hours=12)
-        updates.append({**updates[0], "version": 2, "calibration_offset": -1.5, "calibration_scale": 1.02, "updated_at": _iso(recalibrated)})
+    recalibrations = [(0, "temp", first_day + timedelta(hours=12, seconds=30)), (1, "fuel", first_day + timedelta(hours=10))]
+    for v, kind, at in recalibrations:
+        if v < fleet.vehicles and v in with_device:
+            first = next(u for u in updates if u["sensor_id"] == f"{fleet.vehicle(v)}-{kind}")
+            updates.append({**first, "version": 2, "calibration_offset": -1.5, "calibration_scale": 1.02,
+                            "updated_at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+    # The version each enriched reading must carry: the latest updated_at at or before its ts.
+    versions: dict[str, int] = defaultdict(int)
+    for r in valid:
+        known = [u for u in updates if u["sensor_id"] == r["sensor_id"] and _parse_iso(u["updated_at"]) <= _parse_iso(r["ts"])]
+        versions[str(max(u["version"] for u in known)) if known else "None"] += 1
+    expected.sensor_device_versions = dict(versions)
     streams.mkdir(parents=True, exist_ok=True)
     (streams / "device_updates.ndjson").write_text("".join(json.dumps(u) + "\n" for u in updates))
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def sensor_pull_times(fleet: Fleet, every_minutes: int, window_minutes: int) -> list[str]:

@@ -39,6 +39,9 @@ def test_counts_by_hand(one_vehicle):
     # shipments: 1 inserted + updated, 1 unreadable, 1 inserted and deleted -> 5 changes, 1 current
     assert (expected.shipments_raw_rows, expected.shipments_quarantined, expected.shipments_current) == (5, 1, 1)
     assert expected.sensor_enrichment == {"CALIBRATED": 2 * 144, "NO_DEVICE_RECORD": 0}
+    # vehicle 0's temperature sensor is recalibrated at 12:00:30: its readings from 12:05 to 17:55
+    # (71) take version 2; its 12:00:00 reading, seconds before in the same minute, keeps version 1
+    assert expected.sensor_device_versions == {"1": 144 + 73, "2": 71}
 
 
 def test_sources_are_in_their_writers_layout(one_vehicle):
