@@ -181,9 +181,43 @@ def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
     (["--horizon-days", "0"], "--horizon-days must be at least 1 (got 0)"),
     (["--backfill", "2026-11-04..2026-11-02"], "--backfill must be FROM..TO, two days as yyyy-MM-dd with FROM not after TO (got '2026-11-04..2026-11-02')"),
     (["--backfill", "2026-11-02"], "--backfill must be FROM..TO"),
+    (["--only", "streaming", "--backfill", "2026-11-02..2026-11-03"], "--backfill recomputes the KPI, which --only streaming does not run"),
 ])
 def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
     result = local_run(*options, "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "FAILED at step 'check the options'" in result.stderr and message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_only_streaming_enriches_supplied_sensor_files_alone(generated, tmp_path):
+    out, _, summary = generated
+    supplied = tmp_path / "mine"
+    shutil.copytree(out / "raw-zone" / "raw" / "sensors" / "sensor_readings", supplied / "raw" / "sensors" / "sensor_readings")
+    (supplied / "streams").mkdir()
+    shutil.copy(out / "sources" / "streams" / "device_updates.ndjson", supplied / "streams" / "device_updates.ndjson")
+    result = local_run("--raw", str(supplied), "--only", "streaming", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mine = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert not any(s["name"].startswith(("glue", "KPI", "upload")) for s in mine["steps"])
+    # the same readings, statuses and device versions as the full run's enrichment
+    for key in ("sensor_enrichment", "sensor_device_versions"):
+        assert mine["flows"][key] == summary["flows"][key], key
+    assert mine["flows"]["sensor_readings"]["flink_written"] == summary["flows"]["sensor_readings"]["flink_written"]
+
+
+def test_device_updates_the_contract_does_not_allow_are_refused_before_anything_runs(generated, tmp_path):
+    out, _, _ = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    path = supplied / "streams" / "device_updates.ndjson"
+    updates = [json.loads(line) for line in path.read_text().splitlines()]
+    updates[0]["updated_at"] = 1763715600000  # epoch milliseconds, as telematics writes its ts
+    del updates[1]["calibration_scale"]
+    path.write_text("".join(json.dumps(u) + "\n" for u in updates))
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "FAILED at step 'check the supplied raw files'" in result.stderr
+    assert ("streams/device_updates.ndjson line 1: updated_at: 1763715600000 is a number; timestamps are ISO-8601 text with a zone, "
+            "such as 2026-11-21T10:00:00Z (epoch milliseconds are not read)") in result.stderr
+    assert "streams/device_updates.ndjson line 2: calibration_scale: required" in result.stderr
+    assert "left behind: nothing" in result.stderr
