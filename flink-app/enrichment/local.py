@@ -23,16 +23,19 @@ def sources_on_files(
     state_ttl_hours: int = 24,
     idle_timeout_seconds: int = 5,
     parallelism: int = 1,
+    watermark_every_record: bool = True,
 ) -> TableEnvironment:
     """A streaming table environment with the job's configuration, its two sources reading JSON
-    lines from files, and its views: what stands before the job's INSERT."""
+    lines from files, and its views: what stands before the job's INSERT. The benchmark emits
+    watermarks periodically, as the Kinesis sources do (watermark_every_record=False)."""
+    source_files = SOURCE_FILES if watermark_every_record else FILES
     env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = env.get_config()
     for key, value in sql.job_configuration(state_ttl_hours, idle_timeout_seconds).items():
         config.set(key, value)
     config.set("parallelism.default", str(parallelism))
     env.execute_sql(
-        sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", readings_max_delay_seconds, {**SOURCE_FILES, "path": readings_path})
+        sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", readings_max_delay_seconds, {**source_files, "path": readings_path})
     )
     env.execute_sql(
         sql.source_table_ddl(
@@ -40,7 +43,7 @@ def sources_on_files(
             contracts.contract(contracts.DEVICE_UPDATES),
             "updated_at",
             device_updates_max_delay_seconds,
-            {**SOURCE_FILES, "path": devices_path},
+            {**source_files, "path": devices_path},
             versioned_by="sensor_id",
         )
     )

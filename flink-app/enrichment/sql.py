@@ -16,7 +16,9 @@ Semantics
   the join sees is ahead of the join's watermark.
 - Copies with another ts: the same reading_id with a different ts is a conflicting copy. The first
   arrival is kept whatever its ts, as the sensor pull keeps it; each other ts of that reading_id
-  goes to the rejected output once, naming the ts that was kept.
+  goes to the rejected output once, naming the ts that was kept. One OVER aggregation per
+  reading_id (arrival count and first ts, append-only) serves both the deduplication and this
+  check; only the rare conflicting copies get a deduplication of their own.
 - Join: each reading is joined with the version of its sensor's device record that was current
   at the reading's time (event-time temporal join against device_updates declared as a table
   versioned by sensor_id, each version valid from its updated_at). Updates that arrive out of order are placed by their own time, so a
@@ -120,22 +122,26 @@ def view_statements(readings_max_delay_seconds: int) -> list[str]:
     behind = "CURRENT_WATERMARK(ts) IS NOT NULL AND ts < CURRENT_WATERMARK(ts)"
     late_reason = f"late: ts is more than {readings_max_delay_seconds} s behind the newest reading seen (readingsMaxDelaySeconds)"
     return [
+        # Each arrival with how many copies of its reading_id came before it (itself included) and
+        # the ts of the first: one keyed state, emitted at once (an OVER aggregation is append-only).
+        "CREATE TEMPORARY VIEW readings_arrivals AS\n"
+        "SELECT *,\n"
+        "  COUNT(*) OVER w AS arrival_number,\n"
+        # (as text: FIRST_VALUE takes no timestamp type; the text of a ts is one-to-one with it)
+        "  FIRST_VALUE(CAST(ts AS STRING)) OVER w AS first_ts\n"
+        f"FROM `{READINGS_TABLE}`\n"
+        "WINDOW w AS (PARTITION BY reading_id ORDER BY arrival_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
         # A copy of a reading already seen is a duplicate, late or not; only a first arrival can be late.
         "CREATE TEMPORARY VIEW readings_first_arrival AS\n"
-        "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
-        f"  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id ORDER BY arrival_time ASC) AS row_num FROM `{READINGS_TABLE}`\n"
-        ") WHERE row_num = 1",
+        "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM readings_arrivals WHERE arrival_number = 1",
         f"CREATE TEMPORARY VIEW readings_on_time AS\nSELECT * FROM readings_first_arrival WHERE NOT ({behind})",
         f"CREATE TEMPORARY VIEW readings_late AS\nSELECT {columns}, ARRAY['{late_reason}'] AS quarantine_reasons\nFROM readings_first_arrival WHERE {behind}",
-        "CREATE TEMPORARY VIEW readings_first_per_ts AS\n"
-        "SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM (\n"
-        f"  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id, ts ORDER BY arrival_time ASC) AS row_num FROM `{READINGS_TABLE}`\n"
+        # Copies with another ts are rare: deduplicating only them, on (reading_id, ts), is cheap.
+        f"CREATE TEMPORARY VIEW readings_conflicting AS\nSELECT {columns},\n"
+        "  ARRAY[CONCAT('conflicting copy: reading_id already seen with ts ', first_ts)] AS quarantine_reasons FROM (\n"
+        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY reading_id, ts ORDER BY arrival_time ASC) AS row_num\n"
+        "  FROM readings_arrivals WHERE CAST(ts AS STRING) <> first_ts\n"
         ") WHERE row_num = 1",
-        # Both sides are append-only, so the inner join is too (a Firehose sink needs that).
-        f"CREATE TEMPORARY VIEW readings_conflicting AS\nSELECT {copy_columns},\n"
-        "  ARRAY[CONCAT('conflicting copy: reading_id already seen with ts ', CAST(k.ts AS STRING))] AS quarantine_reasons\n"
-        "FROM readings_first_per_ts AS c JOIN readings_first_arrival AS k ON c.reading_id = k.reading_id\n"
-        "WHERE c.ts <> k.ts",
     ]
 
 

@@ -38,9 +38,11 @@ def test_production_statements_plan_with_the_real_connectors():
         statements.add_insert_sql(insert)
     plan = statements.explain()
     assert "TableSourceScan(table=[[default_catalog, default_database, sensor_readings]]" in plan
-    # first arrival per reading_id, kept at once (no window holding readings behind the watermark)
-    assert "Deduplicate(keep=[FirstRow], key=[reading_id], order=[PROCTIME])" in plan
-    assert "WindowDeduplicate" not in plan
+    # arrivals counted per reading_id in arrival order, each emitted at once (no window holding
+    # readings behind the watermark); only the rare conflicting copies are deduplicated apart
+    assert "OverAggregate(partitionBy=[reading_id], orderBy=[arrival_time ASC]" in plan
+    assert "Deduplicate(keep=[FirstRow], key=[reading_id, ts], order=[PROCTIME])" in plan
+    assert "WindowDeduplicate" not in plan and "Join(joinType=[InnerJoin]" not in plan
     assert "CURRENT_WATERMARK(" in plan
     assert "TemporalJoin" in plan
     assert "Sink(table=[default_catalog.default_database.sensor_readings_enriched]" in plan

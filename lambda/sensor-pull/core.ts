@@ -5,7 +5,7 @@ import contractJson from '../../contracts/sensors.sensor_readings.json';
 import type { DatasetContract } from '../../lib/contracts';
 import { recordProblems } from '../shared/contract-records';
 import { getJson } from '../shared/http-json';
-import { putAllRecords, PutStats } from '../shared/kinesis-put';
+import { putAllRecords, PutStats, recordLimitProblem, UndeliveredRecordsError } from '../shared/kinesis-put';
 import { contractParquet } from '../shared/parquet';
 import { BackoffPolicy } from '../shared/retry';
 import { putWholeObject, toNdjson } from '../shared/s3-objects';
@@ -40,10 +40,21 @@ export interface SensorPullReport {
   readonly from: Date;
   readonly to: Date;
   readonly pages: number;
+  /** Readings written to the raw zone and put on the stream (each reading_id once). */
   readonly readings: number;
   readonly quarantined: number;
+  /** Copies of a reading already taken in this window (same reading_id and ts), dropped. */
+  readonly repeated: number;
   readonly dataKey: string;
   readonly put: PutStats;
+}
+
+/** A quarantined element of a page: the record as the API sent it, every reason, and where it was. */
+export interface QuarantinedReading {
+  readonly reasons: string[];
+  readonly record: unknown;
+  readonly page: number;
+  readonly index: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -65,65 +76,106 @@ export function quarantineKey(from: Date, to: Date): string {
   return `${QUARANTINE_PREFIX}ingest_date=${to.toISOString().slice(0, 10)}/pull-${compact(from)}-${compact(to)}.ndjson`;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
 /**
- * Pulls the window's readings (every page), writes them as one Parquet file to the raw zone,
- * quarantines readings that break the contract with their reasons, and puts every valid reading
- * on the sensor-readings stream (partition key: reading_id, so records spread evenly and the
- * deduplication state in Flink, keyed by reading_id, stays local to a shard's reader).
+ * Sorts the window's readings into those to write and those to quarantine, each with every
+ * reason: the contract (timestamps parsed, not only matched), the window (a ts outside it belongs
+ * to another pull, and a far one would move the Flink job's watermark), Kinesis's record limits,
+ * and one rule for a reading_id seen again, within a page or across pages: the first occurrence
+ * is kept (as the Flink job keeps the first arrival); a copy with the same ts is a repeat, dropped
+ * and counted; a copy with another ts is quarantined, naming the ts kept.
+ */
+export function sortReadings(pages: readonly (readonly unknown[])[], from: Date, to: Date) {
+  const valid: Record<string, unknown>[] = [];
+  const quarantined: QuarantinedReading[] = [];
+  const kept = new Map<string, string>(); // reading_id -> ts of the occurrence kept
+  let repeated = 0;
+  pages.forEach((readings, p) =>
+    readings.forEach((record, index) => {
+      const at = { page: p + 1, index };
+      if (!isObject(record)) {
+        quarantined.push({ reasons: [`not a JSON object but ${kindOf(record)}`], record, ...at });
+        return;
+      }
+      const reasons = recordProblems(CONTRACT, record);
+      if (reasons.length === 0) {
+        const ts = Date.parse(String(record.ts));
+        if (ts < from.getTime() || ts >= to.getTime()) reasons.push(`ts: ${record.ts} is outside the pulled window ${from.toISOString()} .. ${to.toISOString()}`);
+        const limit = recordLimitProblem(Buffer.from(JSON.stringify(record), 'utf8'), String(record.reading_id));
+        if (limit) reasons.push(limit.startsWith('partition key') ? `reading_id: ${limit.slice('partition key: '.length)}` : limit);
+      }
+      if (reasons.length === 0) {
+        const id = String(record.reading_id);
+        const first = kept.get(id);
+        if (first === undefined) {
+          kept.set(id, String(record.ts));
+          valid.push(record);
+        } else if (first === String(record.ts)) {
+          repeated++;
+        } else {
+          reasons.push(`reading_id: repeated with another ts; the first occurrence, with ts ${first}, is kept`);
+        }
+      }
+      if (reasons.length > 0) quarantined.push({ reasons, record, ...at });
+    }),
+  );
+  return { valid, quarantined, repeated };
+}
+
+/**
+ * Pulls the window's readings (every page), quarantines the readings that cannot be taken (with
+ * every reason, their page and index), writes the rest as one Parquet file to the raw zone, and
+ * puts them on the sensor-readings stream (partition key: reading_id, so records spread evenly and
+ * the deduplication state in Flink, keyed by reading_id, stays local to a shard's reader).
  *
- * The API repeats readings across overlapping windows; both the file and the stream carry what
- * each pull saw, and the Flink job keeps the first arrival of each reading_id. Any failure throws:
- * the invocation's retry redoes the window, rewriting the same file.
+ * The quarantine object is written first and always, empty when nothing was quarantined, so it
+ * never keeps the rows of an earlier run of the same window; then the data object; then the
+ * stream. The counts are published as each step succeeds, a failed run's included. A failure
+ * throws: the invocation's retry redoes the window, rewriting both files, and Flink drops the
+ * readings it already has.
  */
 export async function pullSensors(settings: SensorPullSettings, now: Date, deps: SensorPullDeps): Promise<SensorPullReport> {
   const { from, to } = pullWindow(now, settings.windowMinutes);
-  const valid: Record<string, unknown>[] = [];
-  const quarantined: { reasons: string[]; record: Record<string, unknown> }[] = [];
+  const count = (name: string, value: number) => deps.metrics.addMetric(name, 'Count', value);
+  const pages: unknown[][] = [];
   let pageToken: string | undefined;
-  let pages = 0;
   do {
-    if (pages === MAX_PAGES) throw new Error(`sensor-pull: more than ${MAX_PAGES} pages for ${from.toISOString()}..${to.toISOString()}; refusing to follow further`);
+    if (pages.length === MAX_PAGES) throw new Error(`sensor-pull: more than ${MAX_PAGES} pages for ${from.toISOString()}..${to.toISOString()}; refusing to follow further`);
     const body = await getJson(readingsUrl(settings.apiBaseUrl, from, to, pageToken), { timeoutMs: settings.requestTimeoutMs, ...settings.http });
     const page = readingsPage.safeParse(body);
     if (!page.success) {
-      throw new Error(`sensor-pull: page ${pages + 1} does not match the API schema: ${page.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join(', ')}`);
+      throw new Error(`sensor-pull: page ${pages.length + 1} does not match the API schema: ${page.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join(', ')}`);
     }
-    pages++;
-    for (const reading of page.data.readings) {
-      const problems = recordProblems(CONTRACT, reading);
-      if (problems.length === 0) valid.push(reading);
-      else quarantined.push({ reasons: problems, record: reading });
-    }
+    pages.push(page.data.readings);
     pageToken = page.data.next_page_token ?? undefined;
   } while (pageToken);
+  count('PagesFetched', pages.length);
 
-  if (quarantined.length > 0) {
-    await putWholeObject(deps.s3, {
-      bucket: settings.bucket,
-      key: quarantineKey(from, to),
-      body: toNdjson(quarantined),
-      contentType: 'application/x-ndjson',
-      expectedBucketOwner: settings.expectedBucketOwner,
-    });
-    deps.logger.warn('readings quarantined', { count: quarantined.length, first: quarantined[0].reasons });
-  }
-  const key = dataKey(from, to);
+  const { valid, quarantined, repeated } = sortReadings(pages, from, to);
+  // Every reading here passed the parsed checks above, which is what the Parquet writer needs.
+  const body = contractParquet(CONTRACT, valid);
+  count('ReadingsRepeated', repeated);
   await putWholeObject(deps.s3, {
     bucket: settings.bucket,
-    key,
-    body: contractParquet(CONTRACT, valid),
-    contentType: 'application/vnd.apache.parquet',
+    key: quarantineKey(from, to),
+    body: toNdjson(quarantined),
+    contentType: 'application/x-ndjson',
     expectedBucketOwner: settings.expectedBucketOwner,
   });
+  count('ReadingsQuarantined', quarantined.length);
+  if (quarantined.length > 0) deps.logger.warn('readings quarantined', { count: quarantined.length, first: quarantined[0].reasons });
+  const key = dataKey(from, to);
+  await putWholeObject(deps.s3, { bucket: settings.bucket, key, body, contentType: 'application/vnd.apache.parquet', expectedBucketOwner: settings.expectedBucketOwner });
+  count('ReadingsWritten', valid.length);
 
   const entries = valid.map((r) => ({ Data: Buffer.from(JSON.stringify(r), 'utf8'), PartitionKey: String(r.reading_id) }));
   const put = await putAllRecords(deps.kinesis, settings.streamName, entries, settings.putRecords);
-
-  deps.metrics.addMetric('PagesFetched', 'Count', pages);
-  deps.metrics.addMetric('ReadingsWritten', 'Count', valid.length);
-  deps.metrics.addMetric('ReadingsQuarantined', 'Count', quarantined.length);
-  deps.metrics.addMetric('PutRecordsCalls', 'Count', put.calls);
-  deps.metrics.addMetric('RecordsRetried', 'Count', put.retriedRecords);
-  deps.logger.info('window pulled', { from, to, pages, readings: valid.length, quarantined: quarantined.length, key, putRecordsCalls: put.calls });
-  return { from, to, pages, readings: valid.length, quarantined: quarantined.length, dataKey: key, put };
+  count('PutRecordsCalls', put.calls);
+  count('RecordsRetried', put.retriedRecords);
+  count('RecordsUndelivered', put.undelivered);
+  if (put.undelivered > 0) throw new UndeliveredRecordsError(put.undelivered, put.undeliveredCodes);
+  deps.logger.info('window pulled', { from, to, pages: pages.length, readings: valid.length, quarantined: quarantined.length, repeated, key, putRecordsCalls: put.calls });
+  return { from, to, pages: pages.length, readings: valid.length, quarantined: quarantined.length, repeated, dataKey: key, put };
 }

@@ -7,11 +7,12 @@ import * as z from 'zod/mini';
  *   200 { "readings": [ { reading_id, sensor_id, ts, metric, value, unit }, ... ],
  *         "next_page_token": "<t>" | null }
  *
- * Readings are checked one by one against the contract (a malformed one is quarantined, not
- * allowed to fail the page), so the page schema only requires an array of objects.
+ * Readings are checked one by one against the contract (a malformed one, even a null or a number
+ * among them, is quarantined with its page and index, not allowed to fail the page), so the page
+ * schema only requires an array.
  */
 export const readingsPage = z.object({
-  readings: z.array(z.record(z.string(), z.unknown())),
+  readings: z.array(z.unknown()),
   next_page_token: z.nullable(z.optional(z.string().check(z.minLength(1)))),
 });
 export type ReadingsPage = z.infer<typeof readingsPage>;

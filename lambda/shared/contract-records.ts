@@ -30,7 +30,30 @@ export function recordProblems(contract: DatasetContract, record: Record<string,
   return problems;
 }
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?Z$/;
+
+/**
+ * Whether an ISO-8601 UTC text (yyyy-MM-ddTHH:mm:ss[.SSS]Z) names a real instant: a day the
+ * calendar has (no 30 February) and a time the clock shows (no 25:00). The pattern alone lets
+ * both through, and a Date built from them silently rolls over into another day.
+ */
+export function isRealUtcTimestamp(text: string): boolean {
+  const m = ISO_UTC.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  t.setUTCHours(hour, minute, second, 0);
+  return (
+    t.getUTCFullYear() === year && t.getUTCMonth() === month - 1 && t.getUTCDate() === day &&
+    t.getUTCHours() === hour && t.getUTCMinutes() === minute && t.getUTCSeconds() === second
+  );
+}
+
+function timestampProblem(value: string): string | undefined {
+  if (!ISO_UTC.test(value)) return 'expected a UTC timestamp';
+  return isRealUtcTimestamp(value) ? undefined : `'${value}' is not a real date and time`;
+}
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INT32 = 2 ** 31;
 
@@ -38,7 +61,10 @@ function checkType(value: unknown, type: ColumnType, encoding?: TimestampEncodin
   switch (type) {
     case 'string':
       if (typeof value !== 'string') return `expected a string, got ${typeof value}`;
-      if (encoding === 'iso8601' && !(ISO_UTC.test(value) && !Number.isNaN(Date.parse(value)))) return 'expected an ISO-8601 UTC timestamp';
+      if (encoding === 'iso8601') {
+        if (!ISO_UTC.test(value)) return 'expected an ISO-8601 UTC timestamp';
+        return isRealUtcTimestamp(value) ? undefined : `'${value}' is not a real date and time`;
+      }
       return undefined;
     case 'int':
       return Number.isInteger(value) && Math.abs(value as number) < INT32 ? undefined : 'expected a 32-bit integer';
@@ -51,7 +77,8 @@ function checkType(value: unknown, type: ColumnType, encoding?: TimestampEncodin
     case 'date':
       return typeof value === 'string' && ISO_DATE.test(value) ? undefined : 'expected a date yyyy-MM-dd';
     case 'timestamp':
-      return (typeof value === 'string' && ISO_UTC.test(value)) || value instanceof Date ? undefined : 'expected a UTC timestamp';
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'expected a UTC timestamp' : undefined;
+      return typeof value === 'string' ? timestampProblem(value) : 'expected a UTC timestamp';
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import contractJson from '../../contracts/weather.weather.json';
 import type { DatasetContract } from '../../lib/contracts';
 import { recordProblems } from '../shared/contract-records';
@@ -13,6 +13,8 @@ const RAW_PREFIX = `raw/${CONTRACT.source}/${CONTRACT.dataset}/`;
 const QUARANTINE_PREFIX = `raw/${CONTRACT.source}/_quarantine/${CONTRACT.dataset}/`;
 
 export interface City {
+  /** The city's key in object names (lib/config/schema.ts: lower case, unique by construction). */
+  readonly id: string;
   readonly name: string;
   readonly latitude: number;
   readonly longitude: number;
@@ -56,8 +58,11 @@ export interface CityResult {
   readonly ok: boolean;
   readonly key?: string;
   readonly rowsWritten: number;
+  /** Rows in the city's quarantine object, once it is written (a later failure does not undo it). */
   readonly rowsQuarantined: number;
   readonly missingHours: readonly string[];
+  /** Hours the day's object already held that this answer lacked or refused: kept, not lost. */
+  readonly hoursKept: number;
   readonly error?: string;
 }
 
@@ -92,22 +97,12 @@ export function pullWindow(now: Date): PullWindow {
   return { day, hours };
 }
 
-/** File-name form of a city: lower case, ASCII letters and digits, hyphens. */
-export function citySlug(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
+export function dataKey(day: string, cityId: string): string {
+  return `${RAW_PREFIX}ingest_date=${day}/${cityId}.ndjson`;
 }
 
-export function dataKey(day: string, city: string): string {
-  return `${RAW_PREFIX}ingest_date=${day}/${citySlug(city)}.ndjson`;
-}
-
-export function quarantineKey(day: string, city: string): string {
-  return `${QUARANTINE_PREFIX}ingest_date=${day}/${citySlug(city)}.ndjson`;
+export function quarantineKey(day: string, cityId: string): string {
+  return `${QUARANTINE_PREFIX}ingest_date=${day}/${cityId}.ndjson`;
 }
 
 interface Rows {
@@ -123,16 +118,12 @@ interface Rows {
  * are forecasts, not observations, and are not rows.
  */
 export function rowsOf(city: City, response: OpenMeteoResponse, window: PullWindow): Rows {
-  const index = new Map(response.hourly.time.map((t, i) => [`${t}:00Z`, i]));
+  const indexes = new Map<string, number[]>();
+  response.hourly.time.forEach((t, i) => indexes.set(`${t}:00Z`, [...(indexes.get(`${t}:00Z`) ?? []), i]));
   const rows: Rows = { valid: [], quarantined: [], missingHours: [] };
-  for (const hour of window.hours) {
-    const i = index.get(hour);
-    if (i === undefined) {
-      rows.missingHours.push(hour);
-      continue;
-    }
+  const recordAt = (hour: string, i: number): Record<string, unknown> => {
     const code = response.hourly.weather_code[i];
-    const record: Record<string, unknown> = {
+    return {
       city: city.name,
       observation_hour: hour,
       temperature_c: response.hourly.temperature_2m[i],
@@ -143,6 +134,21 @@ export function rowsOf(city: City, response: OpenMeteoResponse, window: PullWind
       latitude: response.latitude,
       longitude: response.longitude,
     };
+  };
+  for (const hour of window.hours) {
+    const found = indexes.get(hour);
+    if (found === undefined) {
+      rows.missingHours.push(hour);
+      continue;
+    }
+    const copies = found.map((i) => recordAt(hour, i));
+    if (new Set(copies.map((c) => JSON.stringify(c))).size > 1) {
+      // Which of two different answers for one hour is right cannot be told: neither is taken.
+      for (const record of copies) rows.quarantined.push({ reasons: [`observation_hour: given ${copies.length} times with different values`], record });
+      continue;
+    }
+    const record = copies[0];
+    const code = record.weather_code as number | null;
     const problems = recordProblems(CONTRACT, record);
     if (problems.length === 0) rows.valid.push(record);
     else rows.quarantined.push({ reasons: code !== null && conditionOf(code) === null ? [...problems, `weather_code: ${code} is not a WMO code`] : problems, record });
@@ -150,8 +156,31 @@ export function rowsOf(city: City, response: OpenMeteoResponse, window: PullWind
   return rows;
 }
 
+/** The rows of an NDJSON object, or none when it does not exist yet. */
+async function readRows(s3: S3Client, bucket: string, key: string, expectedBucketOwner?: string): Promise<Record<string, unknown>[]> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ExpectedBucketOwner: expectedBucketOwner }));
+    const text = await object.Body!.transformToString('utf8');
+    return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof NoSuchKey) return [];
+    throw error;
+  }
+}
+
+/**
+ * The day's rows: this answer's valid hours, and every hour the day's object already held that
+ * the answer lacks or refuses (an API that answers fewer hours later never erases earlier ones).
+ */
+export function mergeHours(earlier: readonly Record<string, unknown>[], now: readonly Record<string, unknown>[]): { rows: Record<string, unknown>[]; kept: number } {
+  const answered = new Set(now.map((r) => String(r.observation_hour)));
+  const kept = earlier.filter((r) => !answered.has(String(r.observation_hour)));
+  const rows = [...now, ...kept].sort((a, b) => String(a.observation_hour).localeCompare(String(b.observation_hour)));
+  return { rows, kept: kept.length };
+}
+
 async function pullCity(city: City, window: PullWindow, settings: WeatherPullSettings, deps: WeatherPullDeps): Promise<CityResult> {
-  const failed = (error: string): CityResult => ({ city: city.name, ok: false, rowsWritten: 0, rowsQuarantined: 0, missingHours: [], error });
+  const failed = (error: string, rowsQuarantined = 0): CityResult => ({ city: city.name, ok: false, rowsWritten: 0, rowsQuarantined, missingHours: [], hoursKept: 0, error });
   let response: OpenMeteoResponse;
   try {
     const body = await getJson(forecastUrl(settings.apiBaseUrl, city.latitude, city.longitude, window.day), {
@@ -169,30 +198,33 @@ async function pullCity(city: City, window: PullWindow, settings: WeatherPullSet
   } catch (error) {
     return failed(error instanceof HttpRequestError ? error.message : `request failed: ${(error as Error).message}`);
   }
+  if (response.utc_offset_seconds !== undefined && response.utc_offset_seconds !== 0) {
+    return failed(`answer is in local time (utc_offset_seconds ${response.utc_offset_seconds}, timezone ${response.timezone ?? 'not given'}), not the GMT asked for; refused`);
+  }
 
   const rows = rowsOf(city, response, window);
+  const target = { bucket: settings.bucket, expectedBucketOwner: settings.expectedBucketOwner, contentType: 'application/x-ndjson' };
+  let rowsQuarantined = 0;
   try {
-    // Quarantine first: if the data write then fails, the retried run rewrites both.
-    if (rows.quarantined.length > 0) {
-      await putWholeObject(deps.s3, {
-        bucket: settings.bucket,
-        key: quarantineKey(window.day, city.name),
-        body: toNdjson(rows.quarantined),
-        contentType: 'application/x-ndjson',
-        expectedBucketOwner: settings.expectedBucketOwner,
-      });
-    }
-    const key = dataKey(window.day, city.name);
-    await putWholeObject(deps.s3, {
-      bucket: settings.bucket,
+    // The quarantine first and always (empty when nothing is refused), so that it never keeps an
+    // earlier run's rows; a data write that fails after it leaves both to the retried run.
+    await putWholeObject(deps.s3, { ...target, key: quarantineKey(window.day, city.id), body: toNdjson(rows.quarantined) });
+    rowsQuarantined = rows.quarantined.length;
+    const key = dataKey(window.day, city.id);
+    const day = mergeHours(await readRows(deps.s3, settings.bucket, key, settings.expectedBucketOwner), rows.valid);
+    await putWholeObject(deps.s3, { ...target, key, body: toNdjson(day.rows) });
+    const held = new Set(day.rows.map((r) => String(r.observation_hour)));
+    return {
+      city: city.name,
+      ok: true,
       key,
-      body: toNdjson(rows.valid),
-      contentType: 'application/x-ndjson',
-      expectedBucketOwner: settings.expectedBucketOwner,
-    });
-    return { city: city.name, ok: true, key, rowsWritten: rows.valid.length, rowsQuarantined: rows.quarantined.length, missingHours: rows.missingHours };
+      rowsWritten: day.rows.length,
+      rowsQuarantined,
+      missingHours: rows.missingHours.filter((h) => !held.has(h)),
+      hoursKept: day.kept,
+    };
   } catch (error) {
-    return failed(`writing to S3 failed: ${(error as Error).name}: ${(error as Error).message}`);
+    return failed(`S3 failed: ${(error as Error).name}: ${(error as Error).message}`, rowsQuarantined);
   }
 }
 
@@ -222,6 +254,7 @@ export async function pullWeather(settings: WeatherPullSettings, now: Date, deps
     if (r.ok) {
       deps.logger.info('city written', { city: r.city, key: r.key, rows: r.rowsWritten, quarantined: r.rowsQuarantined, missingHours: r.missingHours });
       if (r.missingHours.length > 0) deps.logger.warn('hours missing from the answer', { city: r.city, missingHours: r.missingHours });
+      if (r.hoursKept > 0) deps.logger.warn('hours the day already held were kept: the answer lacked or refused them', { city: r.city, hoursKept: r.hoursKept });
     } else {
       deps.logger.error('city failed', { city: r.city, error: r.error });
     }
@@ -230,8 +263,10 @@ export async function pullWeather(settings: WeatherPullSettings, now: Date, deps
   deps.metrics.addMetric('CitiesFetched', 'Count', ok.length);
   deps.metrics.addMetric('CitiesFailed', 'Count', results.length - ok.length);
   deps.metrics.addMetric('RowsWritten', 'Count', sum(ok.map((r) => r.rowsWritten)));
-  deps.metrics.addMetric('RowsQuarantined', 'Count', sum(ok.map((r) => r.rowsQuarantined)));
+  // Quarantine objects count whether or not their city's data write succeeded afterwards.
+  deps.metrics.addMetric('RowsQuarantined', 'Count', sum(results.map((r) => r.rowsQuarantined)));
   deps.metrics.addMetric('HoursMissing', 'Count', sum(ok.map((r) => r.missingHours.length)));
+  deps.metrics.addMetric('HoursKept', 'Count', sum(ok.map((r) => r.hoursKept)));
   return { window, results };
 }
 

@@ -11,6 +11,9 @@ export const openMeteoResponse = z
   .object({
     latitude: z.number(),
     longitude: z.number(),
+    // The pull asks for GMT; an answer in another zone labels every hour wrongly and is refused.
+    utc_offset_seconds: z.optional(z.number()),
+    timezone: z.optional(z.string()),
     hourly: z.object({
       time: z.array(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:00$/))),
       temperature_2m: hourlySeries,

@@ -9,6 +9,9 @@ export const SHARD_WRITE_LIMITS = { bytesPerSecond: 1_048_576, recordsPerSecond:
 /** Limits of one PutRecords call. */
 export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1_048_576 } as const;
 
+/** One Kinesis record: its data plus partition key at most 1 MiB; the partition key 1 to 256 Unicode characters. */
+export const KINESIS_RECORD_LIMITS = { bytes: 1_048_576, partitionKeyChars: 256 } as const;
+
 export interface StreamLoad {
   /** Peak records per second written to the stream. */
   readonly recordsPerSecond: number;

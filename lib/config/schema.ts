@@ -209,6 +209,13 @@ const weatherSchema = z
       .array(
         z
           .object({
+            /**
+             * The city's key in the raw zone's object names (`<id>.ndjson`): lower-case ASCII
+             * letters, digits and hyphens, unique, so that no two cities can write one object
+             * ("São Paulo" and "Sao Paulo" need two ids; "東京" gets one of its own).
+             */
+            id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be lower-case ASCII letters and digits, words joined by hyphens (e.g. sao-paulo)' }).max(64),
+            /** The name in the weather rows and the KPI's city. */
             name: z.string().min(1).max(64),
             latitude: z.number().min(-90).max(90),
             longitude: z.number().min(-180).max(180),
@@ -216,7 +223,8 @@ const weatherSchema = z
           .strict(),
       )
       .min(1)
-      .refine((cities) => new Set(cities.map((c) => c.name.toLowerCase())).size === cities.length, { message: 'city names must be unique' }),
+      .refine((cities) => new Set(cities.map((c) => c.id)).size === cities.length, { message: 'city ids must be unique: each is the name of its object in the raw zone' })
+      .refine((cities) => new Set(cities.map((c) => c.name.normalize('NFC').toLowerCase())).size === cities.length, { message: 'city names must be unique' }),
     /** Per-request timeout; a slow answer is abandoned and retried. */
     requestTimeoutMs: z.number().int().min(100).max(60_000),
     /** Attempts per city, the first included, with capped exponential backoff between them. */

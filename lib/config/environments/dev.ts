@@ -77,8 +77,8 @@ export const dev: EnvironmentConfig = {
       schedule: 'rate(1 hour)',
       apiBaseUrl: 'https://api.open-meteo.com',
       cities: [
-        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
-        { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 },
+        { id: 'madrid', name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { id: 'barcelona', name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 },
       ],
       requestTimeoutMs: 5000,
       maxAttempts: 4,
