@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   try {
     const s3 = motoS3(moto.endpoint);
     await createBucket(s3, 'bench');
-    const cities = Array.from({ length: cityCount }, (_, i) => ({ name: `City ${i}`, latitude: -60 + i * 0.5, longitude: i * 0.25 }));
+    const cities = Array.from({ length: cityCount }, (_, i) => ({ id: `city-${i}`, name: `City ${i}`, latitude: -60 + i * 0.5, longitude: i * 0.25 }));
     for (const c of cities) api.script(c.latitude, [{ body: openMeteoDay('2026-11-21', c.latitude, c.longitude) }]);
     const settings = {
       bucket: 'bench',

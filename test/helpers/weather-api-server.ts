@@ -7,6 +7,9 @@ export interface ScriptedAnswer {
   /** A JSON value, or a raw string sent as is (to send malformed JSON). */
   readonly body?: unknown;
   readonly delayMs?: number;
+  readonly headers?: Record<string, string>;
+  /** Send the body without Content-Length, then close the connection after this many characters of it. */
+  readonly cutAfter?: number;
 }
 
 export interface WeatherApiServer {
@@ -40,8 +43,15 @@ export async function startWeatherApi(): Promise<WeatherApiServer> {
       (script.length > 1 ? script.shift()! : (script[0] ?? { status: 404, body: { error: true, reason: 'unknown city' } }));
     const send = () => {
       if (res.destroyed) return;
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
-      res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {}));
+      const body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+      if (answer.cutAfter !== undefined) {
+        // A close-delimited body (no Content-Length, no chunks) that stops early: to the client
+        // the answer ends normally, and only the JSON shows it is incomplete.
+        res.socket?.end(`HTTP/1.1 ${answer.status ?? 200} OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${body.slice(0, answer.cutAfter)}`);
+        return;
+      }
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+      res.end(body);
     };
     if (answer.delayMs) setTimeout(send, answer.delayMs);
     else send();

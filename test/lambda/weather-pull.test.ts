@@ -4,7 +4,6 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { recordProblems } from '../../lambda/shared/contract-records';
 import { backoffDelayMs } from '../../lambda/shared/retry';
 import {
-  citySlug,
   dataKey,
   pullWeather,
   pullWindow,
@@ -21,9 +20,9 @@ import { expectedTemperature, openMeteoDay, startWeatherApi, WeatherApiServer } 
 const BUCKET = 'tlh-test-raw';
 const DAY = '2026-11-21';
 const NOW = new Date(`${DAY}T10:05:00Z`); // complete hours: 00:00 to 09:00
-const MADRID = { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 };
-const BARCELONA = { name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 };
-const SAO_PAULO = { name: 'São Paulo', latitude: -23.5505, longitude: -46.6333 };
+const MADRID = { id: 'madrid', name: 'Madrid', latitude: 40.4168, longitude: -3.7038 };
+const BARCELONA = { id: 'barcelona', name: 'Barcelona', latitude: 41.3874, longitude: 2.1686 };
+const SAO_PAULO = { id: 'sao-paulo', name: 'São Paulo', latitude: -23.5505, longitude: -46.6333 };
 
 describe('weather-pull core (unit)', () => {
   test('the window is the day of the last complete hour and its complete hours', () => {
@@ -34,10 +33,9 @@ describe('weather-pull core (unit)', () => {
     expect(justAfterMidnight.hours[23]).toBe(`${DAY}T23:00:00Z`);
   });
 
-  test('keys are deterministic per city and day', () => {
-    expect(citySlug('São Paulo')).toBe('sao-paulo');
-    expect(dataKey(DAY, 'São Paulo')).toBe(`raw/weather/weather/ingest_date=${DAY}/sao-paulo.ndjson`);
-    expect(quarantineKey(DAY, 'Madrid')).toBe(`raw/weather/_quarantine/weather/ingest_date=${DAY}/madrid.ndjson`);
+  test('keys are deterministic per city id and day', () => {
+    expect(dataKey(DAY, SAO_PAULO.id)).toBe(`raw/weather/weather/ingest_date=${DAY}/sao-paulo.ndjson`);
+    expect(quarantineKey(DAY, MADRID.id)).toBe(`raw/weather/_quarantine/weather/ingest_date=${DAY}/madrid.ndjson`);
   });
 
   test.each([
@@ -152,7 +150,7 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
 
   function metricValues(metrics: Metrics): Record<string, number> {
     const emf = metrics.serializeMetrics() as unknown as Record<string, unknown>;
-    const names = ['CitiesFetched', 'CitiesFailed', 'RowsWritten', 'RowsQuarantined', 'HoursMissing'];
+    const names = ['CitiesFetched', 'CitiesFailed', 'RowsWritten', 'RowsQuarantined', 'HoursMissing', 'HoursKept'];
     return Object.fromEntries(names.map((n) => [n, emf[n] as number]));
   }
 
@@ -173,7 +171,10 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     await createBucket(s3, BUCKET);
   });
 
-  test('success: one object per city holding the complete hours, nothing else', async () => {
+  /** The objects a written city leaves: its day's data and its quarantine (empty or not). */
+  const written = (...cities: (typeof MADRID)[]) => cities.flatMap((c) => [dataKey(DAY, c.id), quarantineKey(DAY, c.id)]).sort();
+
+  test('success: one object per city holding the complete hours, and an empty quarantine', async () => {
     api.script(MADRID.latitude, [goodDay(MADRID)]);
     api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
     const { report, metrics } = await run();
@@ -182,11 +183,12 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
       ['Barcelona', true, 10],
     ]);
     const contents = await bucketContents();
-    expect(Object.keys(contents).sort()).toEqual([dataKey(DAY, 'Barcelona'), dataKey(DAY, 'Madrid')]);
-    const madrid = contents[dataKey(DAY, 'Madrid')] as Record<string, unknown>[];
+    expect(Object.keys(contents).sort()).toEqual(written(MADRID, BARCELONA));
+    const madrid = contents[dataKey(DAY, MADRID.id)] as Record<string, unknown>[];
     expect(madrid.map((r) => r.temperature_c)).toEqual(Array.from({ length: 10 }, (_, h) => expectedTemperature(h)));
     expect(madrid.every((r) => r.city === 'Madrid')).toBe(true);
-    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 20, RowsQuarantined: 0, HoursMissing: 0 });
+    expect(contents[quarantineKey(DAY, MADRID.id)]).toEqual([]);
+    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 20, RowsQuarantined: 0, HoursMissing: 0, HoursKept: 0 });
     // the request asked for the window's day in UTC, with the contract's variables
     const url = api.requests.get(String(MADRID.latitude))![0];
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ start_date: DAY, end_date: DAY, timezone: 'GMT' });
@@ -198,7 +200,7 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     const { report } = await run();
     expect(report.results.every((r) => r.ok)).toBe(true);
     expect(api.requests.get(String(MADRID.latitude))).toHaveLength(2);
-    expect(Object.keys(await bucketContents())).toHaveLength(2);
+    expect(Object.keys(await bucketContents()).sort()).toEqual(written(MADRID, BARCELONA));
   });
 
   test('a city that always times out fails after its attempts; the other is written', async () => {
@@ -208,17 +210,26 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     const madrid = report.results.find((r) => r.city === 'Madrid')!;
     expect(madrid).toMatchObject({ ok: false, error: 'timed out after 300 ms (after 3 attempts)' });
     expect(api.requests.get(String(MADRID.latitude))).toHaveLength(3);
-    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+    expect(Object.keys(await bucketContents())).toEqual(written(BARCELONA));
     expect(metrics.CitiesFailed).toBe(1);
   });
 
   test('malformed JSON fails the city at once (not retried) and writes nothing for it', async () => {
-    api.script(MADRID.latitude, [{ body: '{"latitude": 40.4, "hourly": {"time": [' }]);
+    api.script(MADRID.latitude, [{ body: '{"latitude": 40.4, "hourly": {"time": [}' }]);
     api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
     const { report } = await run();
     expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: false, error: expect.stringMatching(/^malformed JSON in the response/) });
     expect(api.requests.get(String(MADRID.latitude))).toHaveLength(1);
-    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+    expect(Object.keys(await bucketContents())).toEqual(written(BARCELONA));
+  });
+
+  test('a body cut short without Content-Length is retried, not taken for malformed JSON', async () => {
+    const whole = JSON.stringify(goodDay(MADRID).body);
+    api.script(MADRID.latitude, [{ body: whole, cutAfter: 200 }, goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: true, rowsWritten: 10 });
+    expect(api.requests.get(String(MADRID.latitude))).toHaveLength(2);
   });
 
   test('an answer that breaks the API schema fails the city with the schema problem', async () => {
@@ -226,7 +237,55 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
     const { report } = await run();
     expect(report.results.find((r) => r.city === 'Madrid')!.error).toMatch(/^answer does not match the Open-Meteo schema: hourly.precipitation/);
-    expect(Object.keys(await bucketContents())).toEqual([dataKey(DAY, 'Barcelona')]);
+    expect(Object.keys(await bucketContents())).toEqual(written(BARCELONA));
+  });
+
+  test('an answer in local time (a UTC offset) is refused, never written an hour off', async () => {
+    const local = { ...(goodDay(MADRID).body as object), utc_offset_seconds: 3600, timezone: 'Europe/Madrid' };
+    api.script(MADRID.latitude, [{ body: local }]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({
+      ok: false,
+      error: 'answer is in local time (utc_offset_seconds 3600, timezone Europe/Madrid), not the GMT asked for; refused',
+    });
+    expect(Object.keys(await bucketContents())).toEqual(written(BARCELONA));
+  });
+
+  test('an hour given twice with different values is quarantined with its reason; given twice alike, it is one row', async () => {
+    const day = goodDay(MADRID).body as any;
+    const twice = (h: number, temperature: number) => {
+      day.hourly.time.push(`${DAY}T0${h}:00`);
+      day.hourly.temperature_2m.push(temperature);
+      day.hourly.precipitation.push(day.hourly.precipitation[h]);
+      day.hourly.wind_speed_10m.push(day.hourly.wind_speed_10m[h]);
+      day.hourly.weather_code.push(day.hourly.weather_code[h]);
+    };
+    twice(3, 30); // another temperature for 03:00
+    twice(6, expectedTemperature(6)); // the same values for 06:00
+    api.script(MADRID.latitude, [{ body: day }]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const { report } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: true, rowsWritten: 9, rowsQuarantined: 2, missingHours: [] });
+    const contents = await bucketContents();
+    expect((contents[dataKey(DAY, MADRID.id)] as any[]).map((r) => r.observation_hour.slice(11, 13))).toEqual(['00', '01', '02', '04', '05', '06', '07', '08', '09']);
+    expect((contents[quarantineKey(DAY, MADRID.id)] as any[]).map((q) => [q.record.temperature_c, q.reasons])).toEqual([
+      [expectedTemperature(3), ['observation_hour: given 2 times with different values']],
+      [30, ['observation_hour: given 2 times with different values']],
+    ]);
+  });
+
+  test('a later run that gets fewer hours keeps the hours the day already holds', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    await run();
+    // the next run's answer lacks every hour but 00:00, and refuses 01:00 (a null temperature)
+    api.script(MADRID.latitude, [goodDay(MADRID, { omitHours: Array.from({ length: 22 }, (_, h) => h + 2), overrides: { 0: { temperature: 7 }, 1: { temperature: null } } })]);
+    const { report, metrics } = await run();
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: true, rowsWritten: 10, rowsQuarantined: 1, hoursKept: 9, missingHours: [] });
+    const madrid = (await bucketContents())[dataKey(DAY, MADRID.id)] as any[];
+    expect(madrid.map((r) => r.temperature_c)).toEqual([7, ...Array.from({ length: 9 }, (_, h) => expectedTemperature(h + 1))]); // 00:00 updated, the rest kept
+    expect(metrics).toMatchObject({ HoursKept: 9, HoursMissing: 0, RowsQuarantined: 1 });
   });
 
   test('a schema-valid answer with a missing hour and a null value: rows written, hour reported, row quarantined', async () => {
@@ -235,23 +294,53 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     const { report, metrics } = await run();
     expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: true, rowsWritten: 8, rowsQuarantined: 1, missingHours: [`${DAY}T05:00:00Z`] });
     const contents = await bucketContents();
-    expect(Object.keys(contents).sort()).toEqual([dataKey(DAY, 'Barcelona'), dataKey(DAY, 'Madrid'), quarantineKey(DAY, 'Madrid')].sort());
-    expect((contents[dataKey(DAY, 'Madrid')] as any[]).map((r) => r.observation_hour.slice(11, 13))).toEqual(['00', '01', '02', '03', '04', '06', '07', '09']);
-    expect(contents[quarantineKey(DAY, 'Madrid')]).toEqual([
+    expect(Object.keys(contents).sort()).toEqual(written(MADRID, BARCELONA));
+    expect((contents[dataKey(DAY, MADRID.id)] as any[]).map((r) => r.observation_hour.slice(11, 13))).toEqual(['00', '01', '02', '03', '04', '06', '07', '09']);
+    expect(contents[quarantineKey(DAY, MADRID.id)]).toEqual([
       { reasons: ['temperature_c: required'], record: expect.objectContaining({ city: 'Madrid', observation_hour: `${DAY}T08:00:00Z` }) },
     ]);
-    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 18, RowsQuarantined: 1, HoursMissing: 1 });
+    expect(metrics).toEqual({ CitiesFetched: 2, CitiesFailed: 0, RowsWritten: 18, RowsQuarantined: 1, HoursMissing: 1, HoursKept: 0 });
   });
 
-  test('one city failing: the others are written and the error names the failed city', async () => {
+  test('a clean rerun empties the quarantine of an earlier run: no row is both data and quarantined', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID, { overrides: { 8: { temperature: null } } })]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    await run();
+    expect((await bucketContents())[quarantineKey(DAY, MADRID.id)]).toHaveLength(1);
+    api.script(MADRID.latitude, [goodDay(MADRID)]);
+    await run();
+    const contents = await bucketContents();
+    expect(contents[quarantineKey(DAY, MADRID.id)]).toEqual([]);
+    expect(contents[dataKey(DAY, MADRID.id)]).toHaveLength(10);
+  });
+
+  test('the data write failing after the quarantine write: the city fails, and its quarantined rows are still counted', async () => {
+    api.script(MADRID.latitude, [goodDay(MADRID, { overrides: { 8: { temperature: null } } })]);
+    api.script(BARCELONA.latitude, [goodDay(BARCELONA)]);
+    const client = s3Client(moto.endpoint);
+    // A fault moto cannot produce: S3 refusing the data objects' PUTs only.
+    client.middlewareStack.add(
+      (next) => async (args: any) => {
+        if (args.input?.Key?.startsWith('raw/weather/weather/') && args.input?.Body !== undefined) throw Object.assign(new Error('injected by the test'), { name: 'ServiceUnavailable' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'refuseDataPuts' },
+    );
+    const { report, metrics } = await run({}, client);
+    expect(report.results.find((r) => r.city === 'Madrid')).toMatchObject({ ok: false, rowsQuarantined: 1, error: 'S3 failed: ServiceUnavailable: injected by the test' });
+    expect(metrics).toMatchObject({ CitiesFailed: 2, RowsQuarantined: 1 });
+    expect(Object.keys(await bucketContents()).sort()).toEqual([quarantineKey(DAY, BARCELONA.id), quarantineKey(DAY, MADRID.id)].sort());
+  });
+
+  test('one city failing: the others are written and the error names the failed city and the API\'s reason', async () => {
     const cities = [MADRID, BARCELONA, SAO_PAULO];
     api.script(MADRID.latitude, [goodDay(MADRID)]);
     api.script(BARCELONA.latitude, [{ status: 400, body: { error: true, reason: 'bad coordinates' } }]);
     api.script(SAO_PAULO.latitude, [goodDay(SAO_PAULO)]);
     const { report } = await run({ cities });
     const failures = report.results.filter((r) => !r.ok);
-    expect(new WeatherPullError(failures, 3).message).toBe('weather-pull: 1 of 3 cities failed: Barcelona (HTTP 400 (not retried))');
-    expect(Object.keys(await bucketContents()).sort()).toEqual([dataKey(DAY, 'Madrid'), dataKey(DAY, 'São Paulo')]);
+    expect(new WeatherPullError(failures, 3).message).toBe('weather-pull: 1 of 3 cities failed: Barcelona (HTTP 400 (not retried): {"error":true,"reason":"bad coordinates"})');
+    expect(Object.keys(await bucketContents()).sort()).toEqual(written(MADRID, SAO_PAULO));
   });
 
   test('S3 down: every city fails naming the write, and the bucket stays empty', async () => {
@@ -260,8 +349,8 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     const deadS3 = s3Client(`http://127.0.0.1:${await freePort()}`);
     const { report, metrics } = await run({}, deadS3);
     expect(report.results.map((r) => r.ok)).toEqual([false, false]);
-    for (const r of report.results) expect(r.error).toMatch(/^writing to S3 failed: /);
-    expect(metrics).toEqual({ CitiesFetched: 0, CitiesFailed: 2, RowsWritten: 0, RowsQuarantined: 0, HoursMissing: 0 });
+    for (const r of report.results) expect(r.error).toMatch(/^S3 failed: /);
+    expect(metrics).toEqual({ CitiesFetched: 0, CitiesFailed: 2, RowsWritten: 0, RowsQuarantined: 0, HoursMissing: 0, HoursKept: 0 });
     expect(await bucketContents()).toEqual({});
   });
 
@@ -272,6 +361,6 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     const first = await bucketContents();
     await run();
     expect(await bucketContents()).toEqual(first);
-    expect(Object.keys(first)).toHaveLength(2);
+    expect(Object.keys(first)).toHaveLength(4);
   });
 });
