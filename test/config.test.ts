@@ -121,9 +121,24 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.schedule = 'every hour')))[0]).toMatch(/^ingestion\.weather\.schedule: must be rate/);
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.schedule = 'rate(1 hours)')))[0]).toMatch(/^ingestion\.weather\.schedule: /);
       expect(problemsOf('dev', variant('dev', (c) => c.ingestion.weather.cities.push({ ...c.ingestion.weather.cities[0] })))).toEqual([
+        'ingestion.weather.cities: city ids must be unique: each is the name of its object in the raw zone',
         'ingestion.weather.cities: city names must be unique',
       ]);
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.cities[0].latitude = 91)))[0]).toMatch(/^ingestion\.weather\.cities\.0\.latitude: /);
+    });
+
+    test('city ids that would make two cities write one object, or a key that is not plain ASCII', () => {
+      const city = (id: string, name: string) => ({ id, name, latitude: 0, longitude: 0 });
+      // once one object per slug of the name: now each city names its own key
+      expect(() => validateConfig('dev', variant('dev', (c) => (c.ingestion.weather.cities = [city('sao-paulo', 'São Paulo'), city('sao-paulo-sp', 'Sao Paulo')])))).not.toThrow();
+      expect(() => validateConfig('dev', variant('dev', (c) => (c.ingestion.weather.cities = [city('tokyo', '東京'), city('osaka', '大阪')])))).not.toThrow();
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.cities = [city('sao-paulo', 'São Paulo'), city('sao-paulo', 'Sao Paulo')])))).toEqual([
+        'ingestion.weather.cities: city ids must be unique: each is the name of its object in the raw zone',
+      ]);
+      for (const bad of ['São-Paulo', 'Sao_Paulo', '東京', '', '-madrid', 'madrid-']) {
+        expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.cities[0].id = bad)))[0]).toMatch(/^ingestion\.weather\.cities\.0\.id: /);
+      }
+      expect(problemsOf('dev', variant('dev', (c) => delete c.ingestion.weather.cities[0].id))[0]).toMatch(/^ingestion\.weather\.cities\.0\.id: /);
     });
 
     test('a readings watermark shorter than the sensor pull window', () => {

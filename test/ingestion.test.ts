@@ -135,6 +135,14 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     const s3Writes = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3Writes).toHaveLength(1);
     expect(JSON.stringify(s3Writes[0].Resource)).toMatch(/\/raw\/weather\/\*"/);
+    // and it reads back its own dataset's days (to merge hours), listing that prefix only
+    const reads = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('AccessRawWriterweather'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => [st.Action].flat().some((a: string) => a === 's3:GetObject' || a === 's3:ListBucket'));
+    expect(reads.map((st: any) => st.Action)).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(JSON.stringify(reads[0].Resource)).toMatch(/\/raw\/weather\/weather\/\*"/);
+    expect(reads[1].Condition).toEqual({ StringLike: { 's3:prefix': ['raw/weather/weather/*'] } });
   });
 
   test('alarms: CDC latency per source at the configured threshold, failed and dead-lettered pulls; DMS state changes alerted', () => {
@@ -150,6 +158,15 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     expect(alarms.map((a) => a.AlarmName)).toEqual(
       expect.arrayContaining([`${config.resourcePrefix}-weather-pull-errors`, `${config.resourcePrefix}-weather-pull-dead-letters`]),
     );
+    for (const [name, metric] of [['weather-pull-hours-missing', 'HoursMissing'], ['weather-pull-rows-quarantined', 'RowsQuarantined'], ['sensor-pull-readings-quarantined', 'ReadingsQuarantined']]) {
+      expect(alarms.find((a) => a.AlarmName === `${config.resourcePrefix}-${name}`)).toMatchObject({
+        Namespace: 'TelemetryLakehouse',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: name.split('-').slice(0, 2).join('-') }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    }
     const rules = Object.values(resourcesOf(m, 'AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
     expect(rules.filter((p) => p.source?.[0] === 'aws.dms')).toHaveLength(Object.keys(dms.sources).length);
     expect(rules[0]['detail-type']).toEqual(['DMS Replication State Change']);

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { PlatformMonitoring } from './platform-monitoring';
+import { METRICS_NAMESPACE, PlatformMonitoring } from './platform-monitoring';
 import { ScheduledPullFunction } from './scheduled-pull-function';
 
 /**
@@ -8,7 +8,29 @@ import { ScheduledPullFunction } from './scheduled-pull-function';
  * async retry may still succeed), and an event in its dead-letter queue (every retry failed: data
  * for that window is missing until someone re-runs it). Plus its duration on the dashboard.
  */
-export function monitorScheduledPull(monitoring: PlatformMonitoring, id: string, pull: ScheduledPullFunction): void {
+/** A count the pull publishes (Powertools Metrics, service dimension) that must stay at zero. */
+export interface PullCountAlarm {
+  readonly metricName: string;
+  readonly description: string;
+  readonly thresholdReason: string;
+}
+
+export function monitorScheduledPull(monitoring: PlatformMonitoring, id: string, pull: ScheduledPullFunction, counts: readonly PullCountAlarm[] = []): void {
+  for (const count of counts) {
+    monitoring.addAlarm(`${id}-${count.metricName.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`, {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: count.metricName,
+        dimensionsMap: { service: id },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: `${id}: ${count.description}`,
+      thresholdReason: count.thresholdReason,
+    });
+  }
   monitoring.addAlarm(`${id}-errors`, {
     metric: pull.function.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,

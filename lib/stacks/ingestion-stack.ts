@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
 import { WEATHER_CONCURRENCY, WEATHER_MAX_BACKOFF_MS, weatherPullEnvironment } from '../config/pull-functions';
-import { contractOf, DatasetContract } from '../contracts';
+import { contractOf, DatasetContract, rawPrefix } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
@@ -15,7 +15,7 @@ import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
-import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface IngestionStackProps extends PlatformStackProps {
@@ -69,13 +69,29 @@ export class IngestionStack extends PlatformStack {
     const cityBatches = Math.ceil(weather.cities.length / WEATHER_CONCURRENCY);
     // Worst case: every batch of cities uses all its attempts, each timing out, with the longest backoff between.
     const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + WEATHER_MAX_BACKOFF_MS);
+    // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
+    const role = iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true });
+    // A run merges the day's object with the hours it already holds, so the pull reads its own
+    // dataset's objects, and lists that prefix only, so that a day not written yet answers
+    // NoSuchKey rather than AccessDenied. It decrypts with the raw key to read them back.
+    const ownPrefix = rawPrefix(contractOf(props.contracts, 'weather'));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects(`${ownPrefix}*`)] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.rawBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${ownPrefix}*`] } } }),
+    );
+    props.rawKey.grantDecrypt(role);
+    acknowledgeWildcards(role, [
+      {
+        finding: new RegExp(`^Resource::.*\\/${escapeRegExp(ownPrefix)}\\*$`),
+        reason: `Objects under ${ownPrefix} of the raw zone: the days the weather pull itself writes, read back to merge a day's hours.`,
+      },
+    ]);
     const pull = new ScheduledPullFunction(this, 'WeatherPull', {
       name: 'weather-pull',
       description: 'Pulls hourly weather for the configured cities into the raw zone',
       functionName: names.resource('weather-pull'),
       schedule: weather.schedule,
-      // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
-      role: iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true }),
+      role,
       environment: weatherPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account }),
       timeout: Duration.seconds(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30)),
       vpc: props.network.vpc,
@@ -85,7 +101,18 @@ export class IngestionStack extends PlatformStack {
       deadLetterKey: props.rawKey,
       removalPolicy: dataRemovalPolicy(config),
     });
-    monitorScheduledPull(props.monitoring, 'weather-pull', pull);
+    monitorScheduledPull(props.monitoring, 'weather-pull', pull, [
+      {
+        metricName: 'HoursMissing',
+        description: 'hours the weather API left out of its answer are missing from the raw zone (flagged as missing in the processed table).',
+        thresholdReason: 'a missing hour takes its intervals out of the KPI (no_weather); one is worth a look, most clear with the next run.',
+      },
+      {
+        metricName: 'RowsQuarantined',
+        description: 'weather rows broke the contract and were quarantined (raw/weather/_quarantine/), with their reasons.',
+        thresholdReason: 'the API answering values the contract refuses is a fault at the source; each row is an hour the KPI lacks.',
+      },
+    ]);
     return pull;
   }
 }

@@ -246,7 +246,13 @@ export class StreamingStack extends PlatformStack {
       removalPolicy: dataRemovalPolicy(config),
     });
     readings.grantWrite(role);
-    monitorScheduledPull(props.monitoring, 'sensor-pull', fn);
+    monitorScheduledPull(props.monitoring, 'sensor-pull', fn, [
+      {
+        metricName: 'ReadingsQuarantined',
+        description: 'readings were quarantined (raw/sensors/_quarantine/), each with its reasons: the contract, a ts outside the window, a Kinesis limit, or a reading_id repeated with another ts.',
+        thresholdReason: 'a quarantined reading is missing from the stream and the enriched table; the API sending one is a fault at the source worth a look.',
+      },
+    ]);
     return fn;
   }
 
