@@ -50,16 +50,28 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
     ...overrides,
   });
 
+  const METRIC_NAMES = ['PagesFetched', 'ReadingsWritten', 'ReadingsQuarantined', 'ReadingsRepeated', 'PutRecordsCalls', 'RecordsRetried', 'RecordsUndelivered'];
+  /** The metrics a run published, whether it succeeded or threw (the handler publishes them in a finally). */
+  let published: Record<string, number | undefined> = {};
+
   async function run(now = NOW, client = kinesis) {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'sensor-pull' });
-    const report = await pullSensors(settings(), now, {
-      s3,
-      kinesis: client,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
-    });
-    const emf = metrics.serializeMetrics() as unknown as Record<string, number>;
-    return { report, metrics: Object.fromEntries(['PagesFetched', 'ReadingsWritten', 'ReadingsQuarantined', 'PutRecordsCalls', 'RecordsRetried'].map((n) => [n, emf[n]])) };
+    const counted = new Set<string>();
+    try {
+      const report = await pullSensors(settings(), now, {
+        s3,
+        kinesis: client,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: { addMetric: (name, _unit, value) => (counted.add(name), metrics.addMetric(name, MetricUnit.Count, value)) },
+      });
+      return { report, metrics: emitted() };
+    } finally {
+      published = emitted();
+    }
+    function emitted() {
+      const emf = counted.size ? (metrics.serializeMetrics() as unknown as Record<string, number>) : {};
+      return Object.fromEntries(METRIC_NAMES.filter((n) => counted.has(n)).map((n) => [n, emf[n]]));
+    }
   }
 
   async function objects(): Promise<string[]> {
@@ -117,7 +129,9 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
     const first = await run(new Date('2026-11-21T10:10:30Z')); // 10:00 - 10:10: readings 10..29
     const second = await run(new Date('2026-11-21T10:15:10Z')); // 10:05 - 10:15: readings 20..39
     expect([first.report.readings, second.report.readings]).toEqual([20, 20]);
-    expect(await objects()).toEqual([first.report.dataKey, second.report.dataKey].sort());
+    expect(await objects()).toEqual(
+      [first.report.dataKey, second.report.dataKey, quarantineKey(first.report.from, first.report.to), quarantineKey(second.report.from, second.report.to)].sort(),
+    );
     expect(ids(await parquetRows(first.report.dataKey))).toEqual(Array.from({ length: 20 }, (_, i) => `r-${String(10 + i).padStart(6, '0')}`));
     const stream = await streamContents(kinesis, STREAM);
     expect(stream).toHaveLength(40);
@@ -149,10 +163,10 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(quarantine.map((q) => [q.record.reading_id, q.reasons])).toEqual([
-      ['r-000001', ['value: expected a finite number']],
-      ['r-000003', ['ts: expected a UTC timestamp', "metric: 'colour' is not one of temperature, pressure, vibration, humidity, fuel_level"]],
-      ['r-000004', ['sensor_id: required']],
+    expect(quarantine.map((q) => [q.record.reading_id, q.reasons, q.page, q.index])).toEqual([
+      ['r-000001', ['value: expected a finite number'], 1, 1],
+      ['r-000003', ['ts: expected a UTC timestamp', "metric: 'colour' is not one of temperature, pressure, vibration, humidity, fuel_level"], 1, 3],
+      ['r-000004', ['sensor_id: required'], 1, 4],
     ]);
     expect(ids(await parquetRows(report.dataKey))).toEqual(['r-000000', 'r-000002']);
     expect(ids(await streamContents(kinesis, STREAM))).toEqual(['r-000000', 'r-000002']);
@@ -163,7 +177,7 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
     api.setReadings(makeReadings('2026-11-21T10:00:00Z', 2_345, 0.25));
     const { report, metrics } = await run();
     expect(report.pages).toBe(3);
-    expect(metrics).toEqual({ PagesFetched: 3, ReadingsWritten: 2_345, ReadingsQuarantined: 0, PutRecordsCalls: 5, RecordsRetried: 0 });
+    expect(metrics).toEqual({ PagesFetched: 3, ReadingsWritten: 2_345, ReadingsQuarantined: 0, ReadingsRepeated: 0, PutRecordsCalls: 5, RecordsRetried: 0, RecordsUndelivered: 0 });
     const stream = await streamContents(kinesis, STREAM);
     expect(stream).toHaveLength(2_345);
     expect(new Set(stream.map((r) => r.reading_id)).size).toBe(2_345);
@@ -185,8 +199,10 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
     const client = motoKinesis(moto.endpoint);
     failRecords(client, 3, (i) => i < 2, 'InternalFailure');
     await expect(run(NOW, client)).rejects.toThrow(new UndeliveredRecordsError(2, { InternalFailure: 2 }).message);
+    expect(published).toMatchObject({ ReadingsWritten: 10, RecordsUndelivered: 2 }); // counted although the run failed
     const afterFailure = await objects();
-    expect(afterFailure).toEqual([dataKey(pullWindow(NOW, 10).from, pullWindow(NOW, 10).to)]);
+    const { from, to } = pullWindow(NOW, 10);
+    expect(afterFailure).toEqual([dataKey(from, to), quarantineKey(from, to)].sort());
     expect(await streamContents(kinesis, STREAM)).toHaveLength(8);
     await run(); // the invocation's retry, no fault this time
     expect(await objects()).toEqual(afterFailure);
@@ -208,6 +224,119 @@ describe('sensor-pull against moto S3 + Kinesis and a local sensor API (integrat
     api.failNext({ status: 503, body: {} });
     const { report } = await run();
     expect(report.readings).toBe(4);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  // --- hostile input: one bad reading never blocks its window, nothing passes silently wrong ---
+
+  async function quarantineOf(report: { from: Date; to: Date }): Promise<any[]> {
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: quarantineKey(report.from, report.to) }))).Body!.transformToString();
+    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+  const reading = (id: string, ts: string, value = 1): Reading => ({ reading_id: id, sensor_id: 's-1', ts, metric: 'temperature', value, unit: 'C' });
+  /** The API's pages as they are (the stand-in's own windowing left out): a hostile API. */
+  const pages = (...pageReadings: unknown[][]) =>
+    api.failNext(...pageReadings.map((readings, i) => ({ status: 200, body: { readings, next_page_token: i < pageReadings.length - 1 ? String(i + 1) : null } })));
+
+  test('impossible times (25:00, 30 February) are quarantined and the rest of the window lands', async () => {
+    const good = makeReadings('2026-11-21T10:00:00Z', 3, 60);
+    pages([good[0], reading('r-25h', '2026-11-21T25:00:00Z'), good[1], reading('r-feb30', '2026-02-30T10:00:00Z'), good[2]]);
+    const { report, metrics } = await run();
+    expect(report).toMatchObject({ readings: 3, quarantined: 2 });
+    expect((await quarantineOf(report)).map((q) => [q.record.reading_id, q.reasons])).toEqual([
+      ['r-25h', ["ts: '2026-11-21T25:00:00Z' is not a real date and time"]],
+      ['r-feb30', ["ts: '2026-02-30T10:00:00Z' is not a real date and time"]],
+    ]);
+    expect(ids(await parquetRows(report.dataKey))).toEqual(ids(good));
+    expect(ids(await streamContents(kinesis, STREAM))).toEqual(ids(good));
+    expect(metrics).toMatchObject({ ReadingsWritten: 3, ReadingsQuarantined: 2 });
+  });
+
+  test('reading ids Kinesis would refuse, and a reading over 1 MiB, are quarantined; the others are streamed', async () => {
+    const good = makeReadings('2026-11-21T10:00:00Z', 2, 60);
+    const huge = { ...reading('r-huge', '2026-11-21T10:05:00Z'), unit: 'x'.repeat(1_100_000) };
+    pages([reading('', '2026-11-21T10:01:00Z'), good[0], reading('k'.repeat(257), '2026-11-21T10:02:00Z'), huge, reading('ü'.repeat(256), '2026-11-21T10:03:00Z'), good[1]]);
+    const { report } = await run();
+    const quarantined = await quarantineOf(report);
+    expect(quarantined.map((q) => [String(q.record.reading_id).length, q.reasons])).toEqual([
+      [0, ['reading_id: empty; Kinesis partition keys are 1 to 256 characters']],
+      [257, ['reading_id: 257 characters; Kinesis partition keys are at most 256']],
+      [6, [expect.stringMatching(/^record: 1100\d{3} bytes with its partition key; a Kinesis record is at most 1048576 bytes$/)]],
+    ]);
+    // 256 characters (512 bytes in UTF-8) is within the limit
+    expect((await streamContents(kinesis, STREAM)).map((r) => String(r.reading_id).length).sort((x, y) => x - y)).toEqual([8, 8, 256]);
+    expect(report.readings).toBe(3);
+  });
+
+  test('a null, a number and an array among the readings are quarantined with their page and index', async () => {
+    const good = makeReadings('2026-11-21T10:00:00Z', 2, 60);
+    pages([good[0], null, 42], [['a'], good[1]]);
+    const { report } = await run();
+    expect((await quarantineOf(report)).map((q) => [q.page, q.index, q.record, q.reasons])).toEqual([
+      [1, 1, null, ['not a JSON object but null']],
+      [1, 2, 42, ['not a JSON object but a number']],
+      [2, 0, ['a'], ['not a JSON object but an array']],
+    ]);
+    expect(report).toMatchObject({ pages: 2, readings: 2, quarantined: 3 });
+  });
+
+  test('one rule for a repeated reading_id, within a page and across pages: the first kept; same ts dropped and counted; another ts quarantined', async () => {
+    const [a, b] = makeReadings('2026-11-21T10:00:00Z', 2, 60);
+    const aLater = { ...a, ts: '2026-11-21T10:07:00Z', value: 99 };
+    pages([a, b, a], [a, aLater, b]); // the API repeats a page's readings, and one id with another ts
+    const { report, metrics } = await run();
+    expect(report).toMatchObject({ readings: 2, quarantined: 1, repeated: 3 });
+    expect((await quarantineOf(report)).map((q) => [q.record.ts, q.reasons])).toEqual([
+      ['2026-11-21T10:07:00Z', [`reading_id: repeated with another ts; the first occurrence, with ts ${a.ts}, is kept`]],
+    ]);
+    expect((await parquetRows(report.dataKey)).map((r) => [r.reading_id, (r.ts as Date).toISOString()])).toEqual([[a.reading_id, a.ts], [b.reading_id, b.ts]]);
+    expect(await streamContents(kinesis, STREAM)).toHaveLength(2);
+    expect(metrics).toMatchObject({ ReadingsRepeated: 3, ReadingsQuarantined: 1 });
+  });
+
+  test('readings far outside the asked window (2020, 2099) are quarantined, not streamed to move the watermark', async () => {
+    const good = makeReadings('2026-11-21T10:00:00Z', 1, 60);
+    pages([reading('r-2020', '2020-01-01T00:00:00Z'), good[0], reading('r-2099', '2099-01-01T00:00:00Z'), reading('r-edge', '2026-11-21T10:10:00Z')]);
+    const { report } = await run();
+    expect((await quarantineOf(report)).map((q) => [q.record.reading_id, q.reasons])).toEqual(
+      ['r-2020', 'r-2099', 'r-edge'].map((id, i) => [id, [`ts: ${['2020-01-01T00:00:00Z', '2099-01-01T00:00:00Z', '2026-11-21T10:10:00Z'][i]} is outside the pulled window 2026-11-21T10:00:00.000Z .. 2026-11-21T10:10:00.000Z`]]),
+    );
+    expect(ids(await streamContents(kinesis, STREAM))).toEqual(ids(good));
+  });
+
+  test('a batch that stays refused does not stop the later batches; the error counts every undelivered record', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 1_200, 0.25)); // 3 batches: 500, 500, 200
+    const client = motoKinesis(moto.endpoint);
+    let call = 0;
+    client.middlewareStack.add(
+      (next) => async (args: any) => {
+        // A fault moto cannot produce: the first batch's calls fail as a whole, every attempt.
+        if (args.input?.Records && ++call <= 3) throw Object.assign(new Error('injected by the test'), { name: 'InternalFailure' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failFirstBatch' },
+    );
+    await expect(run(NOW, client)).rejects.toThrow(new UndeliveredRecordsError(500, { InternalFailure: 500 }).message);
+    expect(await streamContents(kinesis, STREAM)).toHaveLength(700);
+    expect(published).toMatchObject({ ReadingsWritten: 1_200, RecordsUndelivered: 500, PutRecordsCalls: 5 });
+  });
+
+  test('a clean rerun of a window empties the quarantine an earlier run of it wrote', async () => {
+    const good = makeReadings('2026-11-21T10:00:00Z', 2, 60);
+    pages([good[0], reading('r-bad', 'yesterday'), good[1]]);
+    const first = await run();
+    expect(await quarantineOf(first.report)).toHaveLength(1);
+    api.setReadings(good);
+    const again = await run();
+    expect(await quarantineOf(again.report)).toEqual([]);
+    expect(again.metrics).toMatchObject({ ReadingsQuarantined: 0, ReadingsWritten: 2 });
+  });
+
+  test('429: the page is retried (test/lambda/http-json.test.ts: how long it waits)', async () => {
+    api.setReadings(makeReadings('2026-11-21T10:00:00Z', 2, 60));
+    api.failNext({ status: 429, body: { error: 'slow down' } });
+    const { report } = await run();
+    expect(report.readings).toBe(2);
     expect(api.requests).toHaveLength(2);
   });
 });

@@ -16,8 +16,8 @@ describe('weather-pull handler', () => {
       RAW_BUCKET: 'handler-raw',
       WEATHER_API_BASE_URL: api.baseUrl,
       WEATHER_CITIES: JSON.stringify([
-        { name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
-        { name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
+        { id: 'madrid', name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+        { id: 'bilbao', name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
       ]),
       REQUEST_TIMEOUT_MS: '500',
       MAX_ATTEMPTS: '2',
@@ -53,6 +53,11 @@ describe('weather-pull handler', () => {
 
     const s3 = motoS3(moto.endpoint);
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: 'handler-raw' }))).Contents!.map((o) => o.Key).sort();
-    expect(keys).toEqual(['raw/weather/weather/ingest_date=2026-11-21/bilbao.ndjson', 'raw/weather/weather/ingest_date=2026-11-21/madrid.ndjson']);
+    expect(keys).toEqual([
+      'raw/weather/_quarantine/weather/ingest_date=2026-11-21/bilbao.ndjson',
+      'raw/weather/_quarantine/weather/ingest_date=2026-11-21/madrid.ndjson',
+      'raw/weather/weather/ingest_date=2026-11-21/bilbao.ndjson',
+      'raw/weather/weather/ingest_date=2026-11-21/madrid.ndjson',
+    ]);
   });
 });
