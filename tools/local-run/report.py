@@ -29,6 +29,8 @@ FLOW_COLUMNS = [
     ("glue_read", "read by the job"),
     ("glue_quarantined", "quarantined by the job"),
     ("duplicates_dropped", "duplicates dropped"),
+    ("late_rejected", "rejected as late"),
+    ("conflicting_rejected", "rejected as conflicting copies"),
     ("glue_written", "written (processed / aggregated)"),
     ("flink_written", "written by Flink"),
 ]
@@ -123,7 +125,8 @@ def _flows(flows: dict[str, dict[str, int]]) -> str:
         rows.append([d, *[flows[d].get(k) for k, _ in used]])
     table = _table(["dataset", *[h for _, h in used]], rows, numeric=set(range(1, len(used) + 1)))
     extra = []
-    for key, title in (("intervals", "Intervals by outcome (aggregate_metrics)"), ("sensor_enrichment", "Enriched sensor readings by status (Flink)")):
+    for key, title in (("intervals", "Intervals by outcome (aggregate_metrics)"), ("sensor_enrichment", "Enriched sensor readings by status (Flink)"),
+                       ("sensor_device_versions", "Enriched sensor readings by device version (Flink)")):
         if flows.get(key):
             extra.append(f"<h3>{title}</h3>" + _table(["outcome", "count"], [[k, v] for k, v in sorted(flows[key].items())]))
     return table + "".join(extra)
