@@ -221,3 +221,24 @@ def test_device_updates_the_contract_does_not_allow_are_refused_before_anything_
             "such as 2026-11-21T10:00:00Z (epoch milliseconds are not read)") in result.stderr
     assert "streams/device_updates.ndjson line 2: calibration_scale: required" in result.stderr
     assert "left behind: nothing" in result.stderr
+
+
+def test_a_crm_feed_that_starts_a_day_after_the_telemetry_runs_through_with_the_same_kpis(generated, tmp_path):
+    """The CRM's full load arrives in the second day's folder: the first day's KPI is computed with
+    every segment unknown, then recomputed when the customers arrive (their first version stands
+    for the time before it), so the final KPIs equal the full run's."""
+    out, _, summary = generated
+    supplied = supplied_from(out, tmp_path / "mine")
+    customers = supplied / "raw" / "crm" / "customers"
+    first, second = sorted(p.name for p in customers.iterdir())[:2]
+    for f in (customers / first).iterdir():
+        f.rename(customers / second / f.name)
+    (customers / first).rmdir()
+    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mine = json.loads((tmp_path / "out" / "summary.json").read_text())
+    for name, table in summary["kpis"].items():
+        assert same_rows(mine["kpis"][name], table), name
+    steps = {s["name"]: s for s in mine["steps"]}
+    assert steps[f"glue cdc_etl customers {first}"]["status"] == "skipped"
+    assert first in steps[f"glue aggregate_metrics {second}"]["summary"]  # the first day recomputed
