@@ -1,15 +1,15 @@
 """Glue entry point of a DMS source (crm.customers or legacy_sql.shipments): the ingest date's
 change files to the processed Iceberg table. Arguments: --dataset, --raw_path, --table,
---quarantine_root, --ingest_date, --warehouse."""
+--quarantine_root, --day (the ingest date), --warehouse."""
 
 from lakehouse import glue_job, pipelines
 from lakehouse.contracts import contract_of, load_contracts
 
-args = glue_job.arguments(["dataset", "raw_path", "table", "quarantine_root", "ingest_date", "warehouse"])
+args = glue_job.arguments(["dataset", "raw_path", "table", "quarantine_root", "day", "warehouse"])
 spark, glue_context, job = glue_job.start(args)
 stats = pipelines.run_cdc(
     spark, args["dataset"], contract_of(load_contracts(), args["dataset"]), args["raw_path"], args["table"],
-    args["quarantine_root"], args["ingest_date"], glue_job.glue_data_quality(glue_context),
+    args["quarantine_root"], args["day"], glue_job.glue_data_quality(glue_context),
 )
 glue_job.report(stats)
 job.commit()

@@ -26,12 +26,11 @@ def arguments(names: list[str]) -> dict[str, str]:
 
 
 def resolve_days(args: Mapping[str, str], today: date) -> dict[str, str]:
-    day_keys = [k for k in ("day", "ingest_date") if k in args]
+    """Every daily job takes --day (lib/registry: DAY_ARGUMENT): 'yesterday' becomes the date."""
     resolved = dict(args)
-    for k in day_keys:
-        if resolved[k] == "yesterday":
-            resolved[k] = (today - timedelta(days=1)).isoformat()
-    day = resolved[day_keys[0]] if day_keys else None
+    if resolved.get("day") == "yesterday":
+        resolved["day"] = (today - timedelta(days=1)).isoformat()
+    day = resolved.get("day")
     if day:
         resolved = {k: v.replace("{day}", day) if isinstance(v, str) else v for k, v in resolved.items()}
     return resolved

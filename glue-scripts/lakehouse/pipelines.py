@@ -228,10 +228,15 @@ METRICS_COLUMNS = [
 ]
 
 
+# The processed datasets the KPI reads: the aggregation job's inputs in lib/registry/jobs.json
+# (a test holds the two equal).
+KPI_INPUTS = ("telematics", "weather", "shipments", "customers")
+
+
 def kpi_input_tables(namespace: str) -> dict[str, str]:
     """The tables the KPI reads, in the processed namespace (`lake.<db>`): the four processed
     datasets, the customers' versions and the ledger of changed dates."""
-    tables = {name: f"{namespace}.{name}" for name in ("telematics", "weather", "shipments", "customers")}
+    tables = {name: f"{namespace}.{name}" for name in KPI_INPUTS}
     tables["customer_versions"] = f"{tables['customers']}{cdc.HISTORY_SUFFIX}"
     tables["changed_dates"] = f"{namespace}.{kpi_dates.TABLE_NAME}"
     return tables

@@ -37,6 +37,6 @@ def test_scheduled_runs_resolve_yesterday_and_day_paths():
 
     from lakehouse.glue_job import resolve_days
 
-    args = {"JOB_NAME": "j", "ingest_date": "yesterday", "raw_path": "s3://b/raw/crm/customers/{day}/", "table": "lake.p.customers"}
-    assert resolve_days(args, date(2026, 3, 1)) == {**args, "ingest_date": "2026-02-28", "raw_path": "s3://b/raw/crm/customers/2026-02-28/"}
+    args = {"JOB_NAME": "j", "day": "yesterday", "raw_path": "s3://b/raw/crm/customers/{day}/", "table": "lake.p.customers"}
+    assert resolve_days(args, date(2026, 3, 1)) == {**args, "day": "2026-02-28", "raw_path": "s3://b/raw/crm/customers/2026-02-28/"}
     assert resolve_days({"day": "2026-11-21", "raw_path": "x/{day}"}, date(2026, 12, 1)) == {"day": "2026-11-21", "raw_path": "x/2026-11-21"}

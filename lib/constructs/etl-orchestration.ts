@@ -15,6 +15,8 @@ export interface EtlOrchestrationProps {
   /** Then the aggregation, then Iceberg maintenance. */
   readonly aggregationJob: glue.CfnJob;
   readonly maintenanceJob: glue.CfnJob;
+  /** The day argument every job takes (`--<dayArgument> yyyy-MM-dd`). */
+  readonly dayArgument: string;
   readonly schedule: string;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
@@ -36,7 +38,8 @@ export class EtlOrchestration extends Construct {
 
   constructor(scope: Construct, id: string, props: EtlOrchestrationProps) {
     super(scope, id);
-    const run = (job: glue.CfnJob, dayArgument: string, id = job.name!, args: Record<string, string> = { [`--${dayArgument}`]: sfn.JsonPath.stringAt('$.day') }) => {
+    const day = `--${props.dayArgument}`;
+    const run = (job: glue.CfnJob, id = job.name!, args: Record<string, string> = { [day]: sfn.JsonPath.stringAt('$.day') }) => {
       const task = new tasks.GlueStartJobRun(this, id, {
         glueJobName: job.name!,
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
@@ -48,13 +51,13 @@ export class EtlOrchestration extends Construct {
     };
     const failed = new sfn.Fail(this, 'PipelineFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const sources = new sfn.Parallel(this, 'SourceJobs', { resultPath: sfn.JsonPath.DISCARD });
-    for (const job of props.sourceJobs) sources.branch(run(job, job.name!.endsWith('weather-etl') ? 'day' : 'ingest_date'));
+    for (const job of props.sourceJobs) sources.branch(run(job));
     sources.addCatch(failed, { resultPath: '$.failure' });
-    const aggregate = run(props.aggregationJob, 'day').addCatch(failed, { resultPath: '$.failure' });
-    const maintain = run(props.maintenanceJob, 'day').addCatch(failed, { resultPath: '$.failure' });
+    const aggregate = run(props.aggregationJob).addCatch(failed, { resultPath: '$.failure' });
+    const maintain = run(props.maintenanceJob).addCatch(failed, { resultPath: '$.failure' });
 
-    const backfill = run(props.aggregationJob, 'day', `${props.aggregationJob.name}-backfill`, {
-      '--day': sfn.JsonPath.stringAt('$.to'),
+    const backfill = run(props.aggregationJob, `${props.aggregationJob.name}-backfill`, {
+      [day]: sfn.JsonPath.stringAt('$.to'),
       '--backfill_from': sfn.JsonPath.stringAt('$.from'),
     }).addCatch(failed, { resultPath: '$.failure' });
     const done = new sfn.Succeed(this, 'Done');

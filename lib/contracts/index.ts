@@ -216,6 +216,16 @@ export function rawPartitionPathTemplate(layout: Pick<RawLayout, 'partitions' | 
     .join('');
 }
 
+/**
+ * Key prefix of one day of a dataset in the raw zone, as its writer lays it out: DMS writes
+ * <prefix><day>/ (pathStyle values), Firehose and the pulls <prefix><partition>=<day>/
+ * (glue-scripts/lakehouse/contracts.py, raw_day_path).
+ */
+export function rawDayPath(contract: DatasetContract, day: string): string {
+  const raw = contract.raw;
+  if (!raw) throw new Error(`${contract.dataset}: no raw layout in its contract`);
+  return (raw.pathStyle ?? 'hive') === 'values' ? `${rawPrefix(contract)}${day}/` : `${rawPrefix(contract)}${raw.partitions[0].name}=${day}/`;
+}
 
 /** Name of the dataset's table in the processed zone. */
 export function processedTableName(contract: DatasetContract): string {

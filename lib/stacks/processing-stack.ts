@@ -9,7 +9,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LakeZone } from '../config/naming';
-import { contractOf, DatasetContract, processedTableName, rawPrefix } from '../contracts';
+import { contractOf, DatasetContract, processedTableName, rawDayPath } from '../contracts';
+import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, loadJobs, processedDatasets } from '../registry';
 import { dqdlRuleset } from '../contracts/dqdl';
 import { EtlOrchestration } from '../constructs/etl-orchestration';
 import { GLUE_METRICS_NAMESPACE, GlueEtlJobs } from '../constructs/glue-etl-jobs';
@@ -49,12 +50,42 @@ export class ProcessingStack extends PlatformStack {
     const { config, names } = this;
     const processedDb = names.glueDatabase('processed');
     const aggregatedDb = names.glueDatabase('aggregated');
-    const raw = props.zoneBuckets.raw;
     const processedTable = (dataset: string) => `${CATALOG}.${processedDb}.${processedTableName(contractOf(props.contracts, dataset))}`;
-    const rawPath = (dataset: string, partition: string) => raw.s3UrlForObject(`${rawPrefix(contractOf(props.contracts, dataset))}${partition}/`);
     const quarantineRoot = props.zoneBuckets.processed.s3UrlForObject(QUARANTINE_PREFIX);
-    const metricsTable = `${CATALOG}.${aggregatedDb}.telemetry_metrics`;
-    const icebergTables = ['customers', 'shipments', 'telematics', 'weather'].map(processedTable);
+    const registry = loadJobs(props.contracts);
+    const aggregation = jobAt(registry, 'aggregation');
+    const metricsTable = `${CATALOG}.${aggregatedDb}.${aggregation.outputs[0]}`;
+    const icebergTables = [...processedDatasets(registry, props.contracts).map((c) => processedTable(c.dataset)), metricsTable];
+
+    // Each job's arguments follow from its kind of pipeline and its datasets (lib/registry/jobs.json).
+    const argumentsOf = (job: JobDeclaration): Record<string, string> => {
+      const dataset = job.outputs[0];
+      const sourceArguments = () => ({
+        '--raw_path': props.zoneBuckets.raw.s3UrlForObject(rawDayPath(contractOf(props.contracts, dataset), `{${DAY_ARGUMENT}}`)),
+        '--table': processedTable(dataset),
+        '--quarantine_root': quarantineRoot,
+      });
+      switch (job.pipeline) {
+        case 'cdc':
+          return { '--dataset': dataset, ...sourceArguments() };
+        case 'telematics':
+          return sourceArguments();
+        case 'weather':
+          return { ...sourceArguments(), '--cities': config.ingestion.weather.cities.map((c) => c.name).join(',') };
+        case 'aggregation':
+          return {
+            '--processed_database': processedDb,
+            '--metrics_table': metricsTable,
+            '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
+            // The daily run; the state machine's backfill branch passes the range's first day.
+            '--backfill_from': 'none',
+          };
+        case 'maintenance':
+          return { '--tables': icebergTables.join(','), '--snapshot_retention_days': String(config.processing.snapshotRetentionDays) };
+        default:
+          throw new Error(`${job.name}: a ${job.pipeline} job does not run on Glue`);
+      }
+    };
 
     this.etl = new GlueEtlJobs(this, 'Etl', {
       namePrefix: config.resourcePrefix,
@@ -66,51 +97,16 @@ export class ProcessingStack extends PlatformStack {
       workerType: config.processing.workerType,
       maxWorkers: config.processing.maxWorkers,
       timeoutMinutes: config.processing.jobTimeoutMinutes,
-      jobs: {
-        'crm-etl': {
-          script: 'cdc_etl.py',
-          arguments: { '--dataset': 'customers', '--raw_path': rawPath('customers', '{day}'), '--table': processedTable('customers'), '--quarantine_root': quarantineRoot },
-        },
-        'legacy-sql-etl': {
-          script: 'cdc_etl.py',
-          arguments: { '--dataset': 'shipments', '--raw_path': rawPath('shipments', '{day}'), '--table': processedTable('shipments'), '--quarantine_root': quarantineRoot },
-        },
-        'telematics-etl': {
-          script: 'telematics_etl.py',
-          arguments: { '--raw_path': rawPath('telematics', 'ingest_date={day}'), '--table': processedTable('telematics'), '--quarantine_root': quarantineRoot },
-        },
-        'weather-etl': {
-          script: 'weather_etl.py',
-          arguments: {
-            '--raw_path': rawPath('weather', 'ingest_date={day}'),
-            '--table': processedTable('weather'),
-            '--quarantine_root': quarantineRoot,
-            '--cities': config.ingestion.weather.cities.map((c) => c.name).join(','),
-          },
-        },
-        'aggregate-metrics': {
-          script: 'aggregate_metrics.py',
-          arguments: {
-            '--processed_database': processedDb,
-            '--metrics_table': metricsTable,
-            '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
-            // The daily run; the state machine's backfill branch passes the range's first day.
-            '--backfill_from': 'none',
-          },
-        },
-        'iceberg-maintenance': {
-          script: 'iceberg_maintenance.py',
-          arguments: { '--tables': [...icebergTables, metricsTable].join(','), '--snapshot_retention_days': String(config.processing.snapshotRetentionDays) },
-        },
-      },
+      jobs: Object.fromEntries(glueJobs(registry).map((job) => [job.name, { script: job.script, arguments: argumentsOf(job) }])),
     });
 
     const jobs = this.etl.jobs;
     this.orchestration = new EtlOrchestration(this, 'Orchestration', {
       namePrefix: config.resourcePrefix,
-      sourceJobs: [jobs['crm-etl'], jobs['legacy-sql-etl'], jobs['telematics-etl'], jobs['weather-etl']],
-      aggregationJob: jobs['aggregate-metrics'],
-      maintenanceJob: jobs['iceberg-maintenance'],
+      sourceJobs: jobsAt(registry, 'sources').map((j) => jobs[j.name]),
+      aggregationJob: jobs[aggregation.name],
+      maintenanceJob: jobs[jobAt(registry, 'maintenance').name],
+      dayArgument: DAY_ARGUMENT,
       schedule: config.processing.schedule,
       logsKey: props.logsKey,
       logRetention: config.monitoring.logRetentionDays,
@@ -118,8 +114,8 @@ export class ProcessingStack extends PlatformStack {
     });
 
     // The rulesets the jobs evaluate, published in the catalog for each processed Iceberg table.
-    for (const dataset of ['customers', 'shipments', 'telematics', 'weather']) {
-      const contract = contractOf(props.contracts, dataset);
+    for (const contract of processedDatasets(registry, props.contracts)) {
+      const dataset = contract.dataset;
       new glue.CfnDataQualityRuleset(this, `Rules-${dataset}`, {
         name: `${config.resourcePrefix}-${dataset}`,
         description: `Data-quality rules of ${processedDb}.${processedTableName(contract)}, from its contract`,

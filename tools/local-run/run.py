@@ -34,6 +34,8 @@ import synthetic  # noqa: E402
 import zones  # noqa: E402
 
 MARKER = ".telemetry-lakehouse-local-run"
+# The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
+REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
 TS_NODE = ROOT / "node_modules" / ".bin" / "ts-node"
 PLATFORM_TS = HERE / "platform.ts"
 
@@ -505,6 +507,31 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
     }
 
 
+def registered_jobs(stage: str) -> list[dict[str, Any]]:
+    return [job for job in json.loads(REGISTRY.read_text(encoding="utf-8"))["jobs"] if job["stage"] == stage]
+
+
+# How the local run runs each kind of daily job (lib/registry/jobs.json, "pipeline").
+SOURCE_STEPS: dict[str, Callable[[str, str], Callable[[Context], str]]] = {
+    "cdc": glue_cdc,
+    "telematics": lambda dataset, day: glue_telematics(day),
+    "weather": lambda dataset, day: glue_weather(day),
+}
+
+
+def daily_glue_steps(day: str) -> list[tuple[str, Callable[[Context], str | None]]]:
+    """One day of the daily pipeline as the state machine runs it: every source job of the
+    registry, in its order, then the aggregation."""
+    steps = []
+    for job in registered_jobs("sources"):
+        dataset = job["outputs"][0]
+        label = f"glue {Path(job['script']).stem}" + (f" {dataset}" if job["pipeline"] == "cdc" else "")
+        steps.append((f"{label} {day}", SOURCE_STEPS[job["pipeline"]](dataset, day)))
+    (aggregation,) = registered_jobs("aggregation")
+    steps.append((f"glue {Path(aggregation['script']).stem} {day}", glue_aggregate(day)))
+    return steps
+
+
 def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]]:
     env = ctx.args.env
     streaming_only = ctx.args.only == "streaming"
@@ -534,13 +561,7 @@ def build_plan(ctx: Context) -> list[tuple[str, Callable[[Context], str | None]]
     ]
     if not streaming_only:
         for day in ctx.days:
-            plan += [
-                (f"glue cdc_etl customers {day}", glue_cdc("customers", day)),
-                (f"glue cdc_etl shipments {day}", glue_cdc("shipments", day)),
-                (f"glue telematics_etl {day}", glue_telematics(day)),
-                (f"glue weather_etl {day}", glue_weather(day)),
-                (f"glue aggregate_metrics {day}", glue_aggregate(day)),
-            ]
+            plan += daily_glue_steps(day)
         if ctx.args.backfill:
             first, last = ctx.args.backfill
             plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))

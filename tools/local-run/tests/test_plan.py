@@ -1,0 +1,38 @@
+"""The local run's plan follows the job registry (lib/registry/jobs.json), as the stacks do: a job
+added there gets its step in the run, and the KPI reads what the registry says it reads."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import run
+
+REGISTRY = json.loads(run.REGISTRY.read_text())["jobs"]
+
+
+def plan_of(**options) -> list[str]:
+    args = argparse.Namespace(**{"raw": None, "only": None, "backfill": None, "env": "dev", "vehicles": 1, "days": 2, "start": "2026-11-02", "horizon_days": None, **options})
+    ctx = run.Context(args, Path("/nonexistent"))
+    ctx.days = ["2026-11-02", "2026-11-03"]
+    return [name for name, _ in run.build_plan(ctx)]
+
+
+def test_every_daily_job_of_the_registry_has_its_step_each_day_in_the_pipeline_order():
+    glue_steps = [name for name in plan_of() if name.startswith("glue ") and "maintenance" not in name]
+    sources = [job for job in REGISTRY if job["stage"] == "sources"]
+    per_day = [f"glue {Path(j['script']).stem}" + (f" {j['outputs'][0]}" if j["pipeline"] == "cdc" else "") for j in sources] + ["glue aggregate_metrics"]
+    assert glue_steps == [f"{step} {day}" for day in ("2026-11-02", "2026-11-03") for step in per_day]
+    assert all(j["pipeline"] in run.SOURCE_STEPS for j in sources)  # every kind of source job can run locally
+
+
+def test_the_kpi_reads_the_aggregation_jobs_inputs():
+    from lakehouse import pipelines
+
+    (aggregation,) = [job for job in REGISTRY if job["stage"] == "aggregation"]
+    assert sorted(pipelines.KPI_INPUTS) == sorted(aggregation["inputs"])
+
+
+def test_streaming_only_runs_no_glue_step():
+    assert not [name for name in plan_of(only="streaming") if name.startswith("glue ")]
