@@ -6,6 +6,8 @@
  *
  * Usage: npx ts-node --transpile-only bench/lambda-bundle.ts [name=weather-pull] [runs=21]
  */
+import { settingsEnvironment } from '../lambda/shared/settings';
+import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../lambda/weather-pull/settings';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -36,15 +38,17 @@ buildSync({ ...common, outfile: naive, format: 'cjs', minify: false, treeShaking
 /** The handler reads its settings at load time; these satisfy it without reaching anything. */
 const env = {
   ...process.env,
-  RAW_BUCKET: 'bench',
-  WEATHER_API_BASE_URL: 'http://127.0.0.1:9',
-  WEATHER_CITIES: '[{"name":"Madrid","latitude":40.4,"longitude":-3.7}]',
-  REQUEST_TIMEOUT_MS: '1000',
-  MAX_ATTEMPTS: '1',
-  CONCURRENCY: '4',
-  RETRY_MAX_DELAY_MS: '5000',
+  ...settingsEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, {
+    bucket: 'bench',
+    apiBaseUrl: 'http://127.0.0.1:9',
+    cities: [{ id: 'madrid', name: 'Madrid', latitude: 40.4, longitude: -3.7 }],
+    requestTimeoutMs: 1000,
+    maxAttempts: 1,
+    retryBaseDelayMs: 200,
+    retryMaxDelayMs: 5000,
+    concurrency: 4,
+  }),
   POWERTOOLS_METRICS_NAMESPACE: 'Bench',
-  SENSOR_API_BASE_URL: 'http://127.0.0.1:9',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

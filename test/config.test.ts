@@ -141,6 +141,16 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => delete c.ingestion.weather.cities[0].id))[0]).toMatch(/^ingestion\.weather\.cities\.0\.id: /);
     });
 
+    test('pull settings the functions could not use', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.weather.retryBaseDelayMs = 10_000)))).toEqual([
+        'ingestion.weather.retryBaseDelayMs: retryBaseDelayMs must not exceed retryMaxDelayMs',
+      ]);
+      expect(problemsOf('prod', variant('prod', (c) => (c.ingestion.weather.concurrency = 0)))[0]).toMatch(/^ingestion\.weather\.concurrency: /);
+      expect(problemsOf('dev', variant('dev', (c) => (c.streaming.sensorPull.timeoutSeconds = 901)))[0]).toMatch(/^streaming\.sensorPull\.timeoutSeconds: /);
+      expect(problemsOf('dev', variant('dev', (c) => (c.streaming.sensorPull.memoryMiB = 64)))[0]).toMatch(/^streaming\.sensorPull\.memoryMiB: /);
+      expect(problemsOf('dev', variant('dev', (c) => delete c.streaming.sensorPull.putRecords.maxAttempts))[0]).toMatch(/^streaming\.sensorPull\.putRecords\.maxAttempts: /);
+    });
+
     test('a readings watermark shorter than the sensor pull window', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.streaming.flink.readingsMaxDelaySeconds = 300)))).toEqual([
         'streaming.flink.readingsMaxDelaySeconds: must cover the sensor pull window (windowMinutes x 60): a pull returns readings that old',

@@ -1,7 +1,9 @@
+import { settingsFromEnvironment } from '../lambda/shared/settings';
+import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../lambda/weather-pull/settings';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, EnvironmentConfig } from '../lib/config';
 import { tableMappingsFor } from '../lib/constructs/dms-replication';
-import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
+import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
   const { templates, config } = synthesize(envName);
@@ -102,13 +104,16 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(config.network.availabilityZoneCount);
     const env = fn.Properties.Environment.Variables;
-    expect(JSON.parse(env.WEATHER_CITIES)).toEqual(config.ingestion.weather.cities);
-    expect(env.WEATHER_API_BASE_URL).toBe(config.ingestion.weather.apiBaseUrl);
+    // the handler's settings, as its own schema parses them (lambda/weather-pull/settings.ts)
+    const settings = settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, { [WEATHER_PULL_SETTINGS]: joinedText(env[WEATHER_PULL_SETTINGS]) });
+    expect(settings.cities).toEqual(config.ingestion.weather.cities);
+    expect(settings.apiBaseUrl).toBe(config.ingestion.weather.apiBaseUrl);
+    expect(settings).toMatchObject({ retryBaseDelayMs: config.ingestion.weather.retryBaseDelayMs, concurrency: config.ingestion.weather.concurrency });
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     // The timeout covers the worst case of what the handler is told to do: every batch of cities
     // using every attempt, each timing out, with the longest backoff between attempts.
     const weather = config.ingestion.weather;
-    const worstCaseMs = Math.ceil(weather.cities.length / Number(env.CONCURRENCY)) * weather.maxAttempts * (weather.requestTimeoutMs + Number(env.RETRY_MAX_DELAY_MS));
+    const worstCaseMs = Math.ceil(weather.cities.length / settings.concurrency) * weather.maxAttempts * (weather.requestTimeoutMs + settings.retryMaxDelayMs);
     expect(fn.Properties.Timeout).toBe(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30));
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('TelemetryLakehouse');
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.ingestion.weather.schedule, State: 'ENABLED' });

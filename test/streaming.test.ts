@@ -1,5 +1,7 @@
+import { SENSOR_PULL_SETTINGS, sensorPullSettings } from '../lambda/sensor-pull/settings';
+import { settingsFromEnvironment } from '../lambda/shared/settings';
 import { shardsFor, telemetryLoad } from '../lib/config/capacity';
-import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
+import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
   const { templates, config } = synthesize(envName);
@@ -149,10 +151,16 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
   test('the sensor pull: scheduled, writes its stream, as the sensors raw writer', () => {
     const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${prefix}-sensor-pull`)!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
-    expect(fn.Properties.Environment.Variables).toMatchObject({
-      SENSOR_API_BASE_URL: config.streaming.sensorPull.apiBaseUrl,
-      WINDOW_MINUTES: String(config.streaming.sensorPull.windowMinutes),
+    const pull = config.streaming.sensorPull;
+    // the handler's settings, as its own schema parses them (lambda/sensor-pull/settings.ts)
+    const variables = fn.Properties.Environment.Variables;
+    expect(settingsFromEnvironment(SENSOR_PULL_SETTINGS, sensorPullSettings, { [SENSOR_PULL_SETTINGS]: joinedText(variables[SENSOR_PULL_SETTINGS]) })).toMatchObject({
+      apiBaseUrl: pull.apiBaseUrl,
+      windowMinutes: pull.windowMinutes,
+      http: { maxAttempts: pull.maxAttempts, baseDelayMs: pull.retryBaseDelayMs, maxDelayMs: pull.retryMaxDelayMs },
+      putRecords: pull.putRecords,
     });
+    expect(fn.Properties).toMatchObject({ Timeout: pull.timeoutSeconds, MemorySize: pull.memoryMiB });
     expect(JSON.stringify(fn.Properties.Role)).toMatch(/AccessRawWritersensors/);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.streaming.sensorPull.schedule });
   });

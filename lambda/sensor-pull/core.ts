@@ -7,9 +7,9 @@ import { recordProblems } from '../shared/contract-records';
 import { getJson } from '../shared/http-json';
 import { putAllRecords, PutStats, recordLimitProblem, UndeliveredRecordsError } from '../shared/kinesis-put';
 import { contractParquet } from '../shared/parquet';
-import { BackoffPolicy } from '../shared/retry';
 import { putWholeObject, toNdjson } from '../shared/s3-objects';
 import { readingsPage, readingsUrl } from './sensor-api';
+import type { SensorPullSettings } from './settings';
 
 const CONTRACT = contractJson as unknown as DatasetContract;
 const RAW_PREFIX = `raw/${CONTRACT.source}/${CONTRACT.dataset}/`;
@@ -17,17 +17,7 @@ const QUARANTINE_PREFIX = `raw/${CONTRACT.source}/_quarantine/${CONTRACT.dataset
 /** Pages followed at most in one pull: a loop in the API's tokens must not run the Lambda out of time. */
 const MAX_PAGES = 1000;
 
-export interface SensorPullSettings {
-  readonly bucket: string;
-  readonly expectedBucketOwner?: string;
-  readonly streamName: string;
-  readonly apiBaseUrl: string;
-  /** Each pull asks for this many minutes back from the run's minute (overlapping the previous pull). */
-  readonly windowMinutes: number;
-  readonly requestTimeoutMs: number;
-  readonly http: BackoffPolicy;
-  readonly putRecords: BackoffPolicy;
-}
+export type { SensorPullSettings } from './settings';
 
 export interface SensorPullDeps {
   readonly s3: S3Client;

@@ -4,7 +4,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ScheduledEvent } from 'aws-lambda';
-import { pullSensors, SensorPullSettings } from './core';
+import { settingsFromEnvironment } from '../shared/settings';
+import { pullSensors } from './core';
+import { SENSOR_PULL_SETTINGS, sensorPullSettings } from './settings';
 
 /**
  * Scheduled entry point of the sensor pull: settings from the environment (set by the CDK
@@ -19,22 +21,8 @@ const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 't
 // HTTP/1.1: PutRecords needs nothing of HTTP/2, and local Kinesis endpoints (moto) refuse it.
 const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }) });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`sensor-pull: environment variable ${name} is not set`);
-  return value;
-}
-
-const settings: SensorPullSettings = {
-  bucket: required('RAW_BUCKET'),
-  expectedBucketOwner: process.env.EXPECTED_BUCKET_OWNER,
-  streamName: required('SENSOR_STREAM_NAME'),
-  apiBaseUrl: required('SENSOR_API_BASE_URL'),
-  windowMinutes: Number(required('WINDOW_MINUTES')),
-  requestTimeoutMs: Number(required('REQUEST_TIMEOUT_MS')),
-  http: { maxAttempts: Number(required('MAX_ATTEMPTS')), baseDelayMs: 200, maxDelayMs: 5_000 },
-  putRecords: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
-};
+// Parsed at start: a deployment that wrote them wrong fails every invocation with the field named.
+const settings = settingsFromEnvironment(SENSOR_PULL_SETTINGS, sensorPullSettings, process.env);
 
 export async function handler(event: ScheduledEvent): Promise<{ readings: number; key: string }> {
   const now = event.time ? new Date(event.time) : new Date();

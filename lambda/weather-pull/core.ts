@@ -6,32 +6,16 @@ import { recordProblems } from '../shared/contract-records';
 import { getJson, HttpRequestError } from '../shared/http-json';
 import { putWholeObject, toNdjson } from '../shared/s3-objects';
 import { conditionOf, forecastUrl, openMeteoResponse, OpenMeteoResponse } from './open-meteo';
+import type { WeatherPullSettings } from './settings';
 
 const CONTRACT = contractJson as unknown as DatasetContract;
 const RAW_PREFIX = `raw/${CONTRACT.source}/${CONTRACT.dataset}/`;
 /** Rejected rows of the dataset, outside the table's location but under the source's own prefix. */
 const QUARANTINE_PREFIX = `raw/${CONTRACT.source}/_quarantine/${CONTRACT.dataset}/`;
 
-export interface City {
-  /** The city's key in object names (lib/config/schema.ts: lower case, unique by construction). */
-  readonly id: string;
-  readonly name: string;
-  readonly latitude: number;
-  readonly longitude: number;
-}
-
-export interface WeatherPullSettings {
-  readonly bucket: string;
-  readonly expectedBucketOwner?: string;
-  readonly apiBaseUrl: string;
-  readonly cities: readonly City[];
-  readonly requestTimeoutMs: number;
-  readonly maxAttempts: number;
-  readonly retryBaseDelayMs: number;
-  readonly retryMaxDelayMs: number;
-  /** Cities pulled at the same time. */
-  readonly concurrency: number;
-}
+export type { WeatherPullSettings } from './settings';
+/** A configured city: its id names its objects (lib/config/schema.ts), its name goes in the rows. */
+export type City = WeatherPullSettings['cities'][number];
 
 /** The Powertools logger's calls the core uses. */
 export type Logger = Pick<PowertoolsLogger, 'info' | 'warn' | 'error'>;

@@ -2,7 +2,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ScheduledEvent } from 'aws-lambda';
-import { City, pullWeather, WeatherPullError, WeatherPullSettings } from './core';
+import { settingsFromEnvironment } from '../shared/settings';
+import { pullWeather, WeatherPullError } from './core';
+import { WEATHER_PULL_SETTINGS, weatherPullSettings } from './settings';
 
 /**
  * Scheduled entry point: reads its settings from the environment (set by the CDK construct),
@@ -15,28 +17,8 @@ const metrics = new Metrics({ serviceName: 'weather-pull' });
 // Path-style addressing only for local runs against moto (AWS_ENDPOINT_URL_S3 on 127.0.0.1).
 const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`weather-pull: environment variable ${name} is not set`);
-  return value;
-}
-
-function settingsFromEnvironment(): WeatherPullSettings {
-  return {
-    bucket: required('RAW_BUCKET'),
-    expectedBucketOwner: process.env.EXPECTED_BUCKET_OWNER,
-    apiBaseUrl: required('WEATHER_API_BASE_URL'),
-    cities: JSON.parse(required('WEATHER_CITIES')) as City[],
-    requestTimeoutMs: Number(required('REQUEST_TIMEOUT_MS')),
-    maxAttempts: Number(required('MAX_ATTEMPTS')),
-    retryBaseDelayMs: 200,
-    // The stack derives the function timeout from these two, so it is their one source.
-    retryMaxDelayMs: Number(required('RETRY_MAX_DELAY_MS')),
-    concurrency: Number(required('CONCURRENCY')),
-  };
-}
-
-const settings = settingsFromEnvironment();
+// Parsed at start: a deployment that wrote them wrong fails every invocation with the field named.
+const settings = settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, process.env);
 
 export async function handler(event: ScheduledEvent): Promise<{ day: string; cities: number }> {
   const now = event.time ? new Date(event.time) : new Date();

@@ -229,8 +229,15 @@ const weatherSchema = z
     requestTimeoutMs: z.number().int().min(100).max(60_000),
     /** Attempts per city, the first included, with capped exponential backoff between them. */
     maxAttempts: z.number().int().min(1).max(10),
+    /** First backoff ceiling between attempts, doubled each retry (full jitter); 200 ms in every environment. */
+    retryBaseDelayMs: z.number().int().min(10).max(10_000),
+    /** Longest wait between two attempts, Retry-After included; the function's timeout derives from it. 5 s everywhere. */
+    retryMaxDelayMs: z.number().int().min(100).max(60_000),
+    /** Cities pulled at the same time; 4 everywhere (the function's timeout derives from it). */
+    concurrency: z.number().int().min(1).max(16),
   })
-  .strict();
+  .strict()
+  .refine((w) => w.retryBaseDelayMs <= w.retryMaxDelayMs, { message: 'retryBaseDelayMs must not exceed retryMaxDelayMs', path: ['retryBaseDelayMs'] });
 
 const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema }).strict();
 
@@ -279,6 +286,15 @@ const streamingSchema = z
         windowMinutes: z.number().int().min(1).max(1440),
         requestTimeoutMs: z.number().int().min(100).max(60_000),
         maxAttempts: z.number().int().min(1).max(10),
+        /** Backoff between attempts of an API page: first ceiling and cap (200 ms and 5 s everywhere). */
+        retryBaseDelayMs: z.number().int().min(10).max(10_000),
+        retryMaxDelayMs: z.number().int().min(100).max(60_000),
+        /** PutRecords: attempts of the entries Kinesis refused, and their backoff (5, 100 ms, 2 s everywhere). */
+        putRecords: z.object({ maxAttempts: z.number().int().min(1).max(10), baseDelayMs: z.number().int().min(10).max(10_000), maxDelayMs: z.number().int().min(100).max(60_000) }).strict(),
+        /** The function's timeout: the pages and PutRecords retries of a busy window, well under the schedule (240 s). */
+        timeoutSeconds: z.number().int().min(10).max(900),
+        /** The function's memory (1,024 MiB: the Parquet of a window and its PutRecords batches; CPU scales with it). */
+        memoryMiB: z.number().int().min(128).max(10_240),
       })
       .strict(),
     flink: z

@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
-import { WEATHER_CONCURRENCY, WEATHER_MAX_BACKOFF_MS, weatherPullEnvironment } from '../config/pull-functions';
+import { weatherPullEnvironment } from '../config/pull-functions';
 import { contractOf, DatasetContract, rawPrefix } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
@@ -66,9 +66,9 @@ export class IngestionStack extends PlatformStack {
   private buildWeatherPull(props: IngestionStackProps): ScheduledPullFunction {
     const { config, names } = this;
     const weather = config.ingestion.weather;
-    const cityBatches = Math.ceil(weather.cities.length / WEATHER_CONCURRENCY);
+    const cityBatches = Math.ceil(weather.cities.length / weather.concurrency);
     // Worst case: every batch of cities uses all its attempts, each timing out, with the longest backoff between.
-    const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + WEATHER_MAX_BACKOFF_MS);
+    const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + weather.retryMaxDelayMs);
     // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
     const role = iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true });
     // A run merges the day's object with the hours it already holds, so the pull reads its own

@@ -235,9 +235,8 @@ export class StreamingStack extends PlatformStack {
       schedule: pull.schedule,
       role,
       environment: sensorPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account, readingsStream: readings.streamName }),
-      // Pages and PutRecords retries of a busy window, with room to spare; well under the schedule.
-      timeout: Duration.minutes(4),
-      memorySize: 1024,
+      timeout: Duration.seconds(pull.timeoutSeconds),
+      memorySize: pull.memoryMiB,
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
       logsKey: props.logsKey,

@@ -47,3 +47,15 @@ export const ENVIRONMENTS: EnvironmentName[] = ['dev', 'staging', 'prod'];
 export function resourcesOf(template: Template, type: string): Record<string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any }> {
   return template.findResources(type) as any;
 }
+
+/**
+ * A template value as the text CloudFormation will make of it, with each reference (Ref,
+ * Fn::GetAtt, an import) standing as `TOKEN`: for values that embed a resource's name in a string,
+ * such as a function's JSON settings holding its bucket's name.
+ */
+export function joinedText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return 'TOKEN';
+  return join[1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(join[0]);
+}

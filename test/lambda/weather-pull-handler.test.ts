@@ -1,5 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ScheduledEvent } from 'aws-lambda';
+import { settingsEnvironment, settingsFromEnvironment } from '../../lambda/shared/settings';
+import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../../lambda/weather-pull/settings';
 import { createBucket, Moto, MOTO_CREDENTIALS, MOTO_REGION, motoS3, startMoto } from '../helpers/moto';
 import { openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
 
@@ -13,16 +15,19 @@ describe('weather-pull handler', () => {
     moto = await startMoto();
     api = await startWeatherApi();
     Object.assign(process.env, {
-      RAW_BUCKET: 'handler-raw',
-      WEATHER_API_BASE_URL: api.baseUrl,
-      WEATHER_CITIES: JSON.stringify([
-        { id: 'madrid', name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
-        { id: 'bilbao', name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
-      ]),
-      REQUEST_TIMEOUT_MS: '500',
-      MAX_ATTEMPTS: '2',
-      CONCURRENCY: '2',
-      RETRY_MAX_DELAY_MS: '50',
+      ...settingsEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, {
+        bucket: 'handler-raw',
+        apiBaseUrl: api.baseUrl,
+        cities: [
+          { id: 'madrid', name: 'Madrid', latitude: 40.4168, longitude: -3.7038 },
+          { id: 'bilbao', name: 'Bilbao', latitude: 43.263, longitude: -2.935 },
+        ],
+        requestTimeoutMs: 500,
+        maxAttempts: 2,
+        retryBaseDelayMs: 10,
+        retryMaxDelayMs: 50,
+        concurrency: 2,
+      }),
       AWS_ENDPOINT_URL_S3: moto.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
       AWS_REGION: MOTO_REGION,
@@ -41,6 +46,16 @@ describe('weather-pull handler', () => {
   });
 
   const event = { time: '2026-11-21T10:05:00Z' } as ScheduledEvent;
+
+  test('settings the deployment wrote wrong fail at start, naming the field', () => {
+    expect(() => settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, {})).toThrow('WEATHER_PULL_SETTINGS is not set');
+    const broken = JSON.parse(process.env[WEATHER_PULL_SETTINGS]!);
+    broken.concurrency = 0;
+    delete broken.cities[0].id;
+    expect(() => settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, { [WEATHER_PULL_SETTINGS]: JSON.stringify(broken) })).toThrow(
+      /^WEATHER_PULL_SETTINGS: cities\.0\.id: .*; concurrency: /,
+    );
+  });
 
   test('writes every city and returns the window; fails naming the city that failed', async () => {
     const { handler } = await import('../../lambda/weather-pull/handler');

@@ -50,11 +50,25 @@ export function platformNames(envName: string) {
   };
 }
 
-/** The environment the stack gives a pull function, with the run's bucket and stream. */
-export function pullEnvironment(fn: 'weather-pull' | 'sensor-pull', envName: string, targets: { rawBucket: string; readingsStream: string }): Record<string, string> {
+/**
+ * The environment the stack gives a pull function, with the run's bucket and stream, and, for the
+ * run, the local API stand-in in place of the configured API (the settings' one URL; nothing else
+ * differs from the deployed environment).
+ */
+export function pullEnvironment(
+  fn: 'weather-pull' | 'sensor-pull',
+  envName: string,
+  targets: { rawBucket: string; readingsStream: string },
+  localApiBaseUrl?: string,
+): Record<string, string> {
   const config = loadConfig(envName);
   const common = { rawBucket: targets.rawBucket, account: LOCAL_ACCOUNT };
-  return fn === 'weather-pull' ? weatherPullEnvironment(config, common) : sensorPullEnvironment(config, { ...common, readingsStream: targets.readingsStream });
+  if (fn === 'weather-pull') {
+    const weather = { ...config.ingestion.weather, apiBaseUrl: localApiBaseUrl ?? config.ingestion.weather.apiBaseUrl };
+    return weatherPullEnvironment({ ...config, ingestion: { ...config.ingestion, weather } }, common);
+  }
+  const sensorPull = { ...config.streaming.sensorPull, apiBaseUrl: localApiBaseUrl ?? config.streaming.sensorPull.apiBaseUrl };
+  return sensorPullEnvironment({ ...config, streaming: { ...config.streaming, sensorPull } }, { ...common, readingsStream: targets.readingsStream });
 }
 
 /** What run.py asks of a pull: where moto is, the data the API stand-ins serve, and when to run. */
@@ -123,7 +137,7 @@ export async function pull(plan: PullPlan): Promise<void> {
       for (const [latitude, days] of Object.entries(answers)) {
         for (const [day, body] of Object.entries(days)) api.answerDay(Number(latitude), day, { body });
       }
-      const handler = await loadHandler('../../lambda/weather-pull/handler', { ...pullEnvironment('weather-pull', plan.envName, targets), WEATHER_API_BASE_URL: api.baseUrl });
+      const handler = await loadHandler('../../lambda/weather-pull/handler', pullEnvironment('weather-pull', plan.envName, targets, api.baseUrl));
       summary.weather = await invokeAll(handler, plan.weather.invocations);
     } finally {
       await api.close();
@@ -133,7 +147,7 @@ export async function pull(plan: PullPlan): Promise<void> {
     const api = await startSensorApi();
     try {
       api.setReadings(JSON.parse(fs.readFileSync(plan.sensors.readingsFile, 'utf8')) as Reading[]);
-      const handler = await loadHandler('../../lambda/sensor-pull/handler', { ...pullEnvironment('sensor-pull', plan.envName, targets), SENSOR_API_BASE_URL: api.baseUrl });
+      const handler = await loadHandler('../../lambda/sensor-pull/handler', pullEnvironment('sensor-pull', plan.envName, targets, api.baseUrl));
       summary.sensors = await invokeAll(handler, plan.sensors.invocations);
     } finally {
       await api.close();

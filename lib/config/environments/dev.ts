@@ -46,6 +46,11 @@ export const dev: EnvironmentConfig = {
       windowMinutes: 10,
       requestTimeoutMs: 5000,
       maxAttempts: 4,
+      retryBaseDelayMs: 200,
+      retryMaxDelayMs: 5_000,
+      putRecords: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+      timeoutSeconds: 240,
+      memoryMiB: 1024,
     },
     flink: {
       parallelism: 1,
@@ -82,6 +87,9 @@ export const dev: EnvironmentConfig = {
       ],
       requestTimeoutMs: 5000,
       maxAttempts: 4,
+      retryBaseDelayMs: 200,
+      retryMaxDelayMs: 5_000,
+      concurrency: 4,
     },
   },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only

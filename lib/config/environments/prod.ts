@@ -45,6 +45,11 @@ export const prod: EnvironmentConfig = {
       windowMinutes: 10,
       requestTimeoutMs: 5000,
       maxAttempts: 4,
+      retryBaseDelayMs: 200,
+      retryMaxDelayMs: 5_000,
+      putRecords: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+      timeoutSeconds: 240,
+      memoryMiB: 1024,
     },
     flink: {
       parallelism: 4,
@@ -85,6 +90,9 @@ export const prod: EnvironmentConfig = {
       ],
       requestTimeoutMs: 5000,
       maxAttempts: 4,
+      retryBaseDelayMs: 200,
+      retryMaxDelayMs: 5_000,
+      concurrency: 4,
     },
   },
   athena: { bytesScannedCutoffPerQuery: 100_000_000_000 }, // 100 GB
