@@ -10,9 +10,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pullSensors, SensorPullSettings } from '../lambda/sensor-pull/core';
-import { createStream, motoKinesis } from '../test/helpers/kinesis';
-import { createBucket, motoS3, startMoto } from '../test/helpers/moto';
-import { makeReadings, startSensorApi } from '../test/helpers/sensor-api-server';
+import { createStream, motoKinesis } from '../tools/stand-ins/kinesis';
+import { createBucket, motoS3, startMoto } from '../tools/stand-ins/moto';
+import { makeReadings, startSensorApi } from '../tools/stand-ins/sensor-api-server';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

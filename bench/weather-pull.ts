@@ -7,8 +7,8 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pullWeather } from '../lambda/weather-pull/core';
-import { createBucket, motoS3, startMoto } from '../test/helpers/moto';
-import { openMeteoDay, startWeatherApi } from '../test/helpers/weather-api-server';
+import { createBucket, motoS3, startMoto } from '../tools/stand-ins/moto';
+import { openMeteoDay, startWeatherApi } from '../tools/stand-ins/weather-api-server';
 
 async function main(): Promise<void> {
   const cityCount = Number(process.argv[2] ?? 48);

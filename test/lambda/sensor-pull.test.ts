@@ -5,9 +5,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { parquetReadObjects } from 'hyparquet';
 import { batchesOf, UndeliveredRecordsError } from '../../lambda/shared/kinesis-put';
 import { dataKey, pullSensors, pullWindow, quarantineKey, SensorPullSettings } from '../../lambda/sensor-pull/core';
-import { createStream, motoKinesis, streamContents } from '../helpers/kinesis';
-import { createBucket, Moto, motoS3, startMoto } from '../helpers/moto';
-import { makeReadings, Reading, SensorApiServer, startSensorApi } from '../helpers/sensor-api-server';
+import { createStream, motoKinesis, streamContents } from '../../tools/stand-ins/kinesis';
+import { createBucket, Moto, motoS3, startMoto } from '../../tools/stand-ins/moto';
+import { makeReadings, Reading, SensorApiServer, startSensorApi } from '../../tools/stand-ins/sensor-api-server';
 
 const BUCKET = 'tlh-test-raw';
 const STREAM = 'tlh-test-sensor-readings';

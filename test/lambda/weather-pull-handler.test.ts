@@ -2,8 +2,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ScheduledEvent } from 'aws-lambda';
 import { settingsEnvironment, settingsFromEnvironment } from '../../lambda/shared/settings';
 import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../../lambda/weather-pull/settings';
-import { createBucket, Moto, MOTO_CREDENTIALS, MOTO_REGION, motoS3, startMoto } from '../helpers/moto';
-import { openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
+import { createBucket, Moto, MOTO_CREDENTIALS, MOTO_REGION, motoS3, startMoto } from '../../tools/stand-ins/moto';
+import { openMeteoDay, startWeatherApi, WeatherApiServer } from '../../tools/stand-ins/weather-api-server';
 
 /** The deployed entry point: settings from the environment, a scheduled event, real S3 (moto). */
 describe('weather-pull handler', () => {

@@ -14,8 +14,8 @@ import {
 } from '../../lambda/weather-pull/core';
 import { conditionOf, openMeteoResponse } from '../../lambda/weather-pull/open-meteo';
 import { contractOf, loadContracts } from '../../lib/contracts';
-import { createBucket, freePort, Moto, motoS3, startMoto } from '../helpers/moto';
-import { expectedTemperature, openMeteoDay, startWeatherApi, WeatherApiServer } from '../helpers/weather-api-server';
+import { createBucket, freePort, Moto, motoS3, startMoto } from '../../tools/stand-ins/moto';
+import { expectedTemperature, openMeteoDay, startWeatherApi, WeatherApiServer } from '../../tools/stand-ins/weather-api-server';
 
 const BUCKET = 'tlh-test-raw';
 const DAY = '2026-11-21';

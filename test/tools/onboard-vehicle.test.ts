@@ -11,7 +11,7 @@ import {
   ListThingsCommand,
 } from '@aws-sdk/client-iot';
 import { onboardVehicle } from '../../tools/onboard-vehicle/core';
-import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../helpers/moto';
+import { Moto, MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../../tools/stand-ins/moto';
 
 /** Against moto_server, whose IoT things, certificates and attachments are real. */
 describe('vehicle onboarding', () => {

@@ -16,8 +16,8 @@ import { loadConfig } from '../../lib/config';
 import { LAKE_ZONES, PlatformNames } from '../../lib/config/naming';
 import { sensorPullEnvironment, weatherPullEnvironment } from '../../lib/config/pull-functions';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
-import { Reading, startSensorApi } from '../../test/helpers/sensor-api-server';
-import { startWeatherApi } from '../../test/helpers/weather-api-server';
+import { Reading, startSensorApi } from '../stand-ins/sensor-api-server';
+import { startWeatherApi } from '../stand-ins/weather-api-server';
 
 /** moto's default account: the one its buckets belong to, so ExpectedBucketOwner holds locally. */
 export const LOCAL_ACCOUNT = '123456789012';
