@@ -87,13 +87,16 @@ def source_table_ddl(
     ]
     if versioned_by:
         columns.append(f"PRIMARY KEY (`{versioned_by}`) NOT ENFORCED")
+    return _table_ddl(name, columns, options)
+
+
+def _table_ddl(name: str, columns: list[str], options: Mapping[str, str]) -> str:
     body = ",\n  ".join(columns)
     return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
 
 
 def sink_table_ddl(name: str, contract: Mapping[str, Any], options: Mapping[str, str]) -> str:
-    body = ",\n  ".join(columns_ddl(contract))
-    return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+    return _table_ddl(name, columns_ddl(contract), options)
 
 
 REJECTED_TABLE = "sensor_readings_rejected"
@@ -105,17 +108,15 @@ def rejected_table_ddl(name: str, readings_contract: Mapping[str, Any], options:
     """The rejected readings' sink: the reading's columns and its quarantine_reasons."""
     by_name = {c["name"]: c for c in readings_contract["columns"]}
     columns = [f"`{c}` {FLINK_TYPES[by_name[c]['type']]}" for c in REJECTED_COLUMNS] + ["`quarantine_reasons` ARRAY<STRING>"]
-    body = ",\n  ".join(columns)
-    return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+    return _table_ddl(name, columns, options)
 
 
 def view_statements(readings_max_delay_seconds: int) -> list[str]:
     """The first arrival of each reading_id, split into on time and late; and the conflicting
     copies (another ts for a reading_id already seen)."""
     # ts as a plain value in what is rejected: the late readings are UNIONed with the conflicting
-    # copies, whose ts a join has already materialised, and a union's time attributes must agree.
+    # copies, whose ts their own deduplication materialises, and a union's time attributes must agree.
     columns = ", ".join("CAST(ts AS TIMESTAMP_LTZ(3)) AS ts" if c == "ts" else f"`{c}`" for c in REJECTED_COLUMNS)
-    copy_columns = ", ".join(f"c.`{c}`" for c in REJECTED_COLUMNS)
     # Evaluated right after the deduplication, which holds nothing back: a reading that passes is
     # ahead of every watermark the join will see after it. A reading at the watermark still joins
     # right: the join keeps the version valid at the watermark.

@@ -93,8 +93,8 @@ export function sortReadings(pages: readonly (readonly unknown[])[], from: Date,
       if (reasons.length === 0) {
         const ts = Date.parse(String(record.ts));
         if (ts < from.getTime() || ts >= to.getTime()) reasons.push(`ts: ${record.ts} is outside the pulled window ${from.toISOString()} .. ${to.toISOString()}`);
-        const limit = recordLimitProblem(Buffer.from(JSON.stringify(record), 'utf8'), String(record.reading_id));
-        if (limit) reasons.push(limit.startsWith('partition key') ? `reading_id: ${limit.slice('partition key: '.length)}` : limit);
+        const limit = recordLimitProblem(Buffer.from(JSON.stringify(record), 'utf8'), String(record.reading_id), 'reading_id');
+        if (limit) reasons.push(limit);
       }
       if (reasons.length === 0) {
         const id = String(record.reading_id);

@@ -28,12 +28,13 @@ export interface PutStats {
 /**
  * Why Kinesis would refuse this record whatever the attempt, or undefined: a partition key that is
  * empty or longer than 256 characters, or data and key over 1 MiB together. Such a record fails
- * its whole PutRecords call every time, so callers quarantine it instead of sending it.
+ * its whole PutRecords call every time, so callers quarantine it instead of sending it; the reason
+ * names `keyField`, the record's field the key is taken from.
  */
-export function recordLimitProblem(data: Uint8Array, partitionKey: string): string | undefined {
+export function recordLimitProblem(data: Uint8Array, partitionKey: string, keyField = 'partition key'): string | undefined {
   const keyChars = [...partitionKey].length;
-  if (keyChars === 0) return 'partition key: empty; Kinesis partition keys are 1 to 256 characters';
-  if (keyChars > KINESIS_RECORD_LIMITS.partitionKeyChars) return `partition key: ${keyChars} characters; Kinesis partition keys are at most 256`;
+  if (keyChars === 0) return `${keyField}: empty; Kinesis partition keys are 1 to 256 characters`;
+  if (keyChars > KINESIS_RECORD_LIMITS.partitionKeyChars) return `${keyField}: ${keyChars} characters; Kinesis partition keys are at most 256`;
   const bytes = data.byteLength + Buffer.byteLength(partitionKey, 'utf8');
   if (bytes > KINESIS_RECORD_LIMITS.bytes) return `record: ${bytes} bytes with its partition key; a Kinesis record is at most ${KINESIS_RECORD_LIMITS.bytes} bytes`;
   return undefined;

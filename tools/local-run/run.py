@@ -13,6 +13,7 @@ Options: `npm run local -- --help`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -507,8 +508,13 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
     }
 
 
+@functools.cache
+def _registry() -> list[dict[str, Any]]:
+    return json.loads(REGISTRY.read_text(encoding="utf-8"))["jobs"]
+
+
 def registered_jobs(stage: str) -> list[dict[str, Any]]:
-    return [job for job in json.loads(REGISTRY.read_text(encoding="utf-8"))["jobs"] if job["stage"] == stage]
+    return [job for job in _registry() if job["stage"] == stage]
 
 
 # How the local run runs each kind of daily job (lib/registry/jobs.json, "pipeline").
