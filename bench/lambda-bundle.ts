@@ -13,11 +13,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildSync, BuildOptions } from 'esbuild';
-import { LAMBDA_BUNDLING, REPO_ROOT } from '../lib/constructs/scheduled-pull-function';
+import { LAMBDA_BUNDLING, lambdaEntry } from '../lib/paths';
 
 const name = process.argv[2] ?? 'weather-pull';
 const runs = Number(process.argv[3] ?? 21);
-const entry = path.join(REPO_ROOT, 'lambda', name, 'handler.ts');
+const entry = lambdaEntry(name);
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
 
 const common: BuildOptions = { entryPoints: [entry], bundle: true, platform: 'node', write: true, logLevel: 'error' };

@@ -63,10 +63,12 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.processing.latenessHorizonDays = 2.5)))[0]).toMatch(/^processing\.latenessHorizonDays: /);
     });
 
-    test('DESTROY asked for in prod', () => {
-      expect(problemsOf('prod', variant('prod', (c) => (c.removalPolicy = 'destroy')))).toEqual([
-        'removalPolicy: prod can never allow DESTROY: its data must outlive the stack',
-      ]);
+    test('DESTROY asked for anywhere but dev', () => {
+      for (const envName of ['staging', 'prod'] as const) {
+        expect(problemsOf(envName, variant(envName, (c) => (c.removalPolicy = 'destroy')))).toEqual([
+          'removalPolicy: only dev may allow DESTROY: staging and prod data must outlive their stacks',
+        ]);
+      }
     });
 
     test('more NAT gateways than availability zones', () => {
@@ -175,8 +177,9 @@ describe('configuration', () => {
       expect(dataRemovalPolicy({ envName: 'dev', removalPolicy: 'destroy' })).toBe(RemovalPolicy.DESTROY);
     });
 
-    test('refuses DESTROY for prod even when the schema is bypassed', () => {
+    test('refuses DESTROY outside dev even when the schema is bypassed', () => {
       expect(() => dataRemovalPolicy({ envName: 'prod', removalPolicy: 'destroy' })).toThrow(/Refusing RemovalPolicy.DESTROY in environment 'prod'/);
+      expect(() => dataRemovalPolicy({ envName: 'staging', removalPolicy: 'destroy' })).toThrow(/Refusing RemovalPolicy.DESTROY in environment 'staging'/);
     });
   });
 });

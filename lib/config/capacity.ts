@@ -47,3 +47,16 @@ export function shardsFor(load: StreamLoad, headroom: number): ShardPlan {
 export function telemetryLoad(t: { vehicles: number; messagesPerVehiclePerSecond: number; bytesPerMessage: number }): StreamLoad {
   return { recordsPerSecond: t.vehicles * t.messagesPerVehiclePerSecond, bytesPerRecord: t.bytesPerMessage };
 }
+
+/** The shards of each telemetry stream, from the environment's declared load and headroom. */
+export function streamShardPlans(streaming: {
+  expectedLoad: { telemetry: Parameters<typeof telemetryLoad>[0]; sensorReadings: StreamLoad; deviceUpdates: StreamLoad };
+  headroom: number;
+}): { telemetry: ShardPlan; sensorReadings: ShardPlan; deviceUpdates: ShardPlan } {
+  const { expectedLoad: load, headroom } = streaming;
+  return {
+    telemetry: shardsFor(telemetryLoad(load.telemetry), headroom),
+    sensorReadings: shardsFor(load.sensorReadings, headroom),
+    deviceUpdates: shardsFor(load.deviceUpdates, headroom),
+  };
+}

@@ -1,4 +1,4 @@
-import { METRICS_NAMESPACE } from '../constructs/platform-monitoring';
+import { METRICS_NAMESPACE } from './metrics';
 import { SENSOR_PULL_SETTINGS, sensorPullSettings } from '../../lambda/sensor-pull/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../../lambda/weather-pull/settings';
@@ -20,6 +20,36 @@ export interface PullTargets {
   /** The account that must own the bucket (S3 ExpectedBucketOwner). */
   readonly account: string;
 }
+
+/** A count a pull function publishes (Powertools Metrics, its service dimension) that must stay at zero. */
+export interface PullCountAlarm {
+  readonly metricName: string;
+  readonly description: string;
+  readonly thresholdReason: string;
+}
+
+/** The weather pull's counts of lost data (lambda/weather-pull/core.ts), each alarmed on its first. */
+export const WEATHER_PULL_COUNT_ALARMS: readonly PullCountAlarm[] = [
+  {
+    metricName: 'HoursMissing',
+    description: 'hours the weather API left out of its answer are missing from the raw zone (flagged as missing in the processed table).',
+    thresholdReason: 'a missing hour takes its intervals out of the KPI (no_weather); one is worth a look, most clear with the next run.',
+  },
+  {
+    metricName: 'RowsQuarantined',
+    description: 'weather rows broke the contract and were quarantined (raw/weather/_quarantine/), with their reasons.',
+    thresholdReason: 'the API answering values the contract refuses is a fault at the source; each row is an hour the KPI lacks.',
+  },
+];
+
+/** The sensor pull's count of readings kept out of the stream (lambda/sensor-pull/core.ts). */
+export const SENSOR_PULL_COUNT_ALARMS: readonly PullCountAlarm[] = [
+  {
+    metricName: 'ReadingsQuarantined',
+    description: 'readings were quarantined (raw/sensors/_quarantine/), each with its reasons: the contract, a ts outside the window, a Kinesis limit, or a reading_id repeated with another ts.',
+    thresholdReason: 'a quarantined reading is missing from the stream and the enriched table; the API sending one is a fault at the source worth a look.',
+  },
+];
 
 const powertools = (service: string) => ({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
 

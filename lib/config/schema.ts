@@ -396,8 +396,8 @@ export const environmentConfigSchema = z
     monitoring: monitoringSchema,
   })
   .strict()
-  .refine((c) => !(c.envName === 'prod' && c.removalPolicy === 'destroy'), {
-    message: 'prod can never allow DESTROY: its data must outlive the stack',
+  .refine((c) => c.envName === 'dev' || c.removalPolicy !== 'destroy', {
+    message: 'only dev may allow DESTROY: staging and prod data must outlive their stacks',
     path: ['removalPolicy'],
   });
 

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SecureBucket } from './secure-bucket';
+import { guardedRemovalPolicy } from './removal';
 
 export interface AuditTrailProps {
   readonly trailName: string;
@@ -31,6 +32,7 @@ export class AuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const lifecycle = {
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: props.abortIncompleteMultipartUploadDays,

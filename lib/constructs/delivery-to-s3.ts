@@ -1,10 +1,14 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { PlatformMonitoring } from './platform-monitoring';
+import { guardedRemovalPolicy } from './removal';
 
 /** Firehose converts JSON records to Parquet against this catalog table. */
 export interface ParquetConversion {
@@ -54,6 +58,7 @@ export class DeliveryToS3 extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryToS3Props) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const stack = Stack.of(this);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
@@ -82,6 +87,7 @@ export class DeliveryToS3 extends Construct {
     }
     const policy = new iam.Policy(this, 'DeliveryPolicy', { roles: [props.role], statements });
     props.bucketKey.grantEncryptDecrypt(props.role);
+    acknowledgeWildcards(props.role, [GRANT_ACTION_GROUPS]);
 
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
@@ -132,4 +138,22 @@ export class DeliveryToS3 extends Construct {
     this.deliveryStream.node.addDependency(policy);
     this.deliveryStreamArn = this.deliveryStream.attrArn;
   }
+}
+
+/** Records waiting in the delivery stream longer than `thresholdSeconds` for two periods in a row. */
+export function monitorDeliveryFreshness(monitoring: PlatformMonitoring, id: string, delivery: DeliveryToS3, thresholdSeconds: number): void {
+  monitoring.addAlarm(id, {
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.DataFreshness',
+      dimensionsMap: { DeliveryStreamName: delivery.deliveryStream.deliveryStreamName! },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(5),
+    }),
+    threshold: thresholdSeconds,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 2,
+    description: `Firehose ${delivery.deliveryStream.deliveryStreamName}: records are waiting too long to reach S3.`,
+    thresholdReason: 'the buffer interval plus delivery normally keeps records under this age; beyond it, S3, KMS or format conversion is failing.',
+  });
 }

@@ -1,4 +1,5 @@
 import { CfnResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -7,6 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { GLUE_METRICS_NAMESPACE } from '../config/metrics';
+import { PlatformMonitoring } from './platform-monitoring';
+import { guardedRemovalPolicy } from './removal';
 
 export interface EtlOrchestrationProps {
   readonly namePrefix: string;
@@ -38,6 +42,7 @@ export class EtlOrchestration extends Construct {
 
   constructor(scope: Construct, id: string, props: EtlOrchestrationProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const day = `--${props.dayArgument}`;
     const run = (job: glue.CfnJob, id = job.name!, args: Record<string, string> = { [day]: sfn.JsonPath.stringAt('$.day') }) => {
       const task = new tasks.GlueStartJobRun(this, id, {
@@ -98,4 +103,42 @@ export class EtlOrchestration extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}) })],
     });
   }
+}
+
+/**
+ * Alerts of the daily pipeline: any of its Glue jobs failing or timing out, the execution failing,
+ * and KPI dates whose data changed beyond the lateness horizon (stale until a backfill).
+ */
+export function monitorDailyEtl(monitoring: PlatformMonitoring, orchestration: EtlOrchestration, jobs: readonly glue.CfnJob[], latenessHorizonDays: number): void {
+  monitoring.alertOnEvent('glue-job-failed', {
+    description: 'A Glue job of the lakehouse failed or timed out',
+    eventPattern: {
+      source: ['aws.glue'],
+      detailType: ['Glue Job State Change'],
+      detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'], jobName: jobs.map((j) => j.name!) },
+    },
+  });
+  monitoring.alertOnEvent('daily-etl-failed', {
+    description: 'The daily ETL pipeline failed, timed out or was aborted (see its execution for the error and cause)',
+    eventPattern: {
+      source: ['aws.states'],
+      detailType: ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [orchestration.stateMachine.stateMachineArn] },
+    },
+  });
+  monitoring.addAlarm('kpi-dates-beyond-horizon', {
+    metric: new cloudwatch.Metric({
+      namespace: GLUE_METRICS_NAMESPACE,
+      metricName: 'dates_beyond_horizon',
+      dimensionsMap: { Dataset: 'telemetry_metrics' },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.days(1),
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description:
+      `Data changed for KPI dates older than the lateness horizon (${latenessHorizonDays} days): their telemetry_metrics rows are stale. ` +
+      'The aggregate-metrics log line lists them (dates_beyond_horizon); recompute them with a backfill (README, "Late data and backfills").',
+    thresholdReason: 'one stale KPI date is already a wrong number in front of an analyst; the daily run reports it again until a backfill clears it.',
+  });
 }

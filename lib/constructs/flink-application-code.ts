@@ -2,9 +2,9 @@ import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from './scheduled-pull-function';
+import { PATHS, REPO_ROOT } from '../paths';
 
-export const FLINK_APP_DIR = path.join(REPO_ROOT, 'flink-app');
+export const FLINK_APP_DIR = PATHS.flinkApp;
 const ZIP = path.join(FLINK_APP_DIR, 'target', 'application.zip');
 const STAMP = `${ZIP}.inputs-sha256`;
 
@@ -16,7 +16,7 @@ function inputs(): string[] {
     path.join(FLINK_APP_DIR, 'assembly', 'application.xml'),
     path.join(FLINK_APP_DIR, 'main.py'),
     ...fs.readdirSync(enrichment).filter((f) => f.endsWith('.py')).sort().map((f) => path.join(enrichment, f)),
-    ...['sensors.sensor_readings.json', 'device_registry.device_updates.json', 'sensors.sensor_readings_enriched.json'].map((f) => path.join(REPO_ROOT, 'contracts', f)),
+    ...['sensors.sensor_readings.json', 'device_registry.device_updates.json', 'sensors.sensor_readings_enriched.json'].map((f) => path.join(PATHS.contracts, f)),
   ];
 }
 

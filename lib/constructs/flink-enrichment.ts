@@ -1,4 +1,5 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -9,6 +10,8 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag/acknowledgements';
 import { flinkApplicationZip } from './flink-application-code';
+import { PlatformMonitoring } from './platform-monitoring';
+import { guardedRemovalPolicy } from './removal';
 
 export interface FlinkEnrichmentProps {
   readonly applicationName: string;
@@ -54,6 +57,7 @@ export class FlinkEnrichment extends Construct {
 
   constructor(scope: Construct, id: string, props: FlinkEnrichmentProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const stack = Stack.of(this);
     const code = new s3assets.Asset(this, 'Code', { path: flinkApplicationZip() });
 
@@ -177,4 +181,49 @@ export class FlinkEnrichment extends Construct {
       cloudWatchLoggingOption: { logStreamArn: stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
     });
   }
+}
+
+/**
+ * The Flink job failing over or stopped, its checkpoints failing, and every reading it rejected
+ * (counted as the records entering the rejected-readings delivery, whose folder is named).
+ */
+export function monitorFlinkEnrichment(monitoring: PlatformMonitoring, enrichment: FlinkEnrichment, rejected: { deliveryStreamName: string; folder: string }): void {
+  const flinkMetric = (metricName: string, statistic: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/KinesisAnalytics',
+      metricName,
+      dimensionsMap: { Application: enrichment.application.applicationName! },
+      statistic,
+      period: Duration.minutes(5),
+    });
+  monitoring.addAlarm('flink-downtime', {
+    metric: flinkMetric('downtime', cloudwatch.Stats.MAXIMUM),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'Flink enrichment: the job is restarting or down; enriched readings are not flowing.',
+    thresholdReason: 'downtime is 0 while the job runs; any value means it is failing over or stopped.',
+  });
+  monitoring.addAlarm('flink-failed-checkpoints', {
+    metric: flinkMetric('numberOfFailedCheckpoints', cloudwatch.Stats.MAXIMUM),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 3,
+    description: 'Flink enrichment: checkpoints are failing; a restart would replay from an old position.',
+    thresholdReason: 'the counter grows with each failure since the job started; one failure can be a transient S3 error, growth over 15 minutes is not.',
+  });
+  monitoring.addAlarm('sensor-readings-rejected', {
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName: 'IncomingRecords',
+      dimensionsMap: { DeliveryStreamName: rejected.deliveryStreamName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description:
+      'Flink enrichment: sensor readings were rejected (late beyond readingsMaxDelaySeconds, or a copy with another ts); they are not in the enriched table. ' +
+      `Their reasons are under s3://<processed bucket>/${rejected.folder}.`,
+    thresholdReason: 'every rejected reading is a reading missing from the enriched table: one is worth a look (a sensor clock, a stalled pull, a source sending two times for one id).',
+  });
 }

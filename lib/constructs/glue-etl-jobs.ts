@@ -8,13 +8,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag/acknowledgements';
-import { REPO_ROOT } from './scheduled-pull-function';
+import { GLUE_METRICS_NAMESPACE } from '../config/metrics';
+import { PATHS } from '../paths';
 
-const GLUE_SCRIPTS = path.join(REPO_ROOT, 'glue-scripts');
+const GLUE_SCRIPTS = PATHS.glueScripts;
 
 /** One Glue job: its entry point under glue-scripts/jobs/ and its fixed arguments. */
-/** Namespace of the counts each job publishes (glue-scripts/lakehouse/glue_job.py, `report`). */
-export const GLUE_METRICS_NAMESPACE = 'TelemetryLakehouse/Glue';
 
 export interface EtlJobSpec {
   readonly script: string;
@@ -67,7 +66,7 @@ export class GlueEtlJobs extends Construct {
               recursive: true,
               filter: (src) => !src.includes('__pycache__'),
             });
-            fs.cpSync(path.join(REPO_ROOT, 'contracts'), path.join(outputDir, 'lakehouse', '_contracts'), { recursive: true });
+            fs.cpSync(PATHS.contracts, path.join(outputDir, 'lakehouse', '_contracts'), { recursive: true });
             return true;
           },
         },

@@ -155,6 +155,26 @@ export class LakeAccess extends Construct {
     if (!role) throw new Error(`No raw writer for source '${source}'; known: ${[...this.rawWriters.keys()].join(', ')}`);
     return role;
   }
+
+  /** `source`'s raw writer as used by a component of another stack, e.g. the function that pulls it (see `roleIn`). */
+  rawWriterIn(scope: Construct, source: string): iam.IRole {
+    return roleIn(scope, `${source.charAt(0).toUpperCase()}${source.slice(1)}WriterRole`, this.rawWriterRole(source));
+  }
+
+  /** The ETL role as used by the Glue jobs of another stack (see `roleIn`). */
+  etlRoleIn(scope: Construct): iam.IRole {
+    return roleIn(scope, 'EtlRole', this.etlRole);
+  }
+}
+
+/**
+ * A lake role as seen from the stack of the component that uses it: imported by name as
+ * mutable, so that the grants that component adds (its stream, its log group, its scripts)
+ * become a policy of the component's stack. Granting on the role object itself would put them
+ * in the lakehouse stack and make it depend on every stack that uses a role, a cycle.
+ */
+function roleIn(scope: Construct, id: string, role: iam.IRole): iam.IRole {
+  return iam.Role.fromRoleName(scope, id, role.roleName, { mutable: true });
 }
 
 /** The object prefixes granted above, each a wildcard over the objects of one component's folder. */

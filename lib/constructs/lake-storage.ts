@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_ZONES, LakeZone } from '../config/naming';
 import { SecureBucket } from './secure-bucket';
+import { guardedRemovalPolicy } from './removal';
 
 export interface LakeStorageProps {
   /** Physical name of each zone's bucket (the audit trail selects them by name). */
@@ -38,6 +39,7 @@ export class LakeStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: LakeStorageProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const common = {
       noncurrentVersionExpirationDays: props.lifecycle.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: props.lifecycle.abortIncompleteMultipartUploadDays,

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { guardedRemovalPolicy } from './removal';
 
 export interface PlatformKeysProps {
   /** Alias prefix, e.g. `tlh-dev`; each key gets `alias/<prefix>/<purpose>`. */
@@ -45,6 +46,7 @@ export class PlatformKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const stack = Stack.of(this);
     const newKey = (purpose: string, description: string) =>
       new kms.Key(this, purpose, {

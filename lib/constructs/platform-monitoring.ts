@@ -13,9 +13,6 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 
-/** Namespace of the platform's own metrics (Powertools Metrics in the Lambdas, metric filters). */
-export const METRICS_NAMESPACE = 'TelemetryLakehouse';
-
 export interface PlatformMonitoringProps {
   /** Prefix of alarm, topic and dashboard names, e.g. `tlh-dev`. */
   readonly namePrefix: string;

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCdkProvider } from '../nag/acknowledgements';
+import { guardedRemovalPolicy } from './removal';
 
 export interface PlatformNetworkProps {
   readonly vpcCidr: string;
@@ -45,6 +46,7 @@ export class PlatformNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformNetworkProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
       maxAzs: props.availabilityZoneCount,

@@ -3,6 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { guardedRemovalPolicy } from './removal';
 
 export interface QueryWorkgroupProps {
   readonly workgroupName: string;
@@ -28,6 +29,7 @@ export class QueryWorkgroup extends Construct {
 
   constructor(scope: Construct, id: string, props: QueryWorkgroupProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     this.workgroupName = props.workgroupName;
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,29 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag/acknowledgements';
-
-/** Root of the repository: Lambda entry points and the lock file are found from here. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
-/**
- * How every Lambda of the platform is bundled: an ES module for Node.js 24 by the local esbuild
- * (no Docker), minified, with a source map that Node applies to stack traces. The AWS SDK is
- * bundled, tree-shaken, at the version the lock file pins, rather than taken from the runtime,
- * so what was tested is what runs.
- */
-export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  target: 'node24',
-  minify: true,
-  sourceMap: true,
-  sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-  mainFields: ['module', 'main'],
-  // NodejsFunction leaves @aws-sdk/* to the runtime by default; bundle the pinned SDK instead.
-  externalModules: [],
-  // Some dependencies are CommonJS and call require(); an ES module has none unless given one.
-  banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
-  forceDockerBundling: false,
-};
+import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
+import { guardedRemovalPolicy } from './removal';
 
 export interface ScheduledPullFunctionProps {
   /** Folder under lambda/ whose handler.ts is the entry point, e.g. `weather-pull`. */
@@ -73,6 +51,7 @@ export class ScheduledPullFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledPullFunctionProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
       encryptionKey: props.logsKey,
@@ -100,10 +79,10 @@ export class ScheduledPullFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName: props.functionName,
       description: props.description,
-      entry: path.join(REPO_ROOT, 'lambda', props.name, 'handler.ts'),
+      entry: lambdaEntry(props.name),
       handler: 'handler',
       projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      depsLockFilePath: PATHS.lockFile,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,

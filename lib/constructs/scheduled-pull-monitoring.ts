@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, PlatformMonitoring } from './platform-monitoring';
+import { METRICS_NAMESPACE } from '../config/metrics';
+import { PullCountAlarm } from '../config/pull-functions';
+import { PlatformMonitoring } from './platform-monitoring';
 import { ScheduledPullFunction } from './scheduled-pull-function';
 
 /**
@@ -8,12 +10,6 @@ import { ScheduledPullFunction } from './scheduled-pull-function';
  * async retry may still succeed), and an event in its dead-letter queue (every retry failed: data
  * for that window is missing until someone re-runs it). Plus its duration on the dashboard.
  */
-/** A count the pull publishes (Powertools Metrics, service dimension) that must stay at zero. */
-export interface PullCountAlarm {
-  readonly metricName: string;
-  readonly description: string;
-  readonly thresholdReason: string;
-}
 
 export function monitorScheduledPull(monitoring: PlatformMonitoring, id: string, pull: ScheduledPullFunction, counts: readonly PullCountAlarm[] = []): void {
   for (const count of counts) {

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeCdkProvider } from '../nag/acknowledgements';
+import { guardedRemovalPolicy } from './removal';
 
 export interface SecureBucketProps {
   /**
@@ -46,6 +47,7 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const accessLogTarget = props.accessLogTarget ?? false;
     if (!accessLogTarget && !props.encryptionKey) {
       throw new Error(`${this.node.path}: a data bucket needs an encryptionKey (SSE-KMS)`);

@@ -2,7 +2,10 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { ShardPlan } from '../config/capacity';
+import { PlatformMonitoring } from './platform-monitoring';
+import { guardedRemovalPolicy } from './removal';
 
 export type StreamName = 'telemetry' | 'sensorReadings' | 'deviceUpdates';
 
@@ -33,6 +36,7 @@ export class TelemetryStreams extends Construct {
 
   constructor(scope: Construct, id: string, props: TelemetryStreamsProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const streams = {} as Record<StreamName, kinesis.Stream>;
     for (const name of Object.keys(STREAM_PHYSICAL_NAMES) as StreamName[]) {
       const provisioned = props.capacityMode === 'provisioned';
@@ -53,5 +57,30 @@ export class TelemetryStreams extends Construct {
       });
     }
     this.streams = streams;
+  }
+}
+
+/**
+ * Per stream: consumers falling behind (iterator age at half the retention) and writes throttled
+ * in three periods in a row.
+ */
+export function monitorTelemetryStreams(monitoring: PlatformMonitoring, streams: TelemetryStreams, retentionHours: number): void {
+  const retentionMs = retentionHours * 3_600_000;
+  for (const [name, stream] of Object.entries(streams.streams) as [StreamName, kinesis.Stream][]) {
+    monitoring.addAlarm(`${name}-iterator-age`, {
+      metric: stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
+      threshold: retentionMs / 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: `Kinesis ${name}: consumers are falling behind; records will expire unread.`,
+      thresholdReason: 'half the retention period: the consumer still has the other half to catch up before records expire.',
+    });
+    monitoring.addAlarm(`${name}-write-throttling`, {
+      metric: stream.metricWriteProvisionedThroughputExceeded({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `Kinesis ${name}: writes are throttled; the load exceeds the stream's capacity.`,
+      thresholdReason: 'producers retry a throttled record, so one burst is harmless; throttling in three 5-minute periods in a row means the declared load (config streaming.expectedLoad) is too low.',
+    });
   }
 }

@@ -1,10 +1,14 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../config/metrics';
+import { PlatformMonitoring } from './platform-monitoring';
+import { guardedRemovalPolicy } from './removal';
 
 export interface VehicleTelemetryIngestProps {
   /** Prefix of the thing type, policy and rule names, e.g. `tlh-dev`. */
@@ -47,6 +51,7 @@ export class VehicleTelemetryIngest extends Construct {
 
   constructor(scope: Construct, id: string, props: VehicleTelemetryIngestProps) {
     super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
     const stack = Stack.of(this);
     // Rule names allow only letters, digits and underscores.
     this.ruleName = `${props.namePrefix.replace(/-/g, '_')}_vehicle_telemetry`;
@@ -113,4 +118,29 @@ export class VehicleTelemetryIngest extends Construct {
   publishTopicFor(thingName: string): string {
     return `$aws/rules/${this.ruleName}/vehicles/${thingName}/telemetry`;
   }
+}
+
+/** Every failed rule action (one event each in the error log group) counted, and alarmed on the first. */
+export function monitorVehicleIngest(monitoring: PlatformMonitoring, ingest: VehicleTelemetryIngest): void {
+  new logs.MetricFilter(ingest, 'RuleFailures', {
+    logGroup: ingest.errorLogGroup,
+    filterPattern: logs.FilterPattern.allEvents(),
+    metricNamespace: METRICS_NAMESPACE,
+    metricName: 'IotRuleActionFailures',
+    metricValue: '1',
+    dimensions: { Rule: '$.ruleName' },
+  });
+  monitoring.addAlarm('iot-rule-failures', {
+    metric: new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: 'IotRuleActionFailures',
+      dimensionsMap: { Rule: ingest.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'IoT telemetry rule: an action failed; the message is in the error log group, to replay.',
+    thresholdReason: 'every failure is a telemetry message missing from the stream or the raw zone.',
+  });
 }

@@ -1,15 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
-import { weatherPullEnvironment } from '../config/pull-functions';
+import { WEATHER_PULL_COUNT_ALARMS, weatherPullEnvironment } from '../config/pull-functions';
 import { contractOf, DatasetContract, rawPrefix } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
+import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { dataRemovalPolicy } from '../constructs/removal';
@@ -20,9 +20,8 @@ import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface IngestionStackProps extends PlatformStackProps {
   readonly network: PlatformNetwork;
+  readonly keys: PlatformKeys;
   readonly rawBucket: s3.IBucket;
-  readonly rawKey: kms.IKey;
-  readonly logsKey: kms.IKey;
   readonly access: LakeAccess;
   readonly dmsServiceRoles: DmsServiceRoles;
   readonly monitoring: PlatformMonitoring;
@@ -49,7 +48,7 @@ export class IngestionStack extends PlatformStack {
         vpc: props.network.vpc,
         subnets: props.network.privateSubnets,
         rawBucket: props.rawBucket,
-        rawKey: props.rawKey,
+        rawKey: props.keys.raw,
         targetRole: props.access.rawWriterRole(sourceName),
         serviceRolesReady: props.dmsServiceRoles.ready,
         cdcMaxBatchIntervalSeconds: dms.cdcMaxBatchIntervalSeconds,
@@ -69,8 +68,7 @@ export class IngestionStack extends PlatformStack {
     const cityBatches = Math.ceil(weather.cities.length / weather.concurrency);
     // Worst case: every batch of cities uses all its attempts, each timing out, with the longest backoff between.
     const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + weather.retryMaxDelayMs);
-    // Imported as mutable so that the grants added here become a policy of this stack, not of the role's.
-    const role = iam.Role.fromRoleName(this, 'WeatherWriterRole', props.access.rawWriterRole('weather').roleName, { mutable: true });
+    const role = props.access.rawWriterIn(this, 'weather');
     // A run merges the day's object with the hours it already holds, so the pull reads its own
     // dataset's objects, and lists that prefix only, so that a day not written yet answers
     // NoSuchKey rather than AccessDenied. It decrypts with the raw key to read them back.
@@ -79,7 +77,7 @@ export class IngestionStack extends PlatformStack {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.rawBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${ownPrefix}*`] } } }),
     );
-    props.rawKey.grantDecrypt(role);
+    props.keys.raw.grantDecrypt(role);
     acknowledgeWildcards(role, [
       {
         finding: new RegExp(`^Resource::.*\\/${escapeRegExp(ownPrefix)}\\*$`),
@@ -96,28 +94,15 @@ export class IngestionStack extends PlatformStack {
       timeout: Duration.seconds(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30)),
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
-      logsKey: props.logsKey,
+      logsKey: props.keys.logs,
       logRetention: config.monitoring.logRetentionDays,
-      deadLetterKey: props.rawKey,
+      deadLetterKey: props.keys.raw,
       removalPolicy: dataRemovalPolicy(config),
     });
-    monitorScheduledPull(props.monitoring, 'weather-pull', pull, [
-      {
-        metricName: 'HoursMissing',
-        description: 'hours the weather API left out of its answer are missing from the raw zone (flagged as missing in the processed table).',
-        thresholdReason: 'a missing hour takes its intervals out of the KPI (no_weather); one is worth a look, most clear with the next run.',
-      },
-      {
-        metricName: 'RowsQuarantined',
-        description: 'weather rows broke the contract and were quarantined (raw/weather/_quarantine/), with their reasons.',
-        thresholdReason: 'the API answering values the contract refuses is a fault at the source; each row is an hour the KPI lacks.',
-      },
-    ]);
+    monitorScheduledPull(props.monitoring, 'weather-pull', pull, WEATHER_PULL_COUNT_ALARMS);
     return pull;
   }
 }
-
-/** Cities the weather pull fetches at once, and its longest wait between retries; passed to the handler. */
 
 /** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
 function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {

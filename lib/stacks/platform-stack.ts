@@ -2,6 +2,7 @@ import { Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { PlatformNames } from '../config/naming';
+import { ENVIRONMENT_CONTEXT } from '../constructs/removal';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -22,6 +23,8 @@ export abstract class PlatformStack extends Stack {
       env: { account: props.config.account, region: props.config.region },
       terminationProtection: props.config.envName === 'prod',
     });
+    // Before any child: every construct's removal guard reads it (lib/constructs/removal.ts).
+    this.node.setContext(ENVIRONMENT_CONTEXT, props.config.envName);
     this.config = props.config;
     this.names = new PlatformNames(props.config, this);
   }

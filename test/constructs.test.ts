@@ -1,0 +1,216 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { streamShardPlans } from '../lib/config/capacity';
+import { loadConfig } from '../lib/config';
+import { contractOf, loadContracts } from '../lib/contracts';
+import { DataQualityRulesets } from '../lib/constructs/data-quality-rulesets';
+import { DeliveryToS3 } from '../lib/constructs/delivery-to-s3';
+import { LakeAccess } from '../lib/constructs/lake-access';
+import { NamedQueries } from '../lib/constructs/named-queries';
+import { PlatformKeys } from '../lib/constructs/platform-keys';
+import { ProcessedZoneDelivery } from '../lib/constructs/processed-zone-delivery';
+import { QueryWorkgroup } from '../lib/constructs/query-workgroup';
+import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
+import { SecureBucket } from '../lib/constructs/secure-bucket';
+import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
+import { PlatformAwsSolutionsChecks } from '../lib/nag/acknowledgements';
+import { PATHS } from '../lib/paths';
+import { CDK_CONTEXT } from './helpers/platform';
+
+/**
+ * Each construct alone in a bare stack, with cdk-nag's AwsSolutions checks and the platform's
+ * acknowledgements, so that a construct is secure by itself and not only as the stacks use it;
+ * and a passing and a failing case for each guard a construct enforces.
+ */
+const contracts = loadContracts();
+const retain = RemovalPolicy.RETAIN;
+
+/** A bare stack in an app of its own, in `environment` (the context every platform stack sets). */
+function bareStack(environment: string | undefined = 'staging'): { app: App; stack: Stack } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlh-construct-'));
+  const app = new App({ context: { ...CDK_CONTEXT, ...(environment ? { [ENVIRONMENT_CONTEXT]: environment } : {}) }, outdir });
+  const stack = new Stack(app, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
+  return { app, stack };
+}
+
+/** The AwsSolutions findings of an app, as `<rule> <path>` lines; synth fails on any, and this returns them. */
+function nagFindings(app: App): string[] {
+  Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
+  try {
+    app.synth();
+    return [];
+  } catch (e) {
+    return String(e)
+      .split('\n')
+      .filter((l) => l.includes('AwsSolutions-'));
+  }
+}
+
+const keyIn = (stack: Stack) => new kms.Key(stack, 'Key', { enableKeyRotation: true });
+const logBucketIn = (scope: Construct) =>
+  new SecureBucket(scope, 'AccessLogs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain }).bucket;
+const dataBucketIn = (scope: Construct, key: kms.IKey) =>
+  new SecureBucket(scope, 'Data', { encryptionKey: key, serverAccessLogsBucket: logBucketIn(scope), noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain }).bucket;
+const deliveryCommon = (stack: Stack, key: kms.IKey) => ({
+  bucket: dataBucketIn(stack, key),
+  bucketKey: key,
+  streamKey: key,
+  bufferIntervalSeconds: 60,
+  bufferSizeMiB: 5,
+  logsKey: key,
+  logRetention: logs.RetentionDays.ONE_MONTH,
+  removalPolicy: retain,
+});
+
+/** Each construct, built alone in a bare stack. */
+const BUILDERS: Record<string, (stack: Stack) => void> = {
+  SecureBucket: (stack) => dataBucketIn(stack, keyIn(stack)),
+  PlatformKeys: (stack) => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailName: 'x-trail', removalPolicy: retain }),
+  TelemetryStreams: (stack) =>
+    new TelemetryStreams(stack, 'Streams', {
+      namePrefix: 'x',
+      encryptionKey: keyIn(stack),
+      capacityMode: 'provisioned',
+      shards: streamShardPlans(loadConfig('dev').streaming),
+      retentionHours: 24,
+      removalPolicy: retain,
+    }),
+  DeliveryToS3: (stack) => {
+    const key = keyIn(stack);
+    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+    new DeliveryToS3(stack, 'Delivery', { ...deliveryCommon(stack, key), deliveryStreamName: 'x-delivery', role, prefix: 'raw/x/', errorOutputPrefix: 'raw/_errors/x/' });
+  },
+  ProcessedZoneDelivery: (stack) =>
+    new ProcessedZoneDelivery(stack, 'Enriched', {
+      ...deliveryCommon(stack, keyIn(stack)),
+      deliveryStreamName: 'x-enriched',
+      what: 'enriched readings',
+      folder: 'processed/sensor_readings/',
+      errorFolder: 'processed/_errors/sensor_readings/',
+      partitionPath: 'event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/',
+      partitionKeysQuery: '{event_date: .ts[0:10], event_hour: .ts[11:13]}',
+      catalogTable: { contract: contractOf(contracts, 'sensor_readings_enriched'), databaseName: 'x_processed', projectionStartDate: '2026-01-01' },
+    }),
+  QueryWorkgroup: (stack) => {
+    const key = keyIn(stack);
+    new QueryWorkgroup(stack, 'Workgroup', { workgroupName: 'x', resultsBucket: dataBucketIn(stack, key), resultsKey: key, bytesScannedCutoffPerQuery: 10 ** 9, removalPolicy: retain });
+  },
+  LakeAccess: (stack) => {
+    const key = keyIn(stack);
+    const bucket = dataBucketIn(stack, key);
+    new LakeAccess(stack, 'Access', {
+      zoneBuckets: { raw: bucket, processed: bucket, aggregated: bucket },
+      queryResultsBucket: bucket,
+      databaseNames: { raw: 'x_raw', processed: 'x_processed', aggregated: 'x_aggregated' },
+      workgroupArn: 'arn:aws:athena:eu-west-1:123456789012:workgroup/x',
+      contracts,
+    });
+  },
+  DataQualityRulesets: (stack) => new DataQualityRulesets(stack, 'Rules', { namePrefix: 'x', databaseName: 'x_processed', contracts: contracts.filter((c) => c.processed) }),
+  NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),
+};
+
+describe('each construct alone in a bare stack', () => {
+  test.each(Object.keys(BUILDERS))('%s: zero unacknowledged cdk-nag findings', (name) => {
+    const { app, stack } = bareStack();
+    BUILDERS[name](stack);
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  test('the bare-stack check is live: a bucket without encryption, TLS or logs is reported', () => {
+    const { app, stack } = bareStack();
+    new s3.Bucket(stack, 'Careless', { enforceSSL: false });
+    const findings = nagFindings(app).join('\n');
+    expect(findings).toContain('AwsSolutions-S1');
+    expect(findings).toContain('AwsSolutions-S10');
+  });
+});
+
+describe('construct guards', () => {
+  describe('SecureBucket', () => {
+    const props = { noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain };
+
+    test('a data bucket with a key and an access-log bucket, and a log target without a key, are built', () => {
+      const { stack } = bareStack();
+      dataBucketIn(stack, keyIn(stack));
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::S3::Bucket', 2);
+      template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'Data/' } });
+    });
+
+    test('a data bucket without a key is refused', () => {
+      const { stack } = bareStack();
+      expect(() => new SecureBucket(stack, 'NoKey', { ...props, serverAccessLogsBucket: logBucketIn(stack) })).toThrow(/Bare\/NoKey: a data bucket needs an encryptionKey/);
+    });
+
+    test('a data bucket without access logging is refused', () => {
+      const { stack } = bareStack();
+      expect(() => new SecureBucket(stack, 'NoLogs', { ...props, encryptionKey: keyIn(stack) })).toThrow(/Bare\/NoLogs: a data bucket needs a serverAccessLogsBucket/);
+    });
+
+    test('an SSE-KMS access-log target is refused', () => {
+      const { stack } = bareStack();
+      expect(() => new SecureBucket(stack, 'KmsLogs', { ...props, accessLogTarget: true, encryptionKey: keyIn(stack) })).toThrow(/cannot deliver server access logs to an SSE-KMS bucket/);
+    });
+  });
+
+  describe('removal guard inside the constructs', () => {
+    const bucket = (stack: Stack, removalPolicy: RemovalPolicy) =>
+      new SecureBucket(stack, 'Logs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy });
+
+    test('DESTROY is accepted in dev, and deletes the bucket with its stack', () => {
+      const { stack } = bareStack('dev');
+      bucket(stack, RemovalPolicy.DESTROY);
+      Template.fromStack(stack).hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    });
+
+    test.each(['staging', 'prod', undefined])('DESTROY is refused in %s', (environment) => {
+      const { stack } = bareStack(environment);
+      expect(() => bucket(stack, RemovalPolicy.DESTROY)).toThrow(/refusing RemovalPolicy.DESTROY in environment/);
+      expect(() => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailName: 't', removalPolicy: RemovalPolicy.DESTROY })).toThrow(/Bare\/Keys: refusing/);
+    });
+
+    test('RETAIN is accepted anywhere', () => {
+      const { stack } = bareStack('prod');
+      bucket(stack, retain);
+      Template.fromStack(stack).hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    });
+  });
+
+  describe('LakeAccess', () => {
+    const build = (stack: Stack, extra: typeof contracts) => {
+      const key = keyIn(stack);
+      const bucket = dataBucketIn(stack, key);
+      return new LakeAccess(stack, 'Access', {
+        zoneBuckets: { raw: bucket, processed: bucket, aggregated: bucket },
+        queryResultsBucket: bucket,
+        databaseNames: { raw: 'x_raw', processed: 'x_processed', aggregated: 'x_aggregated' },
+        workgroupArn: 'arn:aws:athena:eu-west-1:123456789012:workgroup/x',
+        contracts: [...contracts, ...extra],
+      });
+    };
+
+    test('one writer role per source, each trusted by its writer', () => {
+      const { stack } = bareStack();
+      const access = build(stack, []);
+      const sources = [...new Set(contracts.filter((c) => c.raw).map((c) => c.source))];
+      for (const source of sources) expect(access.rawWriterRole(source)).toBeDefined();
+      expect(() => access.rawWriterRole('nobody')).toThrow(/No raw writer for source 'nobody'; known: /);
+    });
+
+    test('a source with two writers is refused', () => {
+      const { stack } = bareStack();
+      const weather = contractOf(contracts, 'weather');
+      const otherWriter = { ...weather, dataset: 'weather_by_firehose', raw: { ...weather.raw!, writer: 'firehose' as const } };
+      expect(() => build(stack, [otherWriter])).toThrow(/Source weather has two writers: lambda and firehose/);
+    });
+  });
+});
