@@ -3,6 +3,7 @@ import { SENSOR_PULL_SETTINGS, sensorPullSettings } from '../../lambda/sensor-pu
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../../lambda/weather-pull/settings';
 import { EnvironmentConfig } from './schema';
+import type { ZodMiniType } from 'zod/mini';
 
 /**
  * The environment of each scheduled pull Lambda, built from the configuration in one place: the
@@ -51,39 +52,32 @@ export const SENSOR_PULL_COUNT_ALARMS: readonly PullCountAlarm[] = [
   },
 ];
 
-const powertools = (service: string) => ({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
+/**
+ * A pull function's environment: its settings, with the bucket it writes and the account that
+ * must own it, as one JSON variable checked against the handler's schema; and Powertools' two.
+ */
+function pullEnvironment<T>(service: string, variable: string, schema: ZodMiniType<T>, targets: PullTargets, settings: Omit<T, 'bucket' | 'expectedBucketOwner'>): Record<string, string> {
+  return {
+    ...settingsEnvironment(variable, schema, { ...settings, bucket: targets.rawBucket, expectedBucketOwner: targets.account } as T),
+    POWERTOOLS_SERVICE_NAME: service,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  };
+}
 
 export function weatherPullEnvironment(config: EnvironmentConfig, targets: PullTargets): Record<string, string> {
-  const weather = config.ingestion.weather;
-  return {
-    ...settingsEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, {
-      bucket: targets.rawBucket,
-      expectedBucketOwner: targets.account,
-      apiBaseUrl: weather.apiBaseUrl,
-      cities: weather.cities,
-      requestTimeoutMs: weather.requestTimeoutMs,
-      maxAttempts: weather.maxAttempts,
-      retryBaseDelayMs: weather.retryBaseDelayMs,
-      retryMaxDelayMs: weather.retryMaxDelayMs,
-      concurrency: weather.concurrency,
-    }),
-    ...powertools('weather-pull'),
-  };
+  const { apiBaseUrl, cities, requestTimeoutMs, maxAttempts, retryBaseDelayMs, retryMaxDelayMs, concurrency } = config.ingestion.weather;
+  const settings = { apiBaseUrl, cities, requestTimeoutMs, maxAttempts, retryBaseDelayMs, retryMaxDelayMs, concurrency };
+  return pullEnvironment('weather-pull', WEATHER_PULL_SETTINGS, weatherPullSettings, targets, settings);
 }
 
 export function sensorPullEnvironment(config: EnvironmentConfig, targets: PullTargets & { readonly readingsStream: string }): Record<string, string> {
   const pull = config.streaming.sensorPull;
-  return {
-    ...settingsEnvironment(SENSOR_PULL_SETTINGS, sensorPullSettings, {
-      bucket: targets.rawBucket,
-      expectedBucketOwner: targets.account,
-      streamName: targets.readingsStream,
-      apiBaseUrl: pull.apiBaseUrl,
-      windowMinutes: pull.windowMinutes,
-      requestTimeoutMs: pull.requestTimeoutMs,
-      http: { maxAttempts: pull.maxAttempts, baseDelayMs: pull.retryBaseDelayMs, maxDelayMs: pull.retryMaxDelayMs },
-      putRecords: pull.putRecords,
-    }),
-    ...powertools('sensor-pull'),
-  };
+  return pullEnvironment('sensor-pull', SENSOR_PULL_SETTINGS, sensorPullSettings, targets, {
+    streamName: targets.readingsStream,
+    apiBaseUrl: pull.apiBaseUrl,
+    windowMinutes: pull.windowMinutes,
+    requestTimeoutMs: pull.requestTimeoutMs,
+    http: { maxAttempts: pull.maxAttempts, baseDelayMs: pull.retryBaseDelayMs, maxDelayMs: pull.retryMaxDelayMs },
+    putRecords: pull.putRecords,
+  });
 }

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SecureBucket } from './secure-bucket';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export interface AuditTrailProps {
   readonly trailName: string;
@@ -25,14 +25,13 @@ export interface AuditTrailProps {
  * The lake buckets are named, not referenced: they live in the lakehouse stack, which depends on
  * the keys of the stack that holds this trail, so a reference would be a cycle.
  */
-export class AuditTrail extends Construct {
+export class AuditTrail extends StatefulConstruct {
   readonly trail: cloudtrail.Trail;
   readonly bucket: s3.Bucket;
   readonly accessLogsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const lifecycle = {
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: props.abortIncompleteMultipartUploadDays,

@@ -8,7 +8,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PlatformMonitoring } from './platform-monitoring';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 /** Firehose converts JSON records to Parquet against this catalog table. */
 export interface ParquetConversion {
@@ -51,21 +52,15 @@ export interface DeliveryToS3Props {
  * Parquet converted against a Glue table, every delivery or conversion failure written under an
  * error prefix, and Firehose's own errors logged to an encrypted log group.
  */
-export class DeliveryToS3 extends Construct {
+export class DeliveryToS3 extends StatefulConstruct {
   readonly deliveryStream: firehose.CfnDeliveryStream;
   readonly logGroup: logs.LogGroup;
   readonly deliveryStreamArn: string;
 
   constructor(scope: Construct, id: string, props: DeliveryToS3Props) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const stack = Stack.of(this);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    this.logGroup = encryptedLogGroup(this, 'Logs', `/aws/kinesisfirehose/${props.deliveryStreamName}`, props);
     const logStream = new logs.LogStream(this, 'DeliveryErrors', { logGroup: this.logGroup, logStreamName: 'DestinationDelivery', removalPolicy: props.removalPolicy });
 
     // Grants Firehose needs beyond the role's S3 prefix: its log stream, the zone key for SSE-KMS,

@@ -10,7 +10,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { GLUE_METRICS_NAMESPACE } from '../config/metrics';
 import { PlatformMonitoring } from './platform-monitoring';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 export interface EtlOrchestrationProps {
   readonly namePrefix: string;
@@ -36,13 +37,12 @@ export interface EtlOrchestrationProps {
  * A failure ends in a Fail state carrying the error and cause; the monitoring stack turns the
  * execution's FAILED event into an alert. Logging of ALL events to an encrypted log group, X-Ray.
  */
-export class EtlOrchestration extends Construct {
+export class EtlOrchestration extends StatefulConstruct {
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: EtlOrchestrationProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const day = `--${props.dayArgument}`;
     const run = (job: glue.CfnJob, id = job.name!, args: Record<string, string> = { [day]: sfn.JsonPath.stringAt('$.day') }) => {
       const task = new tasks.GlueStartJobRun(this, id, {
@@ -75,12 +75,7 @@ export class EtlOrchestration extends Construct {
     sources.next(aggregate).next(maintain).next(done);
     backfill.next(done);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${props.namePrefix}-daily-etl`,
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    const logGroup = encryptedLogGroup(this, 'Logs', `/aws/vendedlogs/states/${props.namePrefix}-daily-etl`, props);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${props.namePrefix}-daily-etl`,
       definitionBody: sfn.DefinitionBody.fromChainable(chooseDay),

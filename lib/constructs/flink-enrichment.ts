@@ -11,7 +11,8 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag/acknowledgements';
 import { flinkApplicationZip } from './flink-application-code';
 import { PlatformMonitoring } from './platform-monitoring';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 export interface FlinkEnrichmentProps {
   readonly applicationName: string;
@@ -49,24 +50,18 @@ const IDLE_TIMEOUT_SECONDS = 60;
  * snapshots on, parallelism per environment, runtime properties from here, logs to an encrypted
  * log group, running in private subnets.
  */
-export class FlinkEnrichment extends Construct {
+export class FlinkEnrichment extends StatefulConstruct {
   readonly application: flink.CfnApplication;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: FlinkEnrichmentProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const stack = Stack.of(this);
     const code = new s3assets.Asset(this, 'Code', { path: flinkApplicationZip() });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/kinesis-analytics/${props.applicationName}`,
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    this.logGroup = encryptedLogGroup(this, 'Logs', `/aws/kinesis-analytics/${props.applicationName}`, props);
     const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, logStreamName: 'application', removalPolicy: props.removalPolicy });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

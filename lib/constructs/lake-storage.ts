@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_ZONES, LakeZone } from '../config/naming';
 import { SecureBucket } from './secure-bucket';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export interface LakeStorageProps {
   /** Physical name of each zone's bucket (the audit trail selects them by name). */
@@ -32,14 +32,13 @@ export interface LakeStorageProps {
  * read rarely after the first ETL run. Processed and aggregated hold Iceberg tables that the
  * analysts query; Iceberg's own snapshot expiry, not a lifecycle rule, removes their old files.
  */
-export class LakeStorage extends Construct {
+export class LakeStorage extends StatefulConstruct {
   readonly zoneBuckets: Record<LakeZone, s3.Bucket>;
   readonly queryResultsBucket: s3.Bucket;
   readonly accessLogsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: LakeStorageProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const common = {
       noncurrentVersionExpirationDays: props.lifecycle.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: props.lifecycle.abortIncompleteMultipartUploadDays,

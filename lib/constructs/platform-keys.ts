@@ -2,7 +2,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export interface PlatformKeysProps {
   /** Alias prefix, e.g. `tlh-dev`; each key gets `alias/<prefix>/<purpose>`. */
@@ -28,7 +28,7 @@ export interface PlatformKeysProps {
  * CloudTrail, CloudWatch Alarms, EventBridge) are named in the policy, each with the narrowest
  * condition the service supports.
  */
-export class PlatformKeys extends Construct {
+export class PlatformKeys extends StatefulConstruct {
   /** Raw zone: DMS, IoT, weather and sensor landings. */
   readonly raw: kms.Key;
   /** Processed zone: cleaned Iceberg tables. */
@@ -45,8 +45,7 @@ export class PlatformKeys extends Construct {
   readonly streams: kms.Key;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const stack = Stack.of(this);
     const newKey = (purpose: string, description: string) =>
       new kms.Key(this, purpose, {

@@ -4,7 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCdkProvider } from '../nag/acknowledgements';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 export interface PlatformNetworkProps {
   readonly vpcCidr: string;
@@ -38,15 +39,14 @@ export const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsServ
  * (KMS-encrypted log group), and the default security group has no rules, so nothing can end up
  * in it by accident.
  */
-export class PlatformNetwork extends Construct {
+export class PlatformNetwork extends StatefulConstruct {
   readonly vpc: ec2.Vpc;
   /** Attached to every interface endpoint: HTTPS from inside the VPC only. */
   readonly endpointSecurityGroup: ec2.SecurityGroup;
   readonly flowLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: PlatformNetworkProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
       maxAzs: props.availabilityZoneCount,
@@ -60,11 +60,7 @@ export class PlatformNetwork extends Construct {
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
 
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      encryptionKey: props.logsKey,
-      retention: props.flowLogRetentionDays,
-      removalPolicy: props.removalPolicy,
-    });
+    this.flowLogGroup = encryptedLogGroup(this, 'FlowLogs', undefined, { ...props, logRetention: props.flowLogRetentionDays });
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,

@@ -9,7 +9,7 @@ import { DatasetContract, processedTableName } from '../contracts';
 import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { DeliveryToS3 } from './delivery-to-s3';
 import { projectedTable } from './lake-catalog';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 /** A Parquet dataset of the processed zone, with the catalog table Firehose converts against and Athena reads. */
 export interface ProcessedCatalogTable {
@@ -62,7 +62,7 @@ const PARQUET_MIN_BUFFER_MIB = 64;
  * may put objects under that folder and its error folder and nowhere else, optionally converted
  * to Parquet against a catalog table derived from the dataset's contract.
  */
-export class ProcessedZoneDelivery extends Construct {
+export class ProcessedZoneDelivery extends StatefulConstruct {
   readonly delivery: DeliveryToS3;
   readonly role: iam.Role;
   readonly table?: glue.CfnTable;
@@ -70,8 +70,7 @@ export class ProcessedZoneDelivery extends Construct {
   readonly folder: string;
 
   constructor(scope: Construct, id: string, props: ProcessedZoneDeliveryProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const { folder, errorFolder } = props;
     this.folder = folder;
     this.role = new iam.Role(this, 'Role', {

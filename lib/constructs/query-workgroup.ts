@@ -3,7 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export interface QueryWorkgroupProps {
   readonly workgroupName: string;
@@ -22,14 +22,13 @@ export const QUERY_RESULTS_PREFIX = 'athena-results/';
  * setting (so nobody can write unencrypted results elsewhere or lift the scan cutoff), results
  * encrypted with the results key in the results bucket, and per-query metrics in CloudWatch.
  */
-export class QueryWorkgroup extends Construct {
+export class QueryWorkgroup extends StatefulConstruct {
   readonly workgroup: athena.CfnWorkGroup;
   readonly workgroupName: string;
   readonly workgroupArn: string;
 
   constructor(scope: Construct, id: string, props: QueryWorkgroupProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     this.workgroupName = props.workgroupName;
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

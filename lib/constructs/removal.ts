@@ -42,3 +42,15 @@ export function guardedRemovalPolicy(scope: Construct, policy: RemovalPolicy): R
   }
   return policy;
 }
+
+/**
+ * Base of every construct that owns stateful resources: its `removalPolicy` prop passes the
+ * guard before anything is built, so a construct used outside the platform's stacks cannot
+ * destroy staging or prod data either.
+ */
+export abstract class StatefulConstruct extends Construct {
+  protected constructor(scope: Construct, id: string, props: { readonly removalPolicy: RemovalPolicy }) {
+    super(scope, id);
+    guardedRemovalPolicy(this, props.removalPolicy);
+  }
+}

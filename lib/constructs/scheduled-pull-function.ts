@@ -12,7 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag/acknowledgements';
 import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 export interface ScheduledPullFunctionProps {
   /** Folder under lambda/ whose handler.ts is the entry point, e.g. `weather-pull`. */
@@ -42,7 +43,7 @@ export interface ScheduledPullFunctionProps {
  * asynchronously: arm64, in private subnets (egress through NAT to the outside API), its own
  * KMS-encrypted log group, two async retries, and then a KMS-encrypted dead-letter queue.
  */
-export class ScheduledPullFunction extends Construct {
+export class ScheduledPullFunction extends StatefulConstruct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
   readonly deadLetterQueue: sqs.Queue;
@@ -50,14 +51,8 @@ export class ScheduledPullFunction extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: ScheduledPullFunctionProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${props.functionName}`,
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    super(scope, id, props);
+    this.logGroup = encryptedLogGroup(this, 'Logs', `/aws/lambda/${props.functionName}`, props);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.deadLetterKey,

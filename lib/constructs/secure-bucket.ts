@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeCdkProvider } from '../nag/acknowledgements';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export interface SecureBucketProps {
   /**
@@ -42,12 +42,11 @@ export interface SecureBucketProps {
  * encryption at rest, server access logging, noncurrent versions expiring and incomplete
  * multipart uploads aborted. Callers choose only what legitimately varies.
  */
-export class SecureBucket extends Construct {
+export class SecureBucket extends StatefulConstruct {
   readonly bucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const accessLogTarget = props.accessLogTarget ?? false;
     if (!accessLogTarget && !props.encryptionKey) {
       throw new Error(`${this.node.path}: a data bucket needs an encryptionKey (SSE-KMS)`);

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { ShardPlan } from '../config/capacity';
 import { PlatformMonitoring } from './platform-monitoring';
-import { guardedRemovalPolicy } from './removal';
+import { StatefulConstruct } from './removal';
 
 export type StreamName = 'telemetry' | 'sensorReadings' | 'deviceUpdates';
 
@@ -31,12 +31,11 @@ export const STREAM_PHYSICAL_NAMES: Record<StreamName, string> = {
  * (Dataset A, from the sensor pull) and device registry updates (Dataset B). KMS-encrypted with
  * the streams key; shards derived from the declared load, or on-demand; retention per environment.
  */
-export class TelemetryStreams extends Construct {
+export class TelemetryStreams extends StatefulConstruct {
   readonly streams: Record<StreamName, kinesis.Stream>;
 
   constructor(scope: Construct, id: string, props: TelemetryStreamsProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const streams = {} as Record<StreamName, kinesis.Stream>;
     for (const name of Object.keys(STREAM_PHYSICAL_NAMES) as StreamName[]) {
       const provisioned = props.capacityMode === 'provisioned';

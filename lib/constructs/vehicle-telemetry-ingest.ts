@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../config/metrics';
 import { PlatformMonitoring } from './platform-monitoring';
-import { guardedRemovalPolicy } from './removal';
+import { encryptedLogGroup } from './log-groups';
+import { StatefulConstruct } from './removal';
 
 export interface VehicleTelemetryIngestProps {
   /** Prefix of the thing type, policy and rule names, e.g. `tlh-dev`. */
@@ -41,7 +42,7 @@ export const ERROR_LOG_GROUP_SUFFIX = 'iot-telemetry-errors';
  * - An error action: every failed action is logged, payload included, to an encrypted log group
  *   that a metric filter counts for the rule-failure alarm.
  */
-export class VehicleTelemetryIngest extends Construct {
+export class VehicleTelemetryIngest extends StatefulConstruct {
   readonly thingType: iot.CfnThingType;
   readonly thingPolicy: iot.CfnPolicy;
   readonly rule: iot.CfnTopicRule;
@@ -50,8 +51,7 @@ export class VehicleTelemetryIngest extends Construct {
   readonly ruleRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: VehicleTelemetryIngestProps) {
-    super(scope, id);
-    guardedRemovalPolicy(this, props.removalPolicy);
+    super(scope, id, props);
     const stack = Stack.of(this);
     // Rule names allow only letters, digits and underscores.
     this.ruleName = `${props.namePrefix.replace(/-/g, '_')}_vehicle_telemetry`;
@@ -82,12 +82,7 @@ export class VehicleTelemetryIngest extends Construct {
       },
     });
 
-    this.errorLogGroup = new logs.LogGroup(this, 'Errors', {
-      logGroupName: `/${props.namePrefix}/${ERROR_LOG_GROUP_SUFFIX}`,
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    this.errorLogGroup = encryptedLogGroup(this, 'Errors', `/${props.namePrefix}/${ERROR_LOG_GROUP_SUFFIX}`, props);
 
     this.ruleRole = new iam.Role(this, 'RuleRole', {
       assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),

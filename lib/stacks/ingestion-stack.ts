@@ -12,7 +12,6 @@ import { LakeAccess } from '../constructs/lake-access';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
@@ -97,7 +96,7 @@ export class IngestionStack extends PlatformStack {
       logsKey: props.keys.logs,
       logRetention: config.monitoring.logRetentionDays,
       deadLetterKey: props.keys.raw,
-      removalPolicy: dataRemovalPolicy(config),
+      removalPolicy: this.removalPolicy,
     });
     monitorScheduledPull(props.monitoring, 'weather-pull', pull, WEATHER_PULL_COUNT_ALARMS);
     return pull;

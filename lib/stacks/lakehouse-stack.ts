@@ -9,7 +9,6 @@ import { LakeStorage } from '../constructs/lake-storage';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { QueryWorkgroup } from '../constructs/query-workgroup';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface LakehouseStackProps extends PlatformStackProps {
@@ -28,7 +27,6 @@ export class LakehouseStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
     super(scope, id, props);
     const { config, names } = this;
-    const removalPolicy = dataRemovalPolicy(config);
     const perZone = <T>(f: (zone: LakeZone) => T) => Object.fromEntries(LAKE_ZONES.map((z) => [z, f(z)])) as Record<LakeZone, T>;
     const databaseNames = perZone((z) => names.glueDatabase(z));
 
@@ -37,7 +35,7 @@ export class LakehouseStack extends PlatformStack {
       zoneKeys: { raw: props.keys.raw, processed: props.keys.processed, aggregated: props.keys.aggregated },
       queryResultsKey: props.keys.queryResults,
       lifecycle: config.lifecycle,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
     });
     this.catalog = new LakeCatalog(this, 'Catalog', {
       databaseNames,
@@ -50,7 +48,7 @@ export class LakehouseStack extends PlatformStack {
       resultsBucket: this.storage.queryResultsBucket,
       resultsKey: props.keys.queryResults,
       bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
     });
     this.access = new LakeAccess(this, 'Access', {
       zoneBuckets: this.storage.zoneBuckets,

@@ -1,7 +1,6 @@
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { PlatformNetwork } from '../constructs/platform-network';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface NetworkStackProps extends PlatformStackProps {
@@ -21,7 +20,7 @@ export class NetworkStack extends PlatformStack {
       natGateways: network.natGateways,
       flowLogRetentionDays: network.flowLogRetentionDays,
       logsKey: props.logsKey,
-      removalPolicy: dataRemovalPolicy(this.config),
+      removalPolicy: this.removalPolicy,
     });
   }
 }

@@ -1,8 +1,8 @@
-import { Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { PlatformNames } from '../config/naming';
-import { ENVIRONMENT_CONTEXT } from '../constructs/removal';
+import { dataRemovalPolicy, ENVIRONMENT_CONTEXT } from '../constructs/removal';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -16,6 +16,8 @@ export interface PlatformStackProps extends StackProps {
 export abstract class PlatformStack extends Stack {
   readonly config: EnvironmentConfig;
   readonly names: PlatformNames;
+  /** What happens to this environment's data when a stack is deleted (RETAIN unless dev allows DESTROY). */
+  readonly removalPolicy: RemovalPolicy;
 
   protected constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, {
@@ -27,6 +29,7 @@ export abstract class PlatformStack extends Stack {
     this.node.setContext(ENVIRONMENT_CONTEXT, props.config.envName);
     this.config = props.config;
     this.names = new PlatformNames(props.config, this);
+    this.removalPolicy = dataRemovalPolicy(props.config);
   }
 
   /** The region's first N zones, resolved at deploy time; N comes from configuration. */

@@ -9,7 +9,6 @@ import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
 import { NamedQueries } from '../constructs/named-queries';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
 import { DAY_ARGUMENT, glueJobs, jobAt, jobsAt, loadJobs, processedDatasets } from '../registry';
@@ -78,7 +77,7 @@ export class ProcessingStack extends PlatformStack {
       schedule: config.processing.schedule,
       logsKey: keys.logs,
       logRetention: config.monitoring.logRetentionDays,
-      removalPolicy: dataRemovalPolicy(config),
+      removalPolicy: this.removalPolicy,
     });
     this.rulesets = new DataQualityRulesets(this, 'Rules', { namePrefix: config.resourcePrefix, databaseName: tables.processedDatabase, contracts: processed });
     this.namedQueries = new NamedQueries(this, 'Queries', {

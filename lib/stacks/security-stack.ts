@@ -3,7 +3,6 @@ import { LAKE_ZONES } from '../config/naming';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { PlatformKeys } from '../constructs/platform-keys';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** KMS keys, the audit trail of the lake's data events, and the account-level DMS roles. */
@@ -15,13 +14,12 @@ export class SecurityStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config, names } = this;
-    const removalPolicy = dataRemovalPolicy(config);
     const trailName = names.resource('lake-audit');
 
     this.keys = new PlatformKeys(this, 'Keys', {
       aliasPrefix: config.resourcePrefix,
       pendingWindowDays: config.security.keyPendingWindowDays,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
       trailName,
     });
     this.dmsServiceRoles = new DmsServiceRoles(this, 'DmsServiceRoles', { create: config.security.createDmsServiceRoles });
@@ -32,7 +30,7 @@ export class SecurityStack extends PlatformStack {
       retentionDays: config.security.trailRetentionDays,
       noncurrentVersionExpirationDays: config.lifecycle.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: config.lifecycle.abortIncompleteMultipartUploadDays,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
     });
   }
 }

@@ -11,7 +11,6 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { ProcessedZoneDelivery } from '../constructs/processed-zone-delivery';
-import { dataRemovalPolicy } from '../constructs/removal';
 import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { monitorTelemetryStreams, TelemetryStreams } from '../constructs/telemetry-streams';
@@ -45,7 +44,7 @@ export class StreamingStack extends PlatformStack {
     const { config, names } = this;
     const { keys, monitoring } = props;
     const streaming = config.streaming;
-    const common = { logsKey: keys.logs, logRetention: config.monitoring.logRetentionDays, removalPolicy: dataRemovalPolicy(config) };
+    const common = { logsKey: keys.logs, logRetention: config.monitoring.logRetentionDays, removalPolicy: this.removalPolicy };
     const buffering = { bufferIntervalSeconds: streaming.firehose.bufferIntervalSeconds, bufferSizeMiB: streaming.firehose.bufferSizeMiB };
 
     this.streams = new TelemetryStreams(this, 'Streams', {
