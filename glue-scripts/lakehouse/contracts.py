@@ -91,6 +91,13 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
             problems.append(
                 f"processed.partitioning.{spec['column']}: {spec['transform']} needs a date or timestamp column"
             )
+    version = contract.get("processed", {}).get("versionColumn")
+    if version is not None:
+        column = by_name.get(version)
+        if column is None:
+            problems.append(f"processed.versionColumn: {version} is not a declared column")
+        elif not column.get("required", False):
+            problems.append(f"processed.versionColumn: {version} must be required (a row without a version cannot be ordered)")
     return problems
 
 

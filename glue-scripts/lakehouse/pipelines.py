@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from . import cdc, crm, kpi_dates, legacy_sql, metrics, telematics, weather
+from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, telematics, weather
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
 from .quality import REASONS
@@ -122,6 +122,31 @@ def run_cdc(
 
     stats = RunStats(dataset, read=raw.count(), written=live.count(), details={"kpi_changes_recorded": recorded})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, ingest_date)
+    raw.unpersist()
+    return stats
+
+
+def run_keyed(
+    spark: SparkSession,
+    dataset: str,
+    contract: Mapping[str, Any],
+    raw_path: str,
+    table: str,
+    quarantine_root: str,
+    day: str,
+    evaluate: Evaluator = enforce_locally,
+) -> RunStats:
+    """A source with no logic of its own (lakehouse.keyed): the day's raw rows, checked against
+    the contract, one per key, MERGEd on the key. Not a KPI input, so it records no KPI dates."""
+    raw = keyed.read_raw(spark, raw_path, contract).persist()
+    rows, quarantined, left_out = keyed.prepare(raw, contract)
+    rows = rows.localCheckpoint()
+    evaluate(rows, contract, table)
+    ensure_table(spark, table, contract_columns(contract), contract["processed"]["partitioning"])
+    version = contract["processed"].get("versionColumn")
+    merge_on_key(spark, table, rows, contract["key"], f"{dataset}_rows", replace_when=f"s.`{version}` > t.`{version}`" if version else "true")
+    stats = RunStats(dataset, read=raw.count(), written=rows.count(), details=left_out)
+    stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, day)
     raw.unpersist()
     return stats
 

@@ -18,7 +18,10 @@ export interface SecureBucketProps {
    * @default - SSE-S3, allowed only with `accessLogTarget: true`
    */
   readonly encryptionKey?: kms.IKey;
-  /** Bucket that receives this bucket's server access logs. Required unless `accessLogTarget`. */
+  /**
+   * Bucket that receives this bucket's server access logs. Required unless `accessLogTarget`.
+   * @default - none, allowed only with `accessLogTarget: true`
+   */
   readonly serverAccessLogsBucket?: s3.IBucket;
   /**
    * True for a bucket that receives server access logs. It is then SSE-S3 (S3 cannot deliver

@@ -80,7 +80,7 @@ export interface DatasetContract {
   readonly key: readonly string[];
   readonly columns: readonly ContractColumn[];
   readonly raw?: RawLayout;
-  readonly processed?: { readonly table?: string; readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
+  readonly processed?: { readonly table?: string; readonly versionColumn?: string; readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
 }
 
 /** A contract file that breaks the schema or a cross-field rule. */
@@ -148,6 +148,12 @@ export function crossFieldProblems(contract: DatasetContract, fileName: string):
     else if (['day', 'hour', 'month'].includes(spec.transform) && !['timestamp', 'date'].includes(column.type)) {
       problems.push(`processed.partitioning.${spec.column}: ${spec.transform} needs a date or timestamp column`);
     }
+  }
+  const version = contract.processed?.versionColumn;
+  if (version !== undefined) {
+    const column = byName.get(version);
+    if (!column) problems.push(`processed.versionColumn: ${version} is not a declared column`);
+    else if (!column.required) problems.push(`processed.versionColumn: ${version} must be required (a row without a version cannot be ordered)`);
   }
   return problems;
 }

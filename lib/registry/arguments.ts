@@ -43,6 +43,8 @@ export function jobArguments(job: JobDeclaration, ctx: JobArgumentContext): Reco
   });
   switch (job.pipeline) {
     case 'cdc':
+    case 'keyed':
+      // One entry point serves every dataset of its kind; the dataset names the contract.
       return { '--dataset': dataset, ...sourceArguments() };
     case 'telematics':
       return sourceArguments();

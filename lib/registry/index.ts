@@ -13,8 +13,11 @@ const JOBS_FILE = path.join(__dirname, 'jobs.json');
 /** Where a job runs in the daily pipeline: the sources in parallel, then the aggregation, then maintenance; or continuously. */
 export const STAGES = ['sources', 'aggregation', 'maintenance', 'streaming'] as const;
 export type Stage = (typeof STAGES)[number];
-/** What a job's entry point does with its datasets, which decides its arguments. */
-export const PIPELINES = ['cdc', 'telematics', 'weather', 'aggregation', 'maintenance', 'enrichment'] as const;
+/**
+ * What a job's entry point does with its datasets, which decides its arguments. `keyed` is a source
+ * with no logic of its own (glue-scripts/lakehouse/keyed.py): contract checks, one row per key, MERGE.
+ */
+export const PIPELINES = ['cdc', 'keyed', 'telematics', 'weather', 'aggregation', 'maintenance', 'enrichment'] as const;
 export type PipelineKind = (typeof PIPELINES)[number];
 
 /** The one day argument every daily job takes: `--day yyyy-MM-dd` (or `yesterday` on the schedule). */

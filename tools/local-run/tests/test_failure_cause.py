@@ -1,6 +1,6 @@
 """How the local run reports a failure's cause: the message, without the Java stack."""
 
-import run
+import runner
 
 
 def test_a_failure_cause_keeps_the_message_and_drops_the_java_stack():
@@ -12,7 +12,7 @@ def test_a_failure_cause_keeps_the_message_and_drops_the_java_stack():
         "needs at least one footer\n"
         "a fourth line, left out\n"
     )
-    assert run.cause_of(error) == (
+    assert runner.cause_of(error) == (
         "RuntimeError: An error occurred while calling o592.parquet.\n"
         "    : java.lang.RuntimeException: file:/x/LOAD2.parquet is not a Parquet file\n"
         "    needs at least one footer"

@@ -7,16 +7,17 @@ import argparse
 import json
 from pathlib import Path
 
-import run
+import plan
+import runner
 
-REGISTRY = json.loads(run.REGISTRY.read_text())["jobs"]
+REGISTRY = json.loads(plan.REGISTRY.read_text())["jobs"]
 
 
 def plan_of(**options) -> list[str]:
     args = argparse.Namespace(**{"raw": None, "only": None, "backfill": None, "env": "dev", "vehicles": 1, "days": 2, "start": "2026-11-02", "horizon_days": None, **options})
-    ctx = run.Context(args, Path("/nonexistent"))
+    ctx = runner.Context(args, Path("/nonexistent"))
     ctx.days = ["2026-11-02", "2026-11-03"]
-    return [name for name, _ in run.build_plan(ctx)]
+    return [name for name, _ in plan.build_plan(ctx)]
 
 
 def test_every_daily_job_of_the_registry_has_its_step_each_day_in_the_pipeline_order():
@@ -24,7 +25,7 @@ def test_every_daily_job_of_the_registry_has_its_step_each_day_in_the_pipeline_o
     sources = [job for job in REGISTRY if job["stage"] == "sources"]
     per_day = [f"glue {Path(j['script']).stem}" + (f" {j['outputs'][0]}" if j["pipeline"] == "cdc" else "") for j in sources] + ["glue aggregate_metrics"]
     assert glue_steps == [f"{step} {day}" for day in ("2026-11-02", "2026-11-03") for step in per_day]
-    assert all(j["pipeline"] in run.SOURCE_STEPS for j in sources)  # every kind of source job can run locally
+    assert all(j["pipeline"] in plan.SOURCE_STEPS for j in sources)  # every kind of source job can run locally
 
 
 def test_the_kpi_reads_the_aggregation_jobs_inputs():
@@ -36,3 +37,21 @@ def test_the_kpi_reads_the_aggregation_jobs_inputs():
 
 def test_streaming_only_runs_no_glue_step():
     assert not [name for name in plan_of(only="streaming") if name.startswith("glue ")]
+
+
+def test_flows_refuse_an_unknown_counter_and_keep_the_report_shape():
+    from flows import Flows
+
+    flows = Flows()
+    flows.add("telematics", glue_read=3, glue_written=2)
+    flows.add("telematics", glue_read=1)
+    flows.interval_outcomes = {"complete": 5}
+    try:
+        flows.add("telematics", glue_writen=1)
+    except KeyError as error:
+        assert "glue_writen" in str(error)
+    else:
+        raise AssertionError("a misspelt counter was accepted")
+    assert flows.of("telematics").count("glue_read") == 4
+    assert flows.of("weather").count("raw_rows") == 0
+    assert flows.as_json() == {"telematics": {"glue_read": 4, "glue_written": 2}, "intervals": {"complete": 5}}

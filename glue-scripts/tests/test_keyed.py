@@ -1,0 +1,154 @@
+"""The pipeline of a source with no logic of its own (lakehouse.keyed, pipeline "keyed"), on local
+Spark with Iceberg: contract checks, one row per key, MERGE; with and without a version column;
+the ugly cases (exact copies, conflicting copies, an older re-delivery, a rerun, a field no row
+carried) each with the rows expected by hand."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from lakehouse import pipelines
+from lakehouse.contracts import load_contract_file
+
+# An API-pulled dataset as a new source would declare it: station readings, keyed by station and hour.
+CONTRACT = {
+    "dataset": "air_quality",
+    "source": "air",
+    "description": "Hourly air quality per station",
+    "key": ["station", "hour"],
+    "columns": [
+        {"name": "station", "type": "string", "required": True, "description": "d"},
+        {"name": "hour", "type": "timestamp", "required": True, "description": "d"},
+        {"name": "pm25", "type": "double", "required": True, "min": 0, "max": 1000, "description": "d"},
+        {"name": "band", "type": "string", "allowed": ["good", "fair", "poor"], "description": "d"},
+        {"name": "measured_at", "type": "timestamp", "required": True, "description": "d"},
+    ],
+    "raw": {"writer": "lambda", "format": "json", "partitions": [{"name": "ingest_date", "type": "date"}]},
+    "processed": {"partitioning": [{"column": "hour", "transform": "day"}]},
+}
+
+
+def versioned() -> dict:
+    contract = copy.deepcopy(CONTRACT)
+    contract["processed"]["versionColumn"] = "measured_at"
+    return contract
+
+
+def write_ndjson(folder: Path, rows: list[dict], gzipped: bool = False) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    if gzipped:
+        (folder / "part-0.json.gz").write_bytes(gzip.compress(text.encode()))
+    else:
+        (folder / "part-0.json").write_text(text)
+    return str(folder)
+
+
+def row(station: str, hour: str, pm25, measured_at: str, band: str | None = "good") -> dict:
+    out = {"station": station, "hour": f"2026-11-20T{hour}:00:00Z", "pm25": pm25, "measured_at": f"2026-11-20T{measured_at}Z"}
+    if band is not None:
+        out["band"] = band
+    return out
+
+
+def rows_of(spark, table):
+    return sorted((r["station"], r["hour"].strftime("%H"), r["pm25"], r["measured_at"].strftime("%H:%M:%S")) for r in spark.table(table).collect())
+
+
+def quarantined(tmp_path: Path, dataset: str = "air_quality") -> list[dict]:
+    folder = tmp_path / "quarantine" / dataset
+    return [json.loads(line) for f in sorted(folder.rglob("*.json")) for line in f.read_text().splitlines()]
+
+
+def test_the_fixture_contracts_pass_the_loader(tmp_path):
+    for i, contract in enumerate((CONTRACT, versioned())):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        (folder / "air.air_quality.json").write_text(json.dumps(contract))
+        assert load_contract_file(folder / "air.air_quality.json")["processed"] == contract["processed"]
+
+
+def test_without_a_version_column_copies_collapse_conflicts_are_quarantined_and_the_next_batch_wins(spark, tmp_path):
+    table = "lake.processed_keyed.air_plain"
+    day1 = write_ndjson(tmp_path / "raw/day1", [
+        row("s1", "10", 12.5, "10:05:00"),
+        row("s1", "10", 12.5, "10:05:00"),             # exact copy: dropped, counted
+        row("s2", "10", 30.0, "10:05:00"),
+        row("s2", "10", 31.0, "10:06:00"),             # differs from the row above: both quarantined
+        row("s3", "10", -4.0, "10:05:00"),             # below the minimum
+        row("s4", "10", 8.0, "10:05:00", band="awful"),  # not an allowed band
+        {"station": "s5", "hour": "2026-11-20T10:00:00Z", "measured_at": "2026-11-20T10:05:00Z"},  # pm25 missing
+    ])
+    stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, day1, table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert (stats.read, stats.written, stats.quarantined) == (7, 1, 5)
+    assert stats.details == {"duplicates": 1, "superseded": 0}
+    assert rows_of(spark, table) == [("s1", "10", 12.5, "10:05:00")]
+    reasons = sorted((q["station"], tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path))
+    assert reasons == [
+        ("s2", ("station, hour: another row of the same key in this batch differs",)),
+        ("s2", ("station, hour: another row of the same key in this batch differs",)),
+        ("s3", ("pm25: -4.0 is below the minimum 0",)),
+        ("s4", ("band: 'awful' is not allowed",)),
+        ("s5", ("pm25: required",)),
+    ]
+
+    # The source re-pulls the hour with a corrected value: with no version, the later batch wins.
+    day2 = write_ndjson(tmp_path / "raw/day2", [row("s1", "10", 13.0, "09:00:00")], gzipped=True)
+    pipelines.run_keyed(spark, "air_quality", CONTRACT, day2, table, str(tmp_path / "quarantine"), "2026-11-21")
+    assert rows_of(spark, table) == [("s1", "10", 13.0, "09:00:00")]
+
+    # A rerun of the same day changes nothing and replaces that day's quarantine.
+    again = pipelines.run_keyed(spark, "air_quality", CONTRACT, day2, table, str(tmp_path / "quarantine"), "2026-11-21")
+    assert rows_of(spark, table) == [("s1", "10", 13.0, "09:00:00")] and again.quarantined == 0
+
+
+def test_with_a_version_column_the_greatest_version_wins_in_the_batch_and_against_the_table(spark, tmp_path):
+    table = "lake.processed_keyed.air_versioned"
+    contract = versioned()
+    day1 = write_ndjson(tmp_path / "raw/day1", [
+        row("s1", "10", 12.0, "10:05:00"),
+        row("s1", "10", 14.0, "10:20:00"),   # a later measurement of the same hour: wins
+        row("s2", "10", 20.0, "10:05:00"),
+        row("s2", "10", 21.0, "10:05:00"),   # same version, other value: both quarantined
+    ])
+    stats = pipelines.run_keyed(spark, "air_quality", contract, day1, table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert (stats.written, stats.quarantined, stats.details) == (1, 2, {"duplicates": 0, "superseded": 1})
+    assert rows_of(spark, table) == [("s1", "10", 14.0, "10:20:00")]
+    assert {tuple(q["quarantine_reasons"]) for q in quarantined(tmp_path)} == {("station, hour: another row of the same key has the same measured_at",)}
+
+    # A late re-delivery of the older measurement does not replace the newer one; a newer one does.
+    late = write_ndjson(tmp_path / "raw/day2", [row("s1", "10", 12.0, "10:05:00"), row("s2", "11", 5.0, "11:05:00")])
+    pipelines.run_keyed(spark, "air_quality", contract, late, table, str(tmp_path / "quarantine"), "2026-11-21")
+    assert rows_of(spark, table) == [("s1", "10", 14.0, "10:20:00"), ("s2", "11", 5.0, "11:05:00")]
+    newer = write_ndjson(tmp_path / "raw/day3", [row("s1", "10", 15.5, "10:40:00")])
+    pipelines.run_keyed(spark, "air_quality", contract, newer, table, str(tmp_path / "quarantine"), "2026-11-22")
+    assert rows_of(spark, table) == [("s1", "10", 15.5, "10:40:00"), ("s2", "11", 5.0, "11:05:00")]
+
+
+def test_a_field_no_row_carried_is_null_and_its_rules_still_apply(spark, tmp_path):
+    """`band` is optional: a batch without it loads with band null; a required field missing from
+    every row quarantines every row rather than failing on a missing column."""
+    table = "lake.processed_keyed.air_sparse"
+    no_band = write_ndjson(tmp_path / "raw/no-band", [row("s1", "10", 12.0, "10:05:00", band=None)])
+    stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, no_band, table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert stats.written == 1 and spark.table(table).first()["band"] is None
+    no_pm = write_ndjson(tmp_path / "raw/no-pm", [{"station": "s9", "hour": "2026-11-20T10:00:00Z", "measured_at": "2026-11-20T10:05:00Z"}])
+    stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, no_pm, table, str(tmp_path / "quarantine"), "2026-11-21")
+    assert (stats.written, stats.quarantined) == (0, 1)
+
+
+def test_a_row_the_table_rules_refuse_fails_the_run_before_anything_is_written(spark, tmp_path):
+    table = "lake.processed_keyed.air_refused"
+    raw = write_ndjson(tmp_path / "raw/day1", [row("s1", "10", 12.0, "10:05:00")])
+
+    def refuse(df, contract, target):
+        raise ValueError(f"{target}: data-quality rule broken")
+
+    with pytest.raises(ValueError, match="data-quality rule broken"):
+        pipelines.run_keyed(spark, "air_quality", CONTRACT, raw, table, str(tmp_path / "quarantine"), "2026-11-20", evaluate=refuse)
+    assert not spark.catalog.tableExists(table)

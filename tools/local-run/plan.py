@@ -1,0 +1,98 @@
+"""The local run's plan: the steps in order, the daily Glue steps derived from the job registry
+(lib/registry/jobs.json) as the stacks' state machine is, so a job added there runs here too."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from checks import check_ground_truth
+from runner import ROOT, Context, Step
+from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries,
+                   land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
+                   run_pull, start_moto, start_spark)
+
+# The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
+REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
+
+
+@functools.cache
+def _registry() -> list[dict[str, Any]]:
+    return json.loads(REGISTRY.read_text(encoding="utf-8"))["jobs"]
+
+
+def registered_jobs(stage: str) -> list[dict[str, Any]]:
+    return [job for job in _registry() if job["stage"] == stage]
+
+
+# Kinds of job whose one entry point serves several datasets: their steps name the dataset.
+SHARED_ENTRY_POINTS = ("cdc", "keyed")
+
+# How the local run runs each kind of daily job (lib/registry/jobs.json, "pipeline").
+SOURCE_STEPS: dict[str, Callable[[str, str], Callable[[Context], str]]] = {
+    "cdc": glue_cdc,
+    "keyed": glue_keyed,
+    "telematics": lambda dataset, day: glue_telematics(day),
+    "weather": lambda dataset, day: glue_weather(day),
+}
+
+
+def daily_glue_steps(day: str) -> list[Step]:
+    """One day of the daily pipeline as the state machine runs it: every source job of the
+    registry, in its order, then the aggregation."""
+    steps = []
+    for job in registered_jobs("sources"):
+        dataset = job["outputs"][0]
+        label = f"glue {Path(job['script']).stem}" + (f" {dataset}" if job["pipeline"] in SHARED_ENTRY_POINTS else "")
+        steps.append((f"{label} {day}", SOURCE_STEPS[job["pipeline"]](dataset, day)))
+    (aggregation,) = registered_jobs("aggregation")
+    steps.append((f"glue {Path(aggregation['script']).stem} {day}", glue_aggregate(day)))
+    return steps
+
+
+def build_plan(ctx: Context) -> list[Step]:
+    env = ctx.args.env
+    streaming_only = ctx.args.only == "streaming"
+    plan: list[Step] = [
+        (f"read the {env} configuration (names, cities, schedules)", read_names),
+        ("start moto_server on 127.0.0.1", start_moto),
+        (f"create the lake buckets and streams as the {env} stacks name them", create_zones),
+    ]
+    if ctx.generated:
+        plan.append((f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate))
+        if not streaming_only:
+            plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
+        plan.append(("put device registry updates on their stream", put_device_updates))
+        if not streaming_only:
+            plan.append(("weather pull: the handler against a local Open-Meteo stand-in", lambda c: run_pull(c, "weather")))
+        plan.append(("sensor pull: the handler against a local sensor API, every scheduled run", lambda c: run_pull(c, "sensors")))
+    else:
+        if not streaming_only:
+            plan.append((f"upload the supplied raw zone from {ctx.args.raw}", land_sources))
+        plan += [
+            ("put the supplied device registry updates on their stream", put_device_updates),
+            ("put the supplied raw sensor readings on their stream", replay_sensor_readings),
+        ]
+    plan += [
+        ("mirror the raw zone for local Spark", mirror_raw),
+        ("start local Spark with Iceberg", start_spark),
+    ]
+    if not streaming_only:
+        for day in ctx.days:
+            plan += daily_glue_steps(day)
+        if ctx.args.backfill:
+            first, last = ctx.args.backfill
+            plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
+        plan.append(("glue iceberg_maintenance", glue_maintenance))
+    plan += [
+        ("read the sensor-readings and device-updates streams", read_streams),
+        ("flink enrichment on a local mini cluster", run_flink),
+        ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
+    ]
+    if not streaming_only:
+        plan.append(("KPI named queries (queries/*.sql)", kpi_queries))
+    if ctx.generated:
+        plan.append(("check results against the generator's ground truth", check_ground_truth))
+    return plan

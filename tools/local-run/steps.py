@@ -1,0 +1,319 @@
+"""The steps of the local run, each doing what one AWS component does on the platform: moto plays
+S3 and Kinesis, the pulls run their deployed handlers, the Glue jobs run on local Spark with
+Iceberg as their entry points call them, Flink on a local mini cluster, and the KPIs are the
+Athena named queries run over the aggregated table."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import synthetic
+import zones
+from flows import DatasetFlow
+from runner import ROOT, HERE, Context, Steps, cause_of, summary
+
+TS_NODE = ROOT / "node_modules" / ".bin" / "ts-node"
+PLATFORM_TS = HERE / "platform.ts"
+
+
+def read_names(ctx: Context) -> str:
+    result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "names", ctx.args.env], cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"platform.ts names failed: {result.stderr.strip()[-1500:]}")
+    ctx.names = json.loads(result.stdout)
+    if ctx.generated:
+        ctx.cities = [c["name"] for c in ctx.names["cities"]]
+    return f"buckets {', '.join(ctx.names['buckets'].values())}"
+
+
+def start_moto(ctx: Context) -> str:
+    ctx.moto = zones.Moto.start(ROOT / ".venv" / "bin" / "moto_server", ctx.path("logs", "moto.log"), ctx.names["region"])
+    return f"listening on {ctx.moto.endpoint}"
+
+
+def create_zones(ctx: Context) -> str:
+    created = zones.create_buckets_and_streams(ctx.moto, ctx.names)
+    return created
+
+
+def generate(ctx: Context) -> str:
+    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"])
+    ctx.fleet = fleet
+    ctx.expected = synthetic.generate(fleet, ctx.path("sources", "landing"), ctx.path("sources", "api"), ctx.path("sources", "streams"))
+    e = ctx.expected
+    return (f"{e.telematics_raw_rows:,} telemetry messages, {e.shipments_raw_rows:,} shipment and {e.customers_raw_rows} customer changes, "
+            f"{e.sensor_readings_served:,} sensor readings and {len(fleet.cities)} x {fleet.days} weather days for the APIs")
+
+
+def land_sources(ctx: Context) -> str:
+    landing = ctx.path("sources", "landing") if ctx.generated else Path(ctx.args.raw)
+    count, size = zones.upload_tree(ctx.moto, ctx.names["buckets"]["raw"], landing / "raw", "raw/")
+    return f"{count} objects, {size / 1e6:.1f} MB into s3://{ctx.names['buckets']['raw']}/raw/"
+
+
+def put_device_updates(ctx: Context) -> str:
+    source = ctx.path("sources", "streams", "device_updates.ndjson") if ctx.generated else Path(ctx.args.raw) / "streams" / "device_updates.ndjson"
+    if not source.exists():
+        return "skipped: no device updates supplied (every reading will be NO_DEVICE_RECORD)"
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    zones.put_lines(ctx.moto, ctx.names["streams"]["deviceUpdates"], lines, key_field="sensor_id")
+    return f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
+
+
+def run_pull(ctx: Context, which: str) -> str:
+    fleet = ctx.fleet
+    plan: dict[str, Any] = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{which}-pull.json"))}
+    if which == "weather":
+        plan["weather"] = {"answersFile": str(ctx.path("sources", "api", "weather-answers.json")), "invocations": synthetic.weather_pull_times(fleet)}
+    else:
+        every, window = ctx.names["sensorPull"]["everyMinutes"], ctx.names["sensorPull"]["windowMinutes"]
+        plan["sensors"] = {"readingsFile": str(ctx.path("sources", "api", "sensor-readings.json")), "invocations": synthetic.sensor_pull_times(fleet, every, window)}
+    plan_file = ctx.path("logs", f"{which}-pull-plan.json")
+    plan_file.write_text(json.dumps(plan))
+    log = ctx.path("logs", f"{which}-pull.log")
+    with open(log, "w", encoding="utf-8") as out:
+        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "pull", str(plan_file)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+    if result.returncode != 0:
+        raise RuntimeError(f"the {which} pull process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+    summary = json.loads(Path(plan["summaryFile"]).read_text())["weather" if which == "weather" else "sensors"]
+    if summary["failures"]:
+        first = summary["failures"][0]
+        raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {which}-pull invocations failed; first at {first['time']}: {first['error']} (log: {log})")
+    runs = f"{summary['invocations']} scheduled run{'s' if summary['invocations'] != 1 else ''}"
+    if which == "weather":
+        return f"{runs}, each pulling a whole day of {len(ctx.cities)} cities"
+    return f"{runs}, {sum(r['readings'] for r in summary['results']):,} readings put on {ctx.names['streams']['sensorReadings']}"
+
+
+def replay_sensor_readings(ctx: Context) -> str:
+    """User data: the raw sensor Parquet is what the pull wrote; it put the same rows on the stream."""
+    files = sorted(Path(ctx.args.raw).glob("raw/sensors/sensor_readings/ingest_date=*/*.parquet"))
+    if not files:
+        return "skipped: no raw sensor readings supplied (the Flink steps will be skipped)"
+    count = zones.replay_parquet(ctx.moto, ctx.names["streams"]["sensorReadings"], files, key_field="reading_id")
+    return f"{count:,} readings from {len(files)} files put on {ctx.names['streams']['sensorReadings']}"
+
+
+def mirror_raw(ctx: Context) -> str:
+    count, size = zones.download_bucket(ctx.moto, ctx.names["buckets"]["raw"], ctx.path("raw-zone"))
+    counted = zones.raw_zone_counts(ctx.path("raw-zone"))
+    for dataset, counts in counted.items():
+        ctx.flows.add(dataset, **counts)
+    if not ctx.generated:
+        ctx.cities = zones.weather_cities(ctx.path("raw-zone"))
+    unreadable = {d: c["raw_unreadable_objects"] for d, c in counted.items() if c.get("raw_unreadable_objects")}
+    warning = f"; unreadable, left for their job to report: {unreadable}" if unreadable else ""
+    return f"{count} objects, {size / 1e6:.1f} MB to {ctx.path('raw-zone')} (local Spark reads files where Glue reads s3://){warning}"
+
+
+def start_spark(ctx: Context) -> str:
+    from lakehouse.spark import local_session
+
+    ctx.spark = local_session("local-platform-run", str(ctx.path("warehouse")))
+    ctx.spark.sparkContext.setLogLevel("ERROR")
+    return f"Spark {ctx.spark.version}, Iceberg catalog 'lake' at {ctx.path('warehouse')}"
+
+
+def glue_etl(dataset: str, day: str, run: Callable[..., Any], describe: Callable[[Any], str], flows: Callable[[Any], dict[str, int]] = lambda stats: {}) -> Callable[[Context], str]:
+    """A processing job of one day, as its Glue entry point calls it: the day's raw path (as the
+    dataset's writer lays it out), the processed table, the quarantine root."""
+    def action(ctx: Context) -> str:
+        from lakehouse.contracts import contract_of, load_contracts, raw_day_path
+
+        contract = contract_of(load_contracts(), dataset)
+        raw = ctx.path("raw-zone", raw_day_path(contract, day))
+        if not raw.exists():
+            return f"skipped: nothing in the raw zone under {raw_day_path(contract, day)}"
+        table = ctx.table("processed", dataset)
+        stats = run(ctx, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")))
+        ctx.committed_tables.append(table)
+        ctx.flows.add(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, **flows(stats))
+        return describe(stats)
+    return action
+
+
+def glue_cdc(dataset: str, day: str) -> Callable[[Context], str]:
+    from lakehouse import pipelines
+
+    return glue_etl(
+        dataset, day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_cdc(ctx.spark, dataset, contract, raw, table, quarantine, day),
+        lambda stats: f"{stats.read} changes read, {stats.quarantined} quarantined, {stats.written} applied",
+    )
+
+
+def glue_keyed(dataset: str, day: str) -> Callable[[Context], str]:
+    from lakehouse import pipelines
+
+    return glue_etl(
+        dataset, day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_keyed(ctx.spark, dataset, contract, raw, table, quarantine, day),
+        lambda stats: (f"{stats.read} rows read, {stats.quarantined} quarantined, {stats.details['duplicates']} exact copies and "
+                       f"{stats.details['superseded']} older versions left out, {stats.written} merged"),
+        lambda stats: {"duplicates_dropped": stats.details["duplicates"]},
+    )
+
+
+def glue_telematics(day: str) -> Callable[[Context], str]:
+    from lakehouse import pipelines
+
+    def describe(stats) -> str:
+        intervals = ", ".join(f"{k.removeprefix('intervals_')} {v:,}" for k, v in sorted(stats.details.items()) if k.startswith("intervals_"))
+        return (f"{stats.read:,} read, {stats.quarantined} quarantined, {stats.details['duplicates']} duplicates dropped (this batch's copies and "
+                f"copies of readings already in the table), {stats.written:,} new readings written; intervals recomputed: {intervals}")
+
+    return glue_etl(
+        "telematics", day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_telematics(ctx.spark, contract, raw, table, quarantine, day),
+        describe,
+        lambda stats: {"duplicates_dropped": stats.details["duplicates"]},
+    )
+
+
+def glue_weather(day: str) -> Callable[[Context], str]:
+    from lakehouse import pipelines
+
+    return glue_etl(
+        "weather", day,
+        lambda ctx, contract, raw, table, quarantine: pipelines.run_weather(ctx.spark, contract, raw, table, quarantine, day, ctx.cities),
+        lambda stats: (f"{stats.read} observations read, {stats.quarantined} quarantined, {stats.written} city-hours written "
+                       f"({stats.details['missing_hours']} missing, flagged; {stats.details['rows_for_other_days']} for an earlier day, taken for it)"),
+        lambda stats: {"missing_hours": stats.details["missing_hours"], "rows_for_other_days": stats.details["rows_for_other_days"]},
+    )
+
+
+def glue_aggregate(day: str, backfill_from: str | None = None) -> Callable[[Context], str]:
+    """The KPI as the state machine runs it: the daily run for `day` (every date the batches
+    changed, within the horizon), or a backfill of backfill_from .. day."""
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+
+        tables = pipelines.kpi_input_tables(f"lake.{ctx.names['databases']['processed']}")
+        missing = [name for name in ("telematics", "weather", "shipments") if not ctx.spark.catalog.tableExists(tables[name])]
+        if missing:
+            # A day before the first telemetry or weather (a DMS full load dated earlier): what its
+            # batches changed stays in the ledger for the first aggregation that has every input.
+            return f"skipped: no {' or '.join(missing)} processed yet; the changes recorded so far wait for the next day's run"
+        table = ctx.table("aggregated", "telemetry_metrics")
+        stats = pipelines.run_aggregation(ctx.spark, tables, table, day, horizon_days=ctx.horizon_days, backfill_from=backfill_from)
+        ctx.committed_tables.append(table)
+        ctx.outcomes_by_date.update(stats.outcomes_by_date)
+        ctx.dates_beyond_horizon = stats.lists["dates_beyond_horizon"]
+        ctx.flows.interval_outcomes = {}
+        for outcomes in ctx.outcomes_by_date.values():
+            for outcome, n in outcomes.items():
+                ctx.flows.interval_outcomes[outcome] = ctx.flows.interval_outcomes.get(outcome, 0) + n
+        # The KPI table as it stands: intervals of every date so far in, rows out.
+        ctx.flows.datasets["telemetry_metrics"] = DatasetFlow(glue_read=sum(ctx.flows.interval_outcomes.values()), glue_written=ctx.spark.table(table).count())
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.details.items()) if not k.startswith("dates_"))
+        recomputed = ", ".join(stats.lists["dates_recomputed"])
+        beyond = (f"; changed beyond the {ctx.horizon_days}-day horizon, not recomputed (alarmed on AWS; --backfill recomputes them): "
+                  f"{', '.join(ctx.dates_beyond_horizon)}") if ctx.dates_beyond_horizon else ""
+        return f"dates recomputed: {recomputed}; {stats.read:,} intervals -> {stats.written} KPI rows; outcomes: {outcomes}{beyond}"
+    return action
+
+
+def glue_maintenance(ctx: Context) -> str:
+    from lakehouse import pipelines
+
+    tables = sorted(set(ctx.committed_tables))
+    stats = pipelines.run_maintenance(ctx.spark, tables, ctx.names["snapshotRetentionDays"])
+    rewritten = sum(stats.details.values())
+    return f"{len(tables)} tables compacted ({rewritten} files rewritten), snapshots expired, orphans removed"
+
+
+def read_streams(ctx: Context) -> str:
+    flink_dir = ctx.path("flink")
+    readings = zones.read_stream(ctx.moto, ctx.names["streams"]["sensorReadings"], flink_dir / "readings" / "part-0.json")
+    devices = zones.read_stream(ctx.moto, ctx.names["streams"]["deviceUpdates"], flink_dir / "devices" / "part-0.json")
+    ctx.flows.add("sensor_readings", stream_records=readings)
+    ctx.flows.add("device_updates", stream_records=devices)
+    return f"{readings:,} sensor readings and {devices} device updates, in arrival order, as the Flink sources' input"
+
+
+CAUSED_BY = re.compile(r"^Caused by: (.+)$", re.MULTILINE)
+
+
+def flink_failure(error: BaseException) -> str:
+    """The reason a Flink job failed: the deepest 'Caused by' of its Java trace (for example
+    'Fail to deserialize at field: updated_at'), not the wrapper's 'Failed to wait job finish'."""
+    causes = CAUSED_BY.findall(str(error))
+    return causes[-1].strip() if causes else cause_of(error)
+
+
+def run_flink(ctx: Context) -> str:
+    if not ctx.flows.of("sensor_readings").count("stream_records"):
+        return "skipped: no sensor readings on the stream"
+    from enrichment.local import run_on_files
+
+    flink = ctx.names["flink"]
+    out = ctx.path("flink", "enriched")
+    try:
+        run_on_files(
+            str(ctx.path("flink", "readings")),
+            str(ctx.path("flink", "devices")),
+            str(out),
+            str(ctx.path("flink", "rejected")),
+            readings_max_delay_seconds=flink["readingsMaxDelaySeconds"],
+            device_updates_max_delay_seconds=flink["deviceUpdatesMaxDelaySeconds"],
+            state_ttl_hours=flink["stateTtlHours"],
+            parallelism=1,
+        )
+    except Exception as error:
+        raise RuntimeError(f"the Flink job failed: {flink_failure(error)}") from error
+    return f"enriched readings written to {out}, rejected readings to {ctx.path('flink', 'rejected')}"
+
+
+def land_enriched(ctx: Context) -> str:
+    """As the two Firehose deliveries write the job's output: the enriched readings as Parquet with
+    the enriched contract's types, by the reading's date and hour; the rejected readings as JSON
+    lines with their reasons under the processed zone's quarantine."""
+    if not ctx.flows.of("sensor_readings").count("stream_records"):
+        return "skipped: no enriched readings"
+    from enrichment import contracts
+    from lakehouse.contracts import spark_ddl
+    from pyspark.sql import functions as F
+
+    enriched = ctx.spark.read.schema(spark_ddl(contracts.contract(contracts.ENRICHED))).json(str(ctx.path("flink", "enriched")))
+    target = ctx.path("processed-zone", "sensor_readings")
+    (enriched.withColumn("event_date", F.date_format("ts", "yyyy-MM-dd")).withColumn("event_hour", F.date_format("ts", "HH"))
+     .write.mode("overwrite").partitionBy("event_date", "event_hour").parquet(str(target)))
+    written = ctx.spark.read.parquet(str(target))
+    statuses = {r["enrichment_status"]: r["count"] for r in written.groupBy("enrichment_status").count().collect()}
+    versions = {str(r["device_version"]): r["count"] for r in written.groupBy("device_version").count().collect()}
+    total = sum(statuses.values())
+    rejected = zones.land_rejected_readings(ctx.path("flink", "rejected"), ctx.path("processed-zone", "quarantine", "sensor_readings"))
+    ctx.flows.add("sensor_readings", flink_written=total, late_rejected=rejected["late"], conflicting_rejected=rejected["conflicting copy"],
+                   duplicates_dropped=ctx.flows.of("sensor_readings").count("stream_records") - total - sum(rejected.values()))
+    ctx.flows.sensor_enrichment = statuses
+    ctx.flows.sensor_device_versions = versions
+    return (f"{total:,} readings ({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))}) under {target}; "
+            f"rejected: {rejected['late']} late, {rejected['conflicting copy']} conflicting copies")
+
+
+def kpi_queries(ctx: Context) -> str:
+    ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).createOrReplaceTempView("telemetry_metrics")
+    lines = []
+    for query in sorted((ROOT / "queries").glob("*.sql")):
+        df = ctx.spark.sql(query.read_text(encoding="utf-8"))
+        rows = [list(r) for r in df.collect()]
+        ctx.kpis[query.stem] = {"columns": df.columns, "rows": [[v.isoformat() if isinstance(v, date) else v for v in r] for r in rows]}
+        lines.append(zones.format_table(query.stem, df.columns, rows))
+    print()
+    print("\n\n".join(lines))
+    return f"{len(ctx.kpis)} named queries run as Athena runs them, over telemetry_metrics"
+
+
+def write_report(ctx: Context, steps: Steps) -> str:
+    import report
+
+    path = ctx.path("report.html")
+    report.write(path, summary(ctx, steps))
+    return str(path)
