@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS_NAMESPACE } from '../config/metrics';
-import { PullCountAlarm } from '../config/pull-functions';
+import { PullCountAlarm } from '../registry/pulls';
 import { PlatformMonitoring } from './platform-monitoring';
 import { ScheduledPullFunction } from './scheduled-pull-function';
 

@@ -1,10 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
-import { WEATHER_PULL_COUNT_ALARMS, weatherPullEnvironment } from '../config/pull-functions';
-import { contractOf, DatasetContract, rawPrefix } from '../contracts';
+import { contractOf, DatasetContract } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
@@ -12,9 +9,9 @@ import { LakeAccess } from '../constructs/lake-access';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
-import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
+import { addPullFunctions } from '../constructs/pull-functions';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
-import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface IngestionStackProps extends PlatformStackProps {
@@ -27,10 +24,11 @@ export interface IngestionStackProps extends PlatformStackProps {
   readonly contracts: readonly DatasetContract[];
 }
 
-/** Batch ingestion into the raw zone: DMS from the business databases, and the weather pull. */
+/** Batch ingestion into the raw zone: DMS from the business databases, and the layer's pull functions (the weather pull). */
 export class IngestionStack extends PlatformStack {
   readonly replications: Record<string, DmsToRawZone> = {};
-  readonly weatherPull: ScheduledPullFunction;
+  /** The layer's pull functions, by name (lib/registry/pulls.ts). */
+  readonly pulls: Record<string, ScheduledPullFunction>;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -57,49 +55,8 @@ export class IngestionStack extends PlatformStack {
       this.replications[sourceName] = replication;
     }
 
-    this.weatherPull = this.buildWeatherPull(props);
+    this.pulls = addPullFunctions(this, { ...props, layer: 'ingestion', config, names, removalPolicy: this.removalPolicy });
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
-  }
-
-  private buildWeatherPull(props: IngestionStackProps): ScheduledPullFunction {
-    const { config, names } = this;
-    const weather = config.ingestion.weather;
-    const cityBatches = Math.ceil(weather.cities.length / weather.concurrency);
-    // Worst case: every batch of cities uses all its attempts, each timing out, with the longest backoff between.
-    const worstCaseMs = cityBatches * weather.maxAttempts * (weather.requestTimeoutMs + weather.retryMaxDelayMs);
-    const role = props.access.rawWriterIn(this, 'weather');
-    // A run merges the day's object with the hours it already holds, so the pull reads its own
-    // dataset's objects, and lists that prefix only, so that a day not written yet answers
-    // NoSuchKey rather than AccessDenied. It decrypts with the raw key to read them back.
-    const ownPrefix = rawPrefix(contractOf(props.contracts, 'weather'));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects(`${ownPrefix}*`)] }));
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.rawBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${ownPrefix}*`] } } }),
-    );
-    props.keys.raw.grantDecrypt(role);
-    acknowledgeWildcards(role, [
-      {
-        finding: new RegExp(`^Resource::.*\\/${escapeRegExp(ownPrefix)}\\*$`),
-        reason: `Objects under ${ownPrefix} of the raw zone: the days the weather pull itself writes, read back to merge a day's hours.`,
-      },
-    ]);
-    const pull = new ScheduledPullFunction(this, 'WeatherPull', {
-      name: 'weather-pull',
-      description: 'Pulls hourly weather for the configured cities into the raw zone',
-      functionName: names.resource('weather-pull'),
-      schedule: weather.schedule,
-      role,
-      environment: weatherPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account }),
-      timeout: Duration.seconds(Math.min(900, Math.ceil(worstCaseMs / 1000) + 30)),
-      vpc: props.network.vpc,
-      vpcSubnets: props.network.privateSubnets,
-      logsKey: props.keys.logs,
-      logRetention: config.monitoring.logRetentionDays,
-      deadLetterKey: props.keys.raw,
-      removalPolicy: this.removalPolicy,
-    });
-    monitorScheduledPull(props.monitoring, 'weather-pull', pull, WEATHER_PULL_COUNT_ALARMS);
-    return pull;
   }
 }
 

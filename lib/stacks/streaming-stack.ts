@@ -1,8 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { streamShardPlans } from '../config/capacity';
-import { SENSOR_PULL_COUNT_ALARMS, sensorPullEnvironment } from '../config/pull-functions';
 import { contractOf, DatasetContract, processedTableName } from '../contracts';
 import { DeliveryToS3, monitorDeliveryFreshness } from '../constructs/delivery-to-s3';
 import { FlinkEnrichment, monitorFlinkEnrichment } from '../constructs/flink-enrichment';
@@ -11,7 +9,7 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { ProcessedZoneDelivery } from '../constructs/processed-zone-delivery';
-import { monitorScheduledPull } from '../constructs/scheduled-pull-monitoring';
+import { addPullFunctions } from '../constructs/pull-functions';
 import { ScheduledPullFunction } from '../constructs/scheduled-pull-function';
 import { monitorTelemetryStreams, TelemetryStreams } from '../constructs/telemetry-streams';
 import { monitorVehicleIngest, VehicleTelemetryIngest } from '../constructs/vehicle-telemetry-ingest';
@@ -33,7 +31,8 @@ export class StreamingStack extends PlatformStack {
   readonly streams: TelemetryStreams;
   readonly rawTelemetryDelivery: DeliveryToS3;
   readonly vehicleIngest: VehicleTelemetryIngest;
-  readonly sensorPull: ScheduledPullFunction;
+  /** The layer's pull functions, by name (lib/registry/pulls.ts): the sensor pull. */
+  readonly pulls: Record<string, ScheduledPullFunction>;
   /** The processed zone's enriched readings, and those the enrichment refused (late, or another ts for a kept reading). */
   readonly enrichedDelivery: ProcessedZoneDelivery;
   readonly rejectedReadingsDelivery: ProcessedZoneDelivery;
@@ -77,22 +76,7 @@ export class StreamingStack extends PlatformStack {
       rawDeliveryStreamArn: this.rawTelemetryDelivery.deliveryStreamArn,
     });
 
-    const sensorsRole = props.access.rawWriterIn(this, 'sensors');
-    this.sensorPull = new ScheduledPullFunction(this, 'SensorPull', {
-      ...common,
-      name: 'sensor-pull',
-      description: 'Pulls sensor readings (Dataset A) into the raw zone as Parquet and onto the sensor-readings stream',
-      functionName: names.resource('sensor-pull'),
-      schedule: streaming.sensorPull.schedule,
-      role: sensorsRole,
-      environment: sensorPullEnvironment(config, { rawBucket: props.rawBucket.bucketName, account: this.account, readingsStream: sensorReadings.streamName }),
-      timeout: Duration.seconds(streaming.sensorPull.timeoutSeconds),
-      memorySize: streaming.sensorPull.memoryMiB,
-      vpc: props.network.vpc,
-      vpcSubnets: props.network.privateSubnets,
-      deadLetterKey: keys.raw,
-    });
-    sensorReadings.grantWrite(sensorsRole);
+    this.pulls = addPullFunctions(this, { ...props, layer: 'streaming', config, names, streams: this.streams.streams, removalPolicy: this.removalPolicy });
 
     const processedZone = { ...common, ...buffering, bucket: props.processedBucket, bucketKey: keys.processed, streamKey: keys.streams };
     const enriched = contractOf(props.contracts, 'sensor_readings_enriched');
@@ -136,7 +120,6 @@ export class StreamingStack extends PlatformStack {
       vpcSubnets: props.network.privateSubnets,
     });
 
-    monitorScheduledPull(monitoring, 'sensor-pull', this.sensorPull, SENSOR_PULL_COUNT_ALARMS);
     monitorTelemetryStreams(monitoring, this.streams, streaming.retentionHours);
     monitorVehicleIngest(monitoring, this.vehicleIngest);
     monitorFlinkEnrichment(monitoring, this.enrichment, this.rejectedReadingsDelivery);

@@ -1,4 +1,6 @@
-import { platformNames, pullEnvironment, rateMinutes } from '../../tools/local-run/platform';
+import { loadConfig } from '../../lib/config';
+import { PULL_FUNCTIONS, pullEnvironment } from '../../lib/registry/pulls';
+import { LOCAL_ACCOUNT, platformNames, rateMinutes } from '../../tools/local-run/platform';
 import { resourcesOf, synthesize } from '../helpers/platform';
 
 /**
@@ -42,22 +44,21 @@ test('stream names are those of the streaming stack', () => {
   expect(streams.sort()).toEqual(Object.values(names.streams).sort());
 });
 
-test.each([
-  ['weather-pull', 'ingestion'],
-  ['sensor-pull', 'streaming'],
-] as const)('the %s handler gets the environment the stack deploys', (fn, layer) => {
-  const deployed = Object.values(resourcesOf(templates[layer], 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-${fn}`);
+test.each(PULL_FUNCTIONS.map((p) => [p.name, p] as const))('the %s handler gets the environment its stack deploys, and its stand-in is there', (name, pull) => {
+  const deployed = Object.values(resourcesOf(templates[pull.layer], 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-${name}`);
   expect(deployed).toBeDefined();
   const { NODE_OPTIONS, ...variables } = deployed!.Properties.Environment.Variables as Record<string, unknown>;
   // The construct adds this one for the Lambda runtime (stack traces through the bundle's source
   // map); the local run's handlers run unbundled, with their sources.
   expect(NODE_OPTIONS).toBe('--enable-source-maps');
   // tools/local-run/platform.ts builds it with the same function, from the same configuration
-  const local = pullEnvironment(fn, 'dev', { rawBucket: names.buckets.raw, readingsStream: names.streams.sensorReadings });
+  const local = pullEnvironment(pull, loadConfig('dev'), { rawBucket: names.buckets.raw, account: LOCAL_ACCOUNT, streams: names.streams });
   expect(Object.keys(local).sort()).toEqual(Object.keys(variables).sort());
   for (const [key, value] of Object.entries(variables)) {
     if (typeof value === 'string') expect([key, local[key]]).toEqual([key, value]); // tokens (bucket, account, stream) aside
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(typeof require(`../../tools/stand-ins/${pull.localStandIn}`).serveFile).toBe('function');
 });
 
 test('rate schedules give the minutes between runs; a cron schedule is refused with the reason', () => {

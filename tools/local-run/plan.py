@@ -65,9 +65,9 @@ def build_plan(ctx: Context) -> list[Step]:
         if not streaming_only:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
         plan.append(("put device registry updates on their stream", put_device_updates))
-        if not streaming_only:
-            plan.append(("weather pull: the handler against a local Open-Meteo stand-in", lambda c: run_pull(c, "weather")))
-        plan.append(("sensor pull: the handler against a local sensor API, every scheduled run", lambda c: run_pull(c, "sensors")))
+        for pull in ctx.names["pulls"]:
+            if pull["layer"] == "streaming" or not streaming_only:
+                plan.append((f"{pull['name']}: the deployed handler against its local stand-in API, every scheduled run", run_pull(pull["name"])))
     else:
         if not streaming_only:
             plan.append((f"upload the supplied raw zone from {ctx.args.raw}", land_sources))

@@ -3,9 +3,9 @@
  *
  *   names <env>        prints, as JSON, the names the environment's stacks give the lake buckets,
  *                      Glue databases and streams, and the settings of the pull functions;
- *   pull <plan.json>   starts the local weather and sensor API stand-ins with the run's data and
- *                      invokes the deployed handlers (lambda/<name>/handler.ts) against moto, at
- *                      the simulated times of their schedules; writes a summary JSON file.
+ *   pull <plan.json>   starts one pull function's stand-in API with the run's data and invokes
+ *                      its deployed handler (lambda/<name>/handler.ts) against moto, at the
+ *                      simulated times of its schedule; writes a summary JSON file.
  *
  * Usage: ts-node --transpile-only tools/local-run/platform.ts names dev
  *        ts-node --transpile-only tools/local-run/platform.ts pull <plan.json>
@@ -14,10 +14,8 @@ import * as fs from 'fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { loadConfig } from '../../lib/config';
 import { LAKE_ZONES, PlatformNames } from '../../lib/config/naming';
-import { sensorPullEnvironment, weatherPullEnvironment } from '../../lib/config/pull-functions';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
-import { Reading, startSensorApi } from '../stand-ins/sensor-api-server';
-import { startWeatherApi } from '../stand-ins/weather-api-server';
+import { PULL_FUNCTIONS, pullEnvironment, pullFunction } from '../../lib/registry/pulls';
 
 /** moto's default account: the one its buckets belong to, so ExpectedBucketOwner holds locally. */
 export const LOCAL_ACCOUNT = '123456789012';
@@ -44,48 +42,25 @@ export function platformNames(envName: string) {
     streams: { telemetry: stream('telemetry'), sensorReadings: stream('sensorReadings'), deviceUpdates: stream('deviceUpdates') },
     cities: config.ingestion.weather.cities,
     sensorPull: { everyMinutes: rateMinutes(config.streaming.sensorPull.schedule), windowMinutes: config.streaming.sensorPull.windowMinutes },
+    // The pull functions in registry order, each with its layer (a streaming-only run pulls the streaming ones).
+    pulls: PULL_FUNCTIONS.map((p) => ({ name: p.name, layer: p.layer, dataset: p.dataset })),
     flink: config.streaming.flink,
     snapshotRetentionDays: config.processing.snapshotRetentionDays,
     latenessHorizonDays: config.processing.latenessHorizonDays,
   };
 }
 
-/**
- * The environment the stack gives a pull function, with the run's bucket and stream, and, for the
- * run, the local API stand-in in place of the configured API (the settings' one URL; nothing else
- * differs from the deployed environment).
- */
-export function pullEnvironment(
-  fn: 'weather-pull' | 'sensor-pull',
-  envName: string,
-  targets: { rawBucket: string; readingsStream: string },
-  localApiBaseUrl?: string,
-): Record<string, string> {
-  const config = loadConfig(envName);
-  const common = { rawBucket: targets.rawBucket, account: LOCAL_ACCOUNT };
-  if (fn === 'weather-pull') {
-    const weather = { ...config.ingestion.weather, apiBaseUrl: localApiBaseUrl ?? config.ingestion.weather.apiBaseUrl };
-    return weatherPullEnvironment({ ...config, ingestion: { ...config.ingestion, weather } }, common);
-  }
-  const sensorPull = { ...config.streaming.sensorPull, apiBaseUrl: localApiBaseUrl ?? config.streaming.sensorPull.apiBaseUrl };
-  return sensorPullEnvironment({ ...config, streaming: { ...config.streaming, sensorPull } }, { ...common, readingsStream: targets.readingsStream });
-}
-
-/** What run.py asks of a pull: where moto is, the data the API stand-ins serve, and when to run. */
+/** What run.py asks of a pull: where moto is, the data its stand-in API serves, and when to run it. */
 export interface PullPlan {
   readonly envName: string;
   readonly endpoint: string;
   readonly summaryFile: string;
-  readonly weather?: {
-    /** Per city latitude (as a string) and day (yyyy-MM-dd), the Open-Meteo answer. */
-    readonly answersFile: string;
-    /** Invocation times (ISO 8601): just after midnight, each pulls the whole previous day. */
-    readonly invocations: readonly string[];
-  };
-  readonly sensors?: {
-    readonly readingsFile: string;
-    readonly invocations: readonly string[];
-  };
+  /** The pull function (lib/registry/pulls.ts). */
+  readonly name: string;
+  /** What its stand-in serves (tools/stand-ins/<localStandIn>.ts, `serveFile`). */
+  readonly dataFile: string;
+  /** Invocation times (ISO 8601), the simulated times of its schedule. */
+  readonly invocations: readonly string[];
 }
 
 interface InvocationSummary {
@@ -116,10 +91,15 @@ async function loadHandler(modulePath: string, environment: Record<string, strin
   return (require(modulePath) as { handler: Handler }).handler;
 }
 
+/**
+ * One pull function as deployed: its stand-in API started with the run's data, its handler
+ * loaded with the environment its stack gives it (lib/registry/pulls.ts) but for the API's URL,
+ * and invoked at each of its scheduled times against moto.
+ */
 export async function pull(plan: PullPlan): Promise<void> {
   const config = loadConfig(plan.envName);
   const names = platformNames(plan.envName);
-  const targets = { rawBucket: names.buckets.raw, readingsStream: names.streams.sensorReadings };
+  const declaration = pullFunction(plan.name);
   Object.assign(process.env, {
     AWS_REGION: config.region,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -128,32 +108,16 @@ export async function pull(plan: PullPlan): Promise<void> {
     AWS_ENDPOINT_URL_KINESIS: plan.endpoint,
     S3_FORCE_PATH_STYLE: 'true',
   });
-  const summary: Record<string, InvocationSummary> = {};
-
-  if (plan.weather) {
-    const api = await startWeatherApi();
-    try {
-      const answers = JSON.parse(fs.readFileSync(plan.weather.answersFile, 'utf8')) as Record<string, Record<string, unknown>>;
-      for (const [latitude, days] of Object.entries(answers)) {
-        for (const [day, body] of Object.entries(days)) api.answerDay(Number(latitude), day, { body });
-      }
-      const handler = await loadHandler('../../lambda/weather-pull/handler', pullEnvironment('weather-pull', plan.envName, targets, api.baseUrl));
-      summary.weather = await invokeAll(handler, plan.weather.invocations);
-    } finally {
-      await api.close();
-    }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const standIn = require(`../stand-ins/${declaration.localStandIn}`) as { serveFile(dataFile: string): Promise<{ baseUrl: string; close(): Promise<void> }> };
+  const api = await standIn.serveFile(plan.dataFile);
+  try {
+    const targets = { rawBucket: names.buckets.raw, account: LOCAL_ACCOUNT, streams: names.streams };
+    const handler = await loadHandler(`../../lambda/${declaration.name}/handler`, pullEnvironment(declaration, config, targets, api.baseUrl));
+    fs.writeFileSync(plan.summaryFile, JSON.stringify(await invokeAll(handler, plan.invocations)));
+  } finally {
+    await api.close();
   }
-  if (plan.sensors) {
-    const api = await startSensorApi();
-    try {
-      api.setReadings(JSON.parse(fs.readFileSync(plan.sensors.readingsFile, 'utf8')) as Reading[]);
-      const handler = await loadHandler('../../lambda/sensor-pull/handler', pullEnvironment('sensor-pull', plan.envName, targets, api.baseUrl));
-      summary.sensors = await invokeAll(handler, plan.sensors.invocations);
-    } finally {
-      await api.close();
-    }
-  }
-  fs.writeFileSync(plan.summaryFile, JSON.stringify(summary));
 }
 
 async function main(): Promise<void> {

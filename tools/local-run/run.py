@@ -20,10 +20,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from runner import MARKER, ROOT, Context, StepFailed, Steps, left_behind, prepare_out, quiet_engines, summary  # noqa: E402 (runner sets the path)
+from runner import MARKER, ROOT, Context, StepFailed, Steps, cause_of, left_behind, prepare_out, quiet_engines, summary  # noqa: E402 (runner sets the path)
 from checks import check_supplied  # noqa: E402
 from plan import build_plan  # noqa: E402
-from steps import write_report  # noqa: E402
+from steps import platform_names, write_report  # noqa: E402
 
 
 def parse_backfill(text: str) -> tuple[str, str]:
@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             ctx.days = [(date.fromisoformat(args.start) + timedelta(days=d)).isoformat() for d in range(args.days)]
         prepare_out(out)
         quiet_engines(ctx.path("logs", "engines.log"))
+        try:
+            ctx.names = platform_names(args.env)  # the plan's pull steps come from the registry it lists
+        except Exception as error:
+            raise StepFailed(f"read the {args.env} configuration", cause_of(error)) from error
         steps.plan = [*build_plan(ctx), ("write the HTML report", lambda c: write_report(c, steps))]
         print(f"local platform run: {'synthetic fleet' if ctx.generated else args.raw}, {len(steps.plan)} steps, output in {out}")
         steps.run()

@@ -22,11 +22,17 @@ TS_NODE = ROOT / "node_modules" / ".bin" / "ts-node"
 PLATFORM_TS = HERE / "platform.ts"
 
 
-def read_names(ctx: Context) -> str:
-    result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "names", ctx.args.env], cwd=ROOT, capture_output=True, text=True)
+def platform_names(env: str) -> dict[str, Any]:
+    """The names the environment's stacks give the lake, its settings, and the pull functions of the
+    registry, from the stacks' own code (tools/local-run/platform.ts). The plan is built from them."""
+    result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "names", env], cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"platform.ts names failed: {result.stderr.strip()[-1500:]}")
-    ctx.names = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def read_names(ctx: Context) -> str:
+    """The configuration read before planning (platform_names), taken in: the cities of the run."""
     if ctx.generated:
         ctx.cities = [c["name"] for c in ctx.names["cities"]]
     return f"buckets {', '.join(ctx.names['buckets'].values())}"
@@ -66,30 +72,35 @@ def put_device_updates(ctx: Context) -> str:
     return f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
 
 
-def run_pull(ctx: Context, which: str) -> str:
-    fleet = ctx.fleet
-    plan: dict[str, Any] = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{which}-pull.json"))}
-    if which == "weather":
-        plan["weather"] = {"answersFile": str(ctx.path("sources", "api", "weather-answers.json")), "invocations": synthetic.weather_pull_times(fleet)}
-    else:
-        every, window = ctx.names["sensorPull"]["everyMinutes"], ctx.names["sensorPull"]["windowMinutes"]
-        plan["sensors"] = {"readingsFile": str(ctx.path("sources", "api", "sensor-readings.json")), "invocations": synthetic.sensor_pull_times(fleet, every, window)}
-    plan_file = ctx.path("logs", f"{which}-pull-plan.json")
-    plan_file.write_text(json.dumps(plan))
-    log = ctx.path("logs", f"{which}-pull.log")
-    with open(log, "w", encoding="utf-8") as out:
-        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "pull", str(plan_file)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
-    if result.returncode != 0:
-        raise RuntimeError(f"the {which} pull process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
-    summary = json.loads(Path(plan["summaryFile"]).read_text())["weather" if which == "weather" else "sensors"]
-    if summary["failures"]:
-        first = summary["failures"][0]
-        raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {which}-pull invocations failed; first at {first['time']}: {first['error']} (log: {log})")
-    runs = f"{summary['invocations']} scheduled run{'s' if summary['invocations'] != 1 else ''}"
-    if which == "weather":
-        return f"{runs}, each pulling a whole day of {len(ctx.cities)} cities"
-    return f"{runs}, {sum(r['readings'] for r in summary['results']):,} readings put on {ctx.names['streams']['sensorReadings']}"
+def run_pull(name: str) -> Callable[[Context], str]:
+    """A pull function of the registry (lib/registry/pulls.ts), as its schedule runs it: its deployed
+    handler, invoked at the simulated times of its schedule, against its local stand-in API serving
+    the generated data (synthetic.PULL_INPUTS) and against moto."""
+    def action(ctx: Context) -> str:
+        data_file, invocations = synthetic.PULL_INPUTS[name](ctx.fleet, ctx.names, ctx.path("sources", "api"))
+        plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{name}.json")),
+                "name": name, "dataFile": str(data_file), "invocations": invocations}
+        plan_file = ctx.path("logs", f"{name}-plan.json")
+        plan_file.write_text(json.dumps(plan))
+        log = ctx.path("logs", f"{name}.log")
+        with open(log, "w", encoding="utf-8") as out:
+            result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "pull", str(plan_file)], cwd=ROOT, stdout=out,
+                                    stderr=subprocess.STDOUT, env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+        if result.returncode != 0:
+            raise RuntimeError(f"the {name} process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+        summary = json.loads(Path(plan["summaryFile"]).read_text())
+        if summary["failures"]:
+            first = summary["failures"][0]
+            raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {name} invocations failed; first at {first['time']}: {first['error']} (log: {log})")
+        # What the handler's results count, summed over the runs (cities pulled, readings put, ...).
+        totals: dict[str, int] = {}
+        for r in summary["results"]:
+            for key, value in r.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[key] = totals.get(key, 0) + value
+        runs = f"{summary['invocations']} scheduled run{'s' if summary['invocations'] != 1 else ''}"
+        return runs + (f"; over them: {', '.join(f'{k} {v:,}' for k, v in totals.items())}" if totals else "")
+    return action
 
 
 def replay_sensor_readings(ctx: Context) -> str:

@@ -41,7 +41,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -494,3 +494,12 @@ def weather_pull_times(fleet: Fleet) -> list[str]:
 
 def close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+# The data each pull function's stand-in API serves and the times its schedule runs it, by function
+# (lib/registry/pulls.ts): (fleet, the environment's names and settings, the API data folder).
+PULL_INPUTS: dict[str, Callable[[Fleet, dict, Path], tuple[Path, list[str]]]] = {
+    "weather-pull": lambda fleet, names, api: (api / "weather-answers.json", weather_pull_times(fleet)),
+    "sensor-pull": lambda fleet, names, api: (
+        api / "sensor-readings.json", sensor_pull_times(fleet, names["sensorPull"]["everyMinutes"], names["sensorPull"]["windowMinutes"])),
+}

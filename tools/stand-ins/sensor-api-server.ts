@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 
@@ -76,4 +77,11 @@ export function makeReadings(start: string, count: number, everySeconds = 1, idP
     value: Math.round((i % 100) * 1.5 * 100) / 100,
     unit: 'u',
   }));
+}
+
+/** The stand-in as the local run starts it (lib/registry/pulls.ts, `localStandIn`): the readings of a JSON file. */
+export async function serveFile(dataFile: string): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const api = await startSensorApi();
+  api.setReadings(JSON.parse(fs.readFileSync(dataFile, 'utf8')) as Reading[]);
+  return api;
 }

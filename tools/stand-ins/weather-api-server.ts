@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 
@@ -117,4 +118,17 @@ export function openMeteoDay(
 /** The temperature the default answer gives for hour `h`: 5 °C at midnight, +0.5 °C an hour. */
 export function expectedTemperature(h: number): number {
   return 5 + h / 2;
+}
+
+/**
+ * The stand-in as the local run starts it (lib/registry/pulls.ts, `localStandIn`): the answers of
+ * a JSON file, per city latitude (as a string) and day (yyyy-MM-dd), the Open-Meteo body.
+ */
+export async function serveFile(dataFile: string): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const api = await startWeatherApi();
+  const answers = JSON.parse(fs.readFileSync(dataFile, 'utf8')) as Record<string, Record<string, unknown>>;
+  for (const [latitude, days] of Object.entries(answers)) {
+    for (const [day, body] of Object.entries(days)) api.answerDay(Number(latitude), day, { body });
+  }
+  return api;
 }

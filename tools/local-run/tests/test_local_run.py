@@ -119,7 +119,7 @@ def test_supplied_raw_files_give_the_same_kpis(generated, tmp_path):
     for name, table in summary["kpis"].items():
         assert same_rows(mine["kpis"][name], table), name
     assert mine["flows"]["sensor_enrichment"] == summary["flows"]["sensor_enrichment"]
-    assert not any(s["name"].startswith(("weather pull", "sensor pull", "generate")) for s in mine["steps"])
+    assert not any(s["name"].startswith(("weather-pull", "sensor-pull", "generate")) for s in mine["steps"])
 
 
 def test_supplied_raw_files_without_customers_put_every_kpi_row_in_the_unknown_segment(generated, tmp_path):

@@ -7,23 +7,46 @@ import argparse
 import json
 from pathlib import Path
 
+import functools
+import subprocess
+
 import plan
 import runner
+import synthetic
+import steps
 
 REGISTRY = json.loads(plan.REGISTRY.read_text())["jobs"]
+
+
+@functools.cache
+def dev_names() -> dict:
+    """What the run reads first: the names and pull functions platform.ts derives from the stacks' code."""
+    result = subprocess.run([str(steps.TS_NODE), "--transpile-only", str(steps.PLATFORM_TS), "names", "dev"], cwd=runner.ROOT, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
 
 
 def plan_of(**options) -> list[str]:
     args = argparse.Namespace(**{"raw": None, "only": None, "backfill": None, "env": "dev", "vehicles": 1, "days": 2, "start": "2026-11-02", "horizon_days": None, **options})
     ctx = runner.Context(args, Path("/nonexistent"))
     ctx.days = ["2026-11-02", "2026-11-03"]
+    ctx.names = dev_names()
     return [name for name, _ in plan.build_plan(ctx)]
+
+
+def test_every_pull_function_of_the_registry_runs_with_its_generated_inputs():
+    pulls = dev_names()["pulls"]
+    assert {p["name"] for p in pulls} == {"weather-pull", "sensor-pull"}
+    for pull in pulls:
+        assert pull["name"] in synthetic.PULL_INPUTS, f"{pull['name']}: no generated inputs in synthetic.PULL_INPUTS"
+        assert any(step.startswith(f"{pull['name']}: ") for step in plan_of())
+    streaming = [step.split(":")[0] for step in plan_of(only="streaming") if step.endswith("every scheduled run")]
+    assert streaming == [p["name"] for p in pulls if p["layer"] == "streaming"]
 
 
 def test_every_daily_job_of_the_registry_has_its_step_each_day_in_the_pipeline_order():
     glue_steps = [name for name in plan_of() if name.startswith("glue ") and "maintenance" not in name]
     sources = [job for job in REGISTRY if job["stage"] == "sources"]
-    per_day = [f"glue {Path(j['script']).stem}" + (f" {j['outputs'][0]}" if j["pipeline"] == "cdc" else "") for j in sources] + ["glue aggregate_metrics"]
+    per_day = [f"glue {Path(j['script']).stem}" + (f" {j['outputs'][0]}" if j["pipeline"] in plan.SHARED_ENTRY_POINTS else "") for j in sources] + ["glue aggregate_metrics"]
     assert glue_steps == [f"{step} {day}" for day in ("2026-11-02", "2026-11-03") for step in per_day]
     assert all(j["pipeline"] in plan.SOURCE_STEPS for j in sources)  # every kind of source job can run locally
 
