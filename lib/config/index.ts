@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { dev } from './environments/dev';
 import { prod } from './environments/prod';
 import { staging } from './environments/staging';
-import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environmentConfigSchema } from './schema';
+import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentConfigInput, EnvironmentName, environmentConfigSchema } from './schema';
 
 export * from './schema';
 
@@ -17,7 +17,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = { dev, staging, prod };
+const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfigInput> = { dev, staging, prod };
 
 /** The environment used when `-c env=...` is absent. */
 export const DEFAULT_ENVIRONMENT: EnvironmentName = 'dev';

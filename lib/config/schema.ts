@@ -402,3 +402,9 @@ export const environmentConfigSchema = z
   });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+/**
+ * What an environment file writes: the configuration before validation, where a field with a
+ * schema default (`.default(...)`) may be left out, so a new block with defaults is declared once
+ * and an environment names only what differs.
+ */
+export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;

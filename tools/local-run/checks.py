@@ -49,9 +49,9 @@ def batch_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
         ("shipment changes read", f.of("shipments").count("glue_read"), e.shipments_raw_rows),
         ("shipment changes quarantined", f.of("shipments").count("glue_quarantined"), e.shipments_quarantined),
         ("shipments current", ctx.spark.table(ctx.table("processed", "shipments")).count(), e.shipments_current),
-        ("customer changes read", f.of("customers").count("glue_read"), e.customers_raw_rows),
         ("customers current", ctx.spark.table(ctx.table("processed", "customers")).count(), e.customers_current),
         *[(f"intervals {k}", f.interval_outcomes.get(k, 0), v) for k, v in sorted(e.interval_outcomes.items())],
+        *[(f"{dataset}: {counter}", f.of(dataset).count(counter), want) for dataset, counts in sorted(e.dataset_counts.items()) for counter, want in sorted(counts.items())],
     ]
 
 

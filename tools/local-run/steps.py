@@ -53,7 +53,7 @@ def generate(ctx: Context) -> str:
     ctx.fleet = fleet
     ctx.expected = synthetic.generate(fleet, ctx.path("sources", "landing"), ctx.path("sources", "api"), ctx.path("sources", "streams"))
     e = ctx.expected
-    return (f"{e.telematics_raw_rows:,} telemetry messages, {e.shipments_raw_rows:,} shipment and {e.customers_raw_rows} customer changes, "
+    return (f"{e.telematics_raw_rows:,} telemetry messages, {e.shipments_raw_rows:,} shipment and {e.dataset_counts['customers']['glue_read']} customer changes, "
             f"{e.sensor_readings_served:,} sensor readings and {len(fleet.cities)} x {fleet.days} weather days for the APIs")
 
 

@@ -86,7 +86,6 @@ class Expected:
     shipments_raw_rows: int = 0
     shipments_quarantined: int = 0
     shipments_current: int = 0
-    customers_raw_rows: int = 0
     customers_current: int = 0
     sensor_readings_served: int = 0
     sensor_readings_quarantined_by_pull: int = 0
@@ -95,6 +94,9 @@ class Expected:
     # device_version of the enriched readings ("None" without a device record) -> how many
     sensor_device_versions: dict[str, int] = field(default_factory=dict)
     interval_outcomes: dict[str, int] = field(default_factory=dict)
+    # Per dataset, the counters of the run's flows (flows.DatasetFlow) its pipeline must report: a new
+    # source states its counts here, and checks.py compares them with no change of its own.
+    dataset_counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     # (metric_date, city, temp_range, condition, segment) -> [intervals, vehicles, distance_km, fuel_l]
     kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
 
@@ -220,20 +222,22 @@ def _customers(fleet: Fleet, landing: Path, expected: Expected) -> None:
     full_load.append({"customer_id": "cust-closed", "customer_name": "Closed account", "segment": "small_business", "country_code": "ES",
                       "created_at": created, "updated_at": created, "Op": "I", "commit_ts": load_at})
     _write_parquet(folder / days[0].isoformat() / "LOAD00000001.parquet", full_load, CUSTOMER_SCHEMA)
-    expected.customers_raw_rows += len(full_load)
+    # Every change is read by the job; the generator plants none that breaks the contract.
+    expected.dataset_counts["customers"]["glue_read"] += len(full_load)
+    expected.dataset_counts["customers"]["glue_quarantined"] += 0
     last = datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(hours=20)
     changes = [
         {**full_load[0], "customer_name": "Customer 0 (renamed)", "updated_at": last, "Op": "U", "commit_ts": last},
         {**full_load[-1], "Op": "D", "commit_ts": last + timedelta(minutes=1)},
     ]
     _write_parquet(folder / days[-1].isoformat() / f"{last:%Y%m%d-%H%M%S}000.parquet", changes, CUSTOMER_SCHEMA)
-    expected.customers_raw_rows += len(changes)
+    expected.dataset_counts["customers"]["glue_read"] += len(changes)
     if fleet.days >= 2:
         at = fleet.segment_change_at
         c = SEGMENT_CHANGE_CUSTOMER
         change = {**full_load[c], "segment": fleet.segment(c, at), "updated_at": at, "Op": "U", "commit_ts": at}
         _write_parquet(folder / days[1].isoformat() / f"{at:%Y%m%d-%H%M%S}000.parquet", [change], CUSTOMER_SCHEMA)
-        expected.customers_raw_rows += 1
+        expected.dataset_counts["customers"]["glue_read"] += 1
 
 
 def _shipments(fleet: Fleet, landing: Path, expected: Expected) -> dict[tuple[int, int], int]:

@@ -1,8 +1,8 @@
-import { EnvironmentConfig } from '../schema';
+import { EnvironmentConfigInput } from '../schema';
 import { dmsSources } from './common';
 
 /** Development: smallest footprint, data may be destroyed with the stacks. */
-export const dev: EnvironmentConfig = {
+export const dev: EnvironmentConfigInput = {
   envName: 'dev',
   resourcePrefix: 'tlh-dev',
   region: 'eu-west-1',

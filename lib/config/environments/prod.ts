@@ -1,8 +1,8 @@
-import { EnvironmentConfig } from '../schema';
+import { EnvironmentConfigInput } from '../schema';
 import { dmsSources } from './common';
 
 /** Production: three AZs, everything retained, longest retention. */
-export const prod: EnvironmentConfig = {
+export const prod: EnvironmentConfigInput = {
   envName: 'prod',
   resourcePrefix: 'tlh-prod',
   region: 'eu-west-1',

@@ -1,8 +1,8 @@
-import { EnvironmentConfig } from '../schema';
+import { EnvironmentConfigInput } from '../schema';
 import { dmsSources } from './common';
 
 /** Staging: prod's shape at lower capacity; data retained, shares the non-prod account with dev. */
-export const staging: EnvironmentConfig = {
+export const staging: EnvironmentConfigInput = {
   envName: 'staging',
   resourcePrefix: 'tlh-stg',
   region: 'eu-west-1',
