@@ -1,7 +1,8 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { EnvironmentConfig } from './config';
-import { loadContracts } from './contracts';
+import { DatasetContract, loadContracts } from './contracts';
 import { PlatformAwsSolutionsChecks } from './nag/acknowledgements';
+import { JobDeclaration, loadJobs, registryProblems } from './registry';
 import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
@@ -34,9 +35,18 @@ export function stackName(config: EnvironmentConfig, layer: string): string {
  * Stacks hand each other typed objects (keys, buckets, the monitoring API); CDK turns the
  * references into exports and orders the deployment from them.
  */
-export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
+/** What the platform is built from; by default the repository's contracts and job registry. */
+export interface PlatformDeclarations {
+  readonly contracts?: readonly DatasetContract[];
+  readonly jobs?: readonly JobDeclaration[];
+}
+
+export function buildPlatform(app: App, config: EnvironmentConfig, declarations: PlatformDeclarations = {}): Platform {
   const common = { config };
-  const contracts = loadContracts();
+  const contracts = declarations.contracts ?? loadContracts();
+  const jobs = declarations.jobs ?? loadJobs(contracts);
+  const problems = registryProblems(jobs, contracts);
+  if (problems.length > 0) throw new Error(`Invalid job registry:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   const security = new SecurityStack(app, stackName(config, 'Security'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): KMS keys, CloudTrail data events, DMS service roles`,
@@ -44,12 +54,12 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
   const monitoring = new MonitoringStack(app, stackName(config, 'Monitoring'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): alert topic, dashboard, alarms`,
-    alertsKey: security.keys.alerts,
+    keys: security.keys,
   });
   const network = new NetworkStack(app, stackName(config, 'Network'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): VPC, endpoints, flow logs`,
-    logsKey: security.keys.logs,
+    keys: security.keys,
   });
   const lakehouse = new LakehouseStack(app, stackName(config, 'Lakehouse'), {
     ...common,
@@ -90,6 +100,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig): Platform {
     workgroupName: lakehouse.workgroup.workgroupName,
     monitoring: monitoring.monitoring,
     contracts,
+    jobs,
   });
 
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.

@@ -20,7 +20,7 @@ SCHEMA_FILE = "contract.schema.json"
 
 def _default_root():
     """The repository's contracts/, or, inside the zip a Glue job imports, the copy packaged as
-    lakehouse/_contracts (lib/stacks/processing-stack.ts builds it)."""
+    lakehouse/_contracts (lib/constructs/glue-etl-jobs.ts builds it)."""
     return CONTRACTS_DIR if CONTRACTS_DIR.is_dir() else resources.files(__package__) / "_contracts"
 
 NUMERIC_TYPES = ("int", "bigint", "double")

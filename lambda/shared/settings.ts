@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 /**
  * A function's settings cross the deployment boundary as one JSON environment variable, written
  * by the stack from one schema and parsed by the handler with the same schema, so the two cannot
- * drift (lib/config/pull-functions.ts writes them; each handler reads them at start).
+ * drift (lib/registry/pulls.ts writes them; each handler reads them at start).
  */
 export const positiveInt = z.int().check(z.positive());
 export const backoffPolicy = z.object({ maxAttempts: positiveInt, baseDelayMs: positiveInt, maxDelayMs: positiveInt });

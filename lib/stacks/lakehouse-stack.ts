@@ -19,9 +19,13 @@ export interface LakehouseStackProps extends PlatformStackProps {
 
 /** The lake's buckets, the Glue databases and raw tables, the Athena workgroup, and the roles that use them. */
 export class LakehouseStack extends PlatformStack {
+  /** The three zone buckets, the query-results bucket and their access-log bucket. */
   readonly storage: LakeStorage;
+  /** The raw, processed and aggregated Glue databases, and a projected table per raw dataset. */
   readonly catalog: LakeCatalog;
+  /** The analysts' Athena workgroup (engine v3, encrypted results, scan cutoff). */
   readonly workgroup: QueryWorkgroup;
+  /** Every role that touches the lake; other stacks use them through `rawWriterIn` and `etlRoleIn`. */
   readonly access: LakeAccess;
 
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {

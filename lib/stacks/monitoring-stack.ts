@@ -1,10 +1,11 @@
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface MonitoringStackProps extends PlatformStackProps {
-  readonly alertsKey: kms.IKey;
+  /** The alert topic is encrypted with `keys.alerts`. */
+  readonly keys: PlatformKeys;
 }
 
 /**
@@ -12,13 +13,14 @@ export interface MonitoringStackProps extends PlatformStackProps {
  * alarms, widgets and event alerts through it; they are created here, so this stack deploys last.
  */
 export class MonitoringStack extends PlatformStack {
+  /** The monitoring API every other stack adds its alarms and alerts through. */
   readonly monitoring: PlatformMonitoring;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
       namePrefix: this.config.resourcePrefix,
-      alertsKey: props.alertsKey,
+      alertsKey: props.keys.alerts,
       alertEmails: this.config.monitoring.alertEmails,
     });
   }

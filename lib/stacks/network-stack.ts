@@ -1,14 +1,16 @@
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface NetworkStackProps extends PlatformStackProps {
-  readonly logsKey: kms.IKey;
+  /** Flow logs are encrypted with `keys.logs`. */
+  readonly keys: PlatformKeys;
 }
 
 /** The VPC, its endpoints and flow logs. */
 export class NetworkStack extends PlatformStack {
+  /** The VPC (public, private and isolated subnets), its endpoints and the endpoint security group. */
   readonly network: PlatformNetwork;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
@@ -19,7 +21,7 @@ export class NetworkStack extends PlatformStack {
       availabilityZoneCount: network.availabilityZoneCount,
       natGateways: network.natGateways,
       flowLogRetentionDays: network.flowLogRetentionDays,
-      logsKey: props.logsKey,
+      logsKey: props.keys.logs,
       removalPolicy: this.removalPolicy,
     });
   }

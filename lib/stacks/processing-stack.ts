@@ -11,7 +11,7 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
-import { DAY_ARGUMENT, glueJobs, jobAt, jobsAt, loadJobs, processedDatasets } from '../registry';
+import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, processedDatasets } from '../registry';
 import { aggregatedIcebergTable, JobArgumentContext, jobArguments, processedIcebergTable } from '../registry/arguments';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -22,6 +22,8 @@ export interface ProcessingStackProps extends PlatformStackProps {
   readonly workgroupName: string;
   readonly monitoring: PlatformMonitoring;
   readonly contracts: readonly DatasetContract[];
+  /** The job registry, checked against the contracts (lib/registry/jobs.json). */
+  readonly jobs: readonly JobDeclaration[];
 }
 
 /**
@@ -31,16 +33,20 @@ export interface ProcessingStackProps extends PlatformStackProps {
  * rulesets, alerts on failed jobs and executions, and the analysts' named queries.
  */
 export class ProcessingStack extends PlatformStack {
+  /** One Glue job per registry entry that runs on Glue, by job name. */
   readonly etl: GlueEtlJobs;
+  /** The daily state machine (sources, aggregation, maintenance; or a backfill) and its schedule. */
   readonly orchestration: EtlOrchestration;
+  /** A Glue Data Quality ruleset per processed table, from its contract. */
   readonly rulesets: DataQualityRulesets;
+  /** The Athena named queries of queries/*.sql. */
   readonly namedQueries: NamedQueries;
 
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
     const { config, names } = this;
     const { keys, zoneBuckets, contracts } = props;
-    const registry = loadJobs(contracts);
+    const registry = props.jobs;
     const processed = processedDatasets(registry, contracts);
     const aggregation = jobAt(registry, 'aggregation');
     const tables = { contracts, processedDatabase: names.glueDatabase('processed'), aggregatedDatabase: names.glueDatabase('aggregated') };

@@ -7,8 +7,11 @@ import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** KMS keys, the audit trail of the lake's data events, and the account-level DMS roles. */
 export class SecurityStack extends PlatformStack {
+  /** The platform's KMS keys, one per trust boundary; every other stack receives them as one object. */
   readonly keys: PlatformKeys;
+  /** The account-level roles DMS finds by name (created here, or expected, per environment). */
   readonly dmsServiceRoles: DmsServiceRoles;
+  /** CloudTrail data events of the lake's buckets, into a bucket of its own. */
   readonly auditTrail: AuditTrail;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {

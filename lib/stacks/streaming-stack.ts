@@ -28,14 +28,18 @@ export interface StreamingStackProps extends PlatformStackProps {
 
 /** Kinesis streams, IoT Core vehicle telemetry and its raw landing, the sensor pull and the Flink enrichment. */
 export class StreamingStack extends PlatformStack {
+  /** The telemetry, sensor-readings and device-updates streams. */
   readonly streams: TelemetryStreams;
+  /** The Firehose that lands vehicle telemetry in the raw zone, by arrival hour. */
   readonly rawTelemetryDelivery: DeliveryToS3;
+  /** IoT Core: thing type, thing policy and the telemetry rule. */
   readonly vehicleIngest: VehicleTelemetryIngest;
   /** The layer's pull functions, by name (lib/registry/pulls.ts): the sensor pull. */
   readonly pulls: Record<string, ScheduledPullFunction>;
   /** The processed zone's enriched readings, and those the enrichment refused (late, or another ts for a kept reading). */
   readonly enrichedDelivery: ProcessedZoneDelivery;
   readonly rejectedReadingsDelivery: ProcessedZoneDelivery;
+  /** The Flink application that deduplicates and enriches sensor readings. */
   readonly enrichment: FlinkEnrichment;
 
   constructor(scope: Construct, id: string, props: StreamingStackProps) {
