@@ -112,14 +112,21 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(sfnRule.detail.status).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
   });
 
-  test('the named queries are the files in queries/, on the aggregated database, in the workgroup', () => {
+  test('the named queries are the KPI catalogue (queries/), with positional parameters, on the aggregated database, in the workgroup', () => {
     const queries = Object.values(resourcesOf(t, 'AWS::Athena::NamedQuery')).map((q) => q.Properties);
     const files = fs.readdirSync(path.join(__dirname, '..', 'queries')).filter((f) => f.endsWith('.sql')).sort();
-    expect(queries).toHaveLength(4);
-    for (const [i, file] of files.entries()) {
-      expect(queries[i]).toMatchObject({ Database: `${db}_aggregated`, WorkGroup: `${prefix}-analytics` });
-      expect(queries[i].QueryString).toBe(fs.readFileSync(path.join(__dirname, '..', 'queries', file), 'utf8').trim());
+    expect(queries).toHaveLength(files.length);
+    const byName = new Map(queries.map((q) => [q.Name, q]));
+    for (const file of files) {
+      const query = byName.get(`${prefix}-${file.replace(/\.sql$/, '').replace(/_/g, '-')}`);
+      expect(query).toMatchObject({ Database: `${db}_aggregated`, WorkGroup: `${prefix}-analytics` });
+      expect(query.QueryString).not.toMatch(/:[a-z]/);
     }
-    expect(queries.map((q) => q.QueryString)).toContain("-- The brief's example: every metric row in the Low temperature range.\nSELECT * FROM telemetry_metrics WHERE temp_range = 'Low'");
+    const byCity = byName.get(`${prefix}-fuel-by-city`);
+    expect(byCity.QueryString).toContain("WHERE metric_date BETWEEN CAST(? AS date) AND CAST(? AS date)\n  AND (? = '' OR city = ?)");
+    expect(byCity.Description).toBe(
+      'Fuel consumption by city: a ratio of sums, never an average of ratios. Parameters: from (date), to (date), city (string, optional); ' +
+        "the console asks for them in this order: from, to, city, city ('' for an absent optional one).",
+    );
   });
 });

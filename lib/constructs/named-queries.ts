@@ -1,12 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import { Construct } from 'constructs';
+import { describeParameters, loadCatalogue, positional } from '../../lambda/shared/kpi/catalogue';
 
 export interface NamedQueriesProps {
-  /** Prefix of the query names, e.g. `tlh-dev`; each is `<prefix>-<file name with dashes>`. */
+  /** Prefix of the query names, e.g. `tlh-dev`; each is `<prefix>-<KPI name>`. */
   readonly namePrefix: string;
-  /** Folder of `.sql` files, one query each; the first line, a `--` comment, is its description. */
+  /** The KPI catalogue's folder (queries/): one `.sql` file per KPI, its header the title and parameters. */
   readonly directory: string;
   /** The database the queries run against. */
   readonly database: string;
@@ -14,29 +13,27 @@ export interface NamedQueriesProps {
 }
 
 /**
- * The analysts' saved Athena queries, one per `.sql` file of a folder, so that a query is
- * reviewed, tested (glue-scripts/tests/test_queries.py) and deployed as a file.
+ * The KPI catalogue as saved Athena queries, for analysts in the console: each with positional
+ * parameters (the console asks for their values, in the order the description gives), the same SQL
+ * the KPI command and API run, reviewed and tested as a file (glue-scripts/tests/test_queries.py).
  */
 export class NamedQueries extends Construct {
   readonly queries: athena.CfnNamedQuery[] = [];
 
   constructor(scope: Construct, id: string, props: NamedQueriesProps) {
     super(scope, id);
-    for (const file of fs.readdirSync(props.directory).filter((f) => f.endsWith('.sql')).sort()) {
-      const name = file.replace(/\.sql$/, '');
-      const text = fs.readFileSync(path.join(props.directory, file), 'utf8');
-      const description = text.split('\n')[0];
-      if (!description.startsWith('--')) throw new Error(`${file}: the first line must be a -- comment describing the query`);
-      const query = new athena.CfnNamedQuery(this, name, {
-        name: `${props.namePrefix}-${name.replace(/_/g, '-')}`,
-        description: description.replace(/^--\s*/, ''),
+    for (const kpi of loadCatalogue(props.directory)) {
+      const { sql, order } = positional(kpi);
+      const query = new athena.CfnNamedQuery(this, kpi.file.replace(/\.sql$/, ''), {
+        name: `${props.namePrefix}-${kpi.name}`,
+        description: `${kpi.title} Parameters: ${describeParameters(kpi)}; the console asks for them in this order: ${order.join(', ')} ('' for an absent optional one).`.slice(0, 1024),
         database: props.database,
         workGroup: props.workGroup,
-        queryString: text.trim(),
+        queryString: sql,
       });
-      // Keep the logical ID the stack gave it (`Query-<name>`): a new one would replace the query
+      // Keep the logical ID the stack gave it (`Query-<file>`): a new one would replace the query
       // and change the ID analysts have saved.
-      query.overrideLogicalId(`Query${name.replace(/[^A-Za-z0-9]/g, '')}`);
+      query.overrideLogicalId(`Query${kpi.file.replace(/\.sql$/, '').replace(/[^A-Za-z0-9]/g, '')}`);
       this.queries.push(query);
     }
   }

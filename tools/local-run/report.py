@@ -19,6 +19,8 @@ CHARTS = [
     ("fuel_by_city", "city", "Fuel consumption by city"),
     ("fuel_by_temperature_range", "temp_range", "Fuel consumption by temperature range"),
     ("fuel_by_weather_condition", "weather_condition", "Fuel consumption by weather condition"),
+    ("fuel_by_customer_segment", "customer_segment", "Fuel consumption by customer segment"),
+    ("daily_fuel", "metric_date", "Daily fuel consumption"),
 ]
 
 # Columns of the zone table: (key in the run's flows, heading).
