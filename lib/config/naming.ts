@@ -30,11 +30,25 @@ export class PlatformNames {
 
   /** Glue database of a lake zone; Athena accepts only lower case and underscores. */
   glueDatabase(zone: LakeZone): string {
-    return `${this.config.resourcePrefix.replace(/-/g, '_')}_${zone}`;
+    return glueDatabaseName(this.config, zone);
+  }
+
+  /** The Athena workgroup analysts, the kpi command and the KPI API run their queries in. */
+  analyticsWorkgroup(): string {
+    return analyticsWorkgroupName(this.config);
   }
 
   /** Name of a platform resource that is not a bucket (workgroup, topic, dashboard, ...). */
   resource(purpose: string): string {
     return `${this.config.resourcePrefix}-${purpose}`;
   }
+}
+
+/** Names that need no stack (no account or region in them), for tools that run outside CDK. */
+export function glueDatabaseName(config: Pick<EnvironmentConfig, 'resourcePrefix'>, zone: LakeZone): string {
+  return `${config.resourcePrefix.replace(/-/g, '_')}_${zone}`;
+}
+
+export function analyticsWorkgroupName(config: Pick<EnvironmentConfig, 'resourcePrefix'>): string {
+  return `${config.resourcePrefix}-analytics`;
 }

@@ -102,6 +102,50 @@ const athenaSchema = z
   })
   .strict();
 
+/**
+ * The ways people read the KPIs (DESIGN.md, serving): the `kpi` command and the KPI API on Athena,
+ * and QuickSight where an account has it. Every field has a default, so an environment file names
+ * only what differs (`.prefault` parses the default, so nested defaults apply too).
+ */
+const servingSchema = z
+  .object({
+    /** Athena answers a repeated KPI request (same SQL and values) from a result younger than this; 0 turns reuse off. */
+    resultReuseMaxAgeMinutes: z.number().int().min(0).max(10_080).default(60),
+    /** The longest date range one request may ask for: a year, so that a mistaken range stays far below the scan cutoff. */
+    maxRangeDays: z.number().int().min(1).max(3660).default(366),
+    api: z
+      .object({
+        /**
+         * How long a request waits for its query before answering 202 with the query id:
+         * API Gateway ends an integration at 29 s, so the function needs this plus a margin.
+         */
+        syncWaitSeconds: z.number().int().min(1).max(25).default(20),
+        /** Rows per page of `GET /queries/{id}` (Athena's GetQueryResults returns at most 1,000). */
+        pageSize: z.number().int().min(1).max(1000).default(1000),
+        memoryMiB: z.number().int().min(128).max(10_240).default(512),
+        /** Steady requests per second and burst, for the whole stage (API Gateway throttling). */
+        throttle: z
+          .object({ rateLimit: z.number().positive().default(10), burstLimit: z.number().int().positive().default(20) })
+          .strict()
+          .prefault({}),
+        /**
+         * Requests per day per client, through a usage plan: clients then send an API key as well
+         * as their signature. Absent, there is no quota (throttling still applies).
+         */
+        dailyQuota: z.number().int().positive().optional(),
+        /** A Cognito user pool authorises the custom application's users instead of IAM. */
+        cognito: z.object({ enabled: z.boolean().default(false) }).strict().prefault({}),
+        /** A WAF web ACL on the stage: AWS managed common rules and a rate limit per client IP. */
+        waf: z
+          .object({ enabled: z.boolean().default(false), requestsPerFiveMinutesPerIp: z.number().int().min(10).default(1000) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const catalogSchema = z
   .object({
     /**
@@ -393,6 +437,7 @@ export const environmentConfigSchema = z
     streaming: streamingSchema,
     processing: processingSchema,
     athena: athenaSchema,
+    serving: servingSchema.prefault({}),
     monitoring: monitoringSchema,
   })
   .strict()

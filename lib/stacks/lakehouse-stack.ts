@@ -48,7 +48,7 @@ export class LakehouseStack extends PlatformStack {
       rawProjectionStartDate: config.catalog.rawProjectionStartDate,
     });
     this.workgroup = new QueryWorkgroup(this, 'Workgroup', {
-      workgroupName: names.resource('analytics'),
+      workgroupName: names.analyticsWorkgroup(),
       resultsBucket: this.storage.queryResultsBucket,
       resultsKey: props.keys.queryResults,
       bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
