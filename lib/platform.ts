@@ -9,6 +9,7 @@ import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { ProcessingStack } from './stacks/processing-stack';
 import { SecurityStack } from './stacks/security-stack';
+import { ServingStack } from './stacks/serving-stack';
 import { StreamingStack } from './stacks/streaming-stack';
 
 export const PROJECT_NAME = 'telemetry-lakehouse';
@@ -20,6 +21,7 @@ export interface Platform {
   readonly ingestion: IngestionStack;
   readonly streaming: StreamingStack;
   readonly processing: ProcessingStack;
+  readonly serving: ServingStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -103,6 +105,15 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     jobs,
   });
 
+  const serving = new ServingStack(app, stackName(config, 'Serving'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena`,
+    network: network.network,
+    keys: security.keys,
+    access: lakehouse.access,
+    monitoring: monitoring.monitoring,
+  });
+
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.
   const tags: Record<string, string> = {
     project: PROJECT_NAME,
@@ -113,5 +124,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, processing, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, serving, monitoring };
 }

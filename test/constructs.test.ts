@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +14,7 @@ import { loadConfig } from '../lib/config';
 import { contractOf, loadContracts } from '../lib/contracts';
 import { DataQualityRulesets } from '../lib/constructs/data-quality-rulesets';
 import { DeliveryToS3 } from '../lib/constructs/delivery-to-s3';
+import { KpiApi } from '../lib/constructs/kpi-api';
 import { LakeAccess } from '../lib/constructs/lake-access';
 import { NamedQueries } from '../lib/constructs/named-queries';
 import { PlatformKeys } from '../lib/constructs/platform-keys';
@@ -23,6 +25,7 @@ import { SecureBucket } from '../lib/constructs/secure-bucket';
 import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
 import { PlatformAwsSolutionsChecks } from '../lib/nag/acknowledgements';
 import { PATHS } from '../lib/paths';
+import { loadCatalogue } from '../lambda/shared/kpi/catalogue';
 import { CDK_CONTEXT } from './helpers/platform';
 
 /**
@@ -115,6 +118,24 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
     });
   },
   DataQualityRulesets: (stack) => new DataQualityRulesets(stack, 'Rules', { namePrefix: 'x', databaseName: 'x_processed', contracts: contracts.filter((c) => c.processed) }),
+  KpiApi: (stack) => {
+    const key = keyIn(stack);
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    new KpiApi(stack, 'KpiApi', {
+      apiName: 'x-kpi-api',
+      settings: { athena: { workGroup: 'x', database: 'x_aggregated', resultReuseMaxAgeMinutes: 60, bytesScannedCutoff: 10 ** 10 }, maxRangeDays: 366, syncWaitMs: 20_000, pageSize: 1000 },
+      catalogue: loadCatalogue(PATHS.queries),
+      grantQueries: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['athena:StartQueryExecution'], resourceArns: ['arn:aws:athena:eu-west-1:123456789012:workgroup/x'] }),
+      throttle: { rateLimit: 10, burstLimit: 20 },
+      waf: { requestsPerFiveMinutesPerIp: 1000 },
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: retain,
+    });
+  },
   NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),
 };
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { LakeZone } from '../config/naming';
 import { DatasetContract, RawLayout } from '../contracts';
 import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS, WildcardAllowance } from '../nag/acknowledgements';
@@ -25,6 +25,19 @@ const WRITER_PRINCIPALS: Record<RawLayout['writer'], string> = {
   lambda: 'lambda.amazonaws.com',
 };
 
+const ATHENA_QUERY_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:StopQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:GetQueryRuntimeStatistics',
+  'athena:BatchGetQueryExecution',
+  'athena:ListQueryExecutions',
+  'athena:GetWorkGroup',
+  'athena:GetNamedQuery',
+  'athena:BatchGetNamedQuery',
+  'athena:ListNamedQueries',
+];
 const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
 const GLUE_WRITE_ACTIONS = [
   'glue:CreateTable',
@@ -124,30 +137,29 @@ export class LakeAccess extends Construct {
       assumedBy: new iam.AccountRootPrincipal(),
       description: 'Analysts: Athena queries in the platform workgroup over the aggregated zone only.',
     });
-    aggregated.grantRead(this.analystRole, 'aggregated/*');
-    props.queryResultsBucket.grantReadWrite(this.analystRole, `${QUERY_RESULTS_PREFIX}*`);
-    this.analystRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_READ_ACTIONS, resources: catalogResources(['aggregated']) }));
-    this.analystRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:StopQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:GetQueryRuntimeStatistics',
-          'athena:BatchGetQueryExecution',
-          'athena:ListQueryExecutions',
-          'athena:GetWorkGroup',
-          'athena:GetNamedQuery',
-          'athena:BatchGetNamedQuery',
-          'athena:ListNamedQueries',
-        ],
-        resources: [props.workgroupArn],
-      }),
-    );
+    this.grantAggregatedQueries = (grantee: iam.IGrantable) => {
+      aggregated.grantRead(grantee, 'aggregated/*');
+      // Athena writes and reads the results with the caller's credentials; it never deletes them (the lifecycle expires them).
+      props.queryResultsBucket.grantRead(grantee, `${QUERY_RESULTS_PREFIX}*`);
+      props.queryResultsBucket.grantPut(grantee, `${QUERY_RESULTS_PREFIX}*`);
+      iam.Grant.addToPrincipal({ grantee, actions: GLUE_READ_ACTIONS, resourceArns: catalogResources(['aggregated']) });
+      iam.Grant.addToPrincipal({ grantee, actions: ATHENA_QUERY_ACTIONS, resourceArns: [props.workgroupArn] });
+      if (grantee !== this.analystRole) {
+        // From another stack the buckets' ARNs are references of any form; the folders are what is granted.
+        acknowledgeWildcards(grantee.grantPrincipal as unknown as IConstruct, [GRANT_ACTION_GROUPS, QUERY_FOLDERS_ALLOWANCE, tableAllowance(props)]);
+      }
+    };
+    this.grantAggregatedQueries(this.analystRole);
 
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS, PREFIX_ALLOWANCE, tableAllowance(props)]);
   }
+
+  /**
+   * What the analyst role may do, for another principal that reads the KPIs (the KPI API's
+   * function, QuickSight's data source role): Athena queries in the platform workgroup over the
+   * aggregated zone only, their results under athena-results/.
+   */
+  readonly grantAggregatedQueries: (grantee: iam.IGrantable) => void;
 
   /** The role that writes `source`'s data into raw/<source>/; fails naming the known sources. */
   rawWriterRole(source: string): iam.IRole {
@@ -183,6 +195,12 @@ const PREFIX_ALLOWANCE: WildcardAllowance = {
   reason:
     'Objects under one zone or source prefix: the wildcard stands for object keys below a folder the component owns, ' +
     "never for another bucket or another component's folder.",
+};
+
+/** The two folders a KPI reader is granted, in buckets referenced from another stack. */
+const QUERY_FOLDERS_ALLOWANCE: WildcardAllowance = {
+  finding: /^Resource::.*\/(aggregated\/|athena-results\/)\*$/,
+  reason: 'Objects under the aggregated zone (read) and the Athena results folder (query results): what the analyst role may touch, and nothing else.',
 };
 
 /** Glue resource ARNs: every table of one named database. */

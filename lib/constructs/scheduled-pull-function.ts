@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,8 +10,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeWildcards } from '../nag/acknowledgements';
 import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
+import { networkInterfacesPolicy } from './lambda-network';
 import { encryptedLogGroup } from './log-groups';
 import { StatefulConstruct } from './removal';
 
@@ -96,37 +96,7 @@ export class ScheduledPullFunction extends StatefulConstruct {
     });
 
     this.logGroup.grantWrite(props.role);
-    // Lambda creates and removes the function's network interfaces with the execution role.
-    // EC2 authorizes the Describe calls only on "*"; creation is limited to this VPC's subnets.
-    const stack = Stack.of(this);
-    const eniPolicy = new iam.Policy(this, 'NetworkInterfaces', {
-      roles: [props.role],
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses', 'ec2:DeleteNetworkInterface'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface'],
-          resources: [
-            stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
-            stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: this.securityGroup.securityGroupId }),
-            ...props.vpc.selectSubnets(props.vpcSubnets).subnets.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s.subnetId })),
-          ],
-        }),
-      ],
-    });
-    this.function.node.addDependency(eniPolicy);
-    Validations.of(eniPolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'EC2 does not support resource-level permissions for DescribeNetworkInterfaces/DescribeSubnets, and Lambda assigns and deletes its interfaces by id; creation is scoped to the subnets and security group.',
-    });
-    acknowledgeWildcards(eniPolicy, [
-      {
-        finding: /^Resource::arn:[^:]+:ec2:[^:]+:(<AWS::AccountId>|\d{12}):network-interface\/\*$/,
-        reason: 'The interface to be created has no id yet; the subnet and security group resources of the same statement bound where it can be.',
-      },
-    ]);
+    this.function.node.addDependency(networkInterfacesPolicy(this, props.role, props.vpc, props.vpcSubnets, this.securityGroup));
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Runs ${props.functionName}`,

@@ -96,6 +96,8 @@ export const prod: EnvironmentConfigInput = {
     },
   },
   athena: { bytesScannedCutoffPerQuery: 100_000_000_000 }, // 100 GB
+  // The KPI API faces the custom application's users: a WAF in front of it (the other settings are the defaults).
+  serving: { api: { waf: { enabled: true } } },
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
     logRetentionDays: 365,

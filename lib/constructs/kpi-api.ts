@@ -1,0 +1,304 @@
+import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { Kpi } from '../../lambda/shared/kpi/catalogue';
+import { KPI_API_SETTINGS, KpiApiSettings, kpiApiSettings } from '../../lambda/kpi-api/settings';
+import { settingsEnvironment } from '../../lambda/shared/settings';
+import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
+import { networkInterfacesPolicy } from './lambda-network';
+import { encryptedLogGroup } from './log-groups';
+import { PlatformMonitoring } from './platform-monitoring';
+import { StatefulConstruct } from './removal';
+
+export interface KpiApiProps {
+  /** Name of the REST API and prefix of its function's name, e.g. `tlh-dev-kpi-api`. */
+  readonly apiName: string;
+  /** What the function is told (the Athena workgroup and database, limits); written through its schema. */
+  readonly settings: KpiApiSettings;
+  /** The KPI catalogue: parameters every KPI requires are validated by API Gateway itself. */
+  readonly catalogue: readonly Kpi[];
+  /** Grants the function what the analyst role may do (LakeAccess.grantAggregatedQueries). */
+  readonly grantQueries: (grantee: iam.IGrantable) => void;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Requests per day per API key, through a usage plan. @default - no quota and no API key */
+  readonly dailyQuota?: number;
+  /** A Cognito user pool authorises callers instead of IAM (SigV4). @default false */
+  readonly cognito?: boolean;
+  /** A WAF web ACL with this rate limit per client IP in five minutes. @default - no WAF */
+  readonly waf?: { readonly requestsPerFiveMinutesPerIp: number };
+  /** @default 512 */
+  readonly memoryMiB?: number;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The stage every client calls: /v1/kpis, ... */
+export const KPI_API_STAGE = 'v1';
+
+/**
+ * The KPI API for applications: a regional REST API in front of one function that shares the kpi
+ * command's Athena core (lambda/kpi-api). IAM (SigV4) authorisation on every method by default, a
+ * Cognito user pool where configured; parameters every KPI needs validated by API Gateway before
+ * the function runs; stage throttling, an optional usage plan with a daily quota; JSON errors with
+ * a stable code from API Gateway too; access logs to an encrypted log group; X-Ray tracing on the
+ * stage and the function; an optional WAF web ACL. The function may only query the aggregated zone.
+ */
+export class KpiApi extends StatefulConstruct {
+  readonly api: apigw.RestApi;
+  readonly function: nodejs.NodejsFunction;
+  readonly accessLogs: logs.LogGroup;
+  readonly userPool?: cognito.UserPool;
+  readonly webAcl?: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: KpiApiProps) {
+    super(scope, id, props);
+    const functionLogs = encryptedLogGroup(this, 'FunctionLogs', `/aws/lambda/${props.apiName}`, props);
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.vpc, description: `${props.apiName}: HTTPS to AWS endpoints only`, allowAllOutbound: false });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Athena');
+    // A role of its own, with no AWS managed policy: its log group, its network interfaces, X-Ray, and the KPI queries.
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.apiName}: runs KPI queries in the analytics workgroup over the aggregated zone`,
+    });
+    functionLogs.grantWrite(role);
+    const networkPolicy = networkInterfacesPolicy(this, role, props.vpc, props.vpcSubnets, securityGroup);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName: props.apiName,
+      description: 'KPI API: runs a KPI of the catalogue on Athena and pages its results',
+      entry: lambdaEntry('kpi-api'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: PATHS.lockFile,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMiB ?? 512,
+      // The wait for Athena, then a page of results; API Gateway stops waiting at 29 s regardless.
+      timeout: Duration.millis(props.settings.syncWaitMs + 8_000),
+      logGroup: functionLogs,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { ...settingsEnvironment(KPI_API_SETTINGS, kpiApiSettings, props.settings), NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        ...LAMBDA_BUNDLING,
+        // The catalogue travels with the code: the function reads queries/*.sql beside its handler.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, outputDir: string) => [`cp -r "${PATHS.queries}" "${outputDir}/queries"`],
+        },
+      },
+      role,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [securityGroup],
+    });
+    this.function.node.addDependency(networkPolicy);
+    // CDK also makes the function depend on its role, which the Role property (a GetAtt) already
+    // orders; cfn-lint flags that as redundant (W3005). Keep the two dependencies that matter: the
+    // role's grants and its network-interface policy must exist before the function is created.
+    const stack = Stack.of(this);
+    const logicalIdOf = (c: Construct) => stack.resolve((c.node.defaultChild as CfnResource).logicalId) as string;
+    (this.function.node.defaultChild as CfnResource).addOverride('DependsOn', [logicalIdOf(role.node.findChild('DefaultPolicy')), logicalIdOf(networkPolicy)]);
+    props.grantQueries(role);
+    acknowledgeWildcards(role, [GRANT_ACTION_GROUPS]);
+    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; the tracing statement Lambda needs must name *.',
+    });
+
+    this.accessLogs = encryptedLogGroup(this, 'AccessLogs', `/aws/apigateway/${props.apiName}/access`, props);
+    if (props.cognito) this.userPool = this.buildUserPool(props);
+    const authorizer = this.userPool
+      ? new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool], authorizerName: `${props.apiName}-users` })
+      : undefined;
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: props.apiName,
+      description: 'KPIs of the telemetry lakehouse, computed by Athena over the aggregated zone',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Execution logs need the account-wide API Gateway logging role, an account singleton this
+      // platform does not own; the access log records every request (acknowledged below).
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: KPI_API_STAGE,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+      },
+      defaultMethodOptions: authorizer
+        ? { authorizationType: apigw.AuthorizationType.COGNITO, authorizer, apiKeyRequired: props.dailyQuota !== undefined }
+        : { authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: props.dailyQuota !== undefined },
+    });
+    this.addRoutes(props);
+    this.addJsonGatewayResponses();
+    if (props.dailyQuota !== undefined) this.addQuota(props);
+    if (props.waf) this.webAcl = this.addWaf(props.apiName, props.waf.requestsPerFiveMinutesPerIp);
+
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason:
+        'Every request is in the stage access log (an encrypted log group) and traced by X-Ray; execution logging needs the ' +
+        "account's API Gateway CloudWatch role, an account-wide setting shared by every API, which this platform does not own.",
+    });
+    if (!props.waf) {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'This environment runs the API without a WAF web ACL (config serving.api.waf.enabled); every method still needs a signed (IAM) or Cognito-authenticated caller and is throttled.',
+      });
+    }
+    if (!this.userPool) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Callers are authorised by IAM (SigV4) on every method, as DESIGN.md asks by default; a Cognito authorizer is used where config serving.api.cognito enables it.',
+      });
+    }
+  }
+
+  /** The URL clients call, e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/ */
+  get url(): string {
+    return this.api.url;
+  }
+
+  private addRoutes(props: KpiApiProps): void {
+    const integration = new apigw.LambdaIntegration(this.function, { proxy: true });
+    const validator = new apigw.RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
+    // A query-string parameter every KPI requires is refused by API Gateway when absent.
+    const everywhere = (props.catalogue[0]?.parameters ?? [])
+      .filter((p) => !p.optional && props.catalogue.every((k) => k.parameters.some((q) => q.name === p.name && !q.optional)))
+      .map((p) => p.name);
+    const kpis = this.api.root.addResource('kpis');
+    kpis.addMethod('GET', integration, { requestValidator: validator });
+    kpis.addResource('{kpi}').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.path.kpi': true,
+        ...Object.fromEntries(everywhere.map((name) => [`method.request.querystring.${name}`, true])),
+      },
+    });
+    this.api.root
+      .addResource('queries')
+      .addResource('{id}')
+      .addMethod('GET', integration, { requestValidator: validator, requestParameters: { 'method.request.path.id': true, 'method.request.querystring.pageToken': false } });
+  }
+
+  /** API Gateway's own refusals in the function's JSON shape, each with a stable code. */
+  private addJsonGatewayResponses(): void {
+    const json = (code: string) => ({ 'application/json': `{"code":"${code}","message":$context.error.messageString}` });
+    const responses: [string, apigw.ResponseType, string, string][] = [
+      ['BadParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'MISSING_PARAMETER'],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'FORBIDDEN'],
+      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'UNAUTHORIZED'],
+      ['MissingToken', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'FORBIDDEN'],
+      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'THROTTLED'],
+      ['QuotaExceeded', apigw.ResponseType.QUOTA_EXCEEDED, '429', 'QUOTA_EXCEEDED'],
+      ['Timeout', apigw.ResponseType.INTEGRATION_TIMEOUT, '504', 'TIMEOUT'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, '502', 'GATEWAY_ERROR'],
+    ];
+    for (const [id, type, statusCode, code] of responses) this.api.addGatewayResponse(id, { type, statusCode, templates: json(code) });
+  }
+
+  private addQuota(props: KpiApiProps): void {
+    const plan = this.api.addUsagePlan('UsagePlan', {
+      name: `${props.apiName}-daily`,
+      description: `At most ${props.dailyQuota} requests a day per API key`,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      quota: { limit: props.dailyQuota!, period: apigw.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    plan.addApiKey(this.api.addApiKey('ApplicationKey', { description: 'The custom application: its requests count against the daily quota' }));
+  }
+
+  private buildUserPool(props: KpiApiProps): cognito.UserPool {
+    const pool = new cognito.UserPool(this, 'Users', {
+      userPoolName: `${props.apiName}-users`,
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: props.removalPolicy,
+    });
+    pool.addClient('Application', { authFlows: { userSrp: true }, generateSecret: false, preventUserExistenceErrors: true });
+    return pool;
+  }
+
+  private addWaf(apiName: string, limit: number): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+    const managed = (name: string, priority: number) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: `${apiName}-acl`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${apiName}-acl`),
+      rules: [
+        managed('AWSManagedRulesCommonRuleSet', 0),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        {
+          name: 'RateLimitPerIp',
+          priority: 2,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
+    return acl;
+  }
+}
+
+/**
+ * The API failing its callers (5xx from the function, Athena or API Gateway) and the function
+ * failing outright (errors or throttles, which API Gateway turns into 502s).
+ */
+export function monitorKpiApi(monitoring: PlatformMonitoring, api: KpiApi): void {
+  monitoring.addAlarm('kpi-api-5xx', {
+    metric: api.api.metricServerError({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+    threshold: 5,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'KPI API: requests are failing with 5xx (a KPI query Athena failed, a cancelled query, or the function); the access log and the function log name the query ids.',
+    thresholdReason: 'a single 502 can be a caller asking for too wide a range (the scan cutoff); five in five minutes is an outage for the application.',
+  });
+  monitoring.addAlarm('kpi-api-function-errors', {
+    metric: api.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'KPI API: the function crashed or timed out (it answers every error it expects itself).',
+    thresholdReason: 'the function catches what it expects and answers with a code; an invocation error is a bug or a timeout.',
+  });
+}
+

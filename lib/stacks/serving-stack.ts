@@ -1,0 +1,53 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { kpiAthenaSettings } from '../config/serving';
+import { KpiApi, monitorKpiApi } from '../constructs/kpi-api';
+import { LakeAccess } from '../constructs/lake-access';
+import { PlatformKeys } from '../constructs/platform-keys';
+import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { PlatformNetwork } from '../constructs/platform-network';
+import { loadCatalogue } from '../../lambda/shared/kpi/catalogue';
+import { PATHS } from '../paths';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export interface ServingStackProps extends PlatformStackProps {
+  readonly network: PlatformNetwork;
+  readonly keys: PlatformKeys;
+  readonly access: LakeAccess;
+  readonly monitoring: PlatformMonitoring;
+}
+
+/** The ways people read the KPIs: the KPI API for applications (the kpi command needs no stack). */
+export class ServingStack extends PlatformStack {
+  /** The REST API, its function, access logs, and where configured its user pool and web ACL. */
+  readonly kpiApi: KpiApi;
+
+  constructor(scope: Construct, id: string, props: ServingStackProps) {
+    super(scope, id, props);
+    const { config, names } = this;
+    const api = config.serving.api;
+    this.kpiApi = new KpiApi(this, 'KpiApi', {
+      apiName: names.resource('kpi-api'),
+      settings: {
+        athena: kpiAthenaSettings(config),
+        maxRangeDays: config.serving.maxRangeDays,
+        syncWaitMs: api.syncWaitSeconds * 1000,
+        pageSize: api.pageSize,
+      },
+      catalogue: loadCatalogue(PATHS.queries),
+      grantQueries: props.access.grantAggregatedQueries,
+      throttle: api.throttle,
+      dailyQuota: api.dailyQuota,
+      cognito: api.cognito.enabled,
+      waf: api.waf.enabled ? { requestsPerFiveMinutesPerIp: api.waf.requestsPerFiveMinutesPerIp } : undefined,
+      memoryMiB: api.memoryMiB,
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.keys.logs,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: this.removalPolicy,
+    });
+    monitorKpiApi(props.monitoring, this.kpiApi);
+    new CfnOutput(this, 'KpiApiUrl', { value: this.kpiApi.url, description: 'KPI API base URL: sign requests with SigV4 (service execute-api)' });
+  }
+}

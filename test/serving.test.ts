@@ -1,0 +1,114 @@
+import { EnvironmentConfig } from '../lib/config';
+import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
+
+/** The KPI API as deployed: authorisation, validation, throttling, logging, tracing, grants; WAF, Cognito and the quota where config enables them. */
+describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const t = templates.serving;
+  const methods = Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
+  const stage = Object.values(resourcesOf(t, 'AWS::ApiGateway::Stage'))[0].Properties;
+
+  test('three GET routes, each authorised by IAM (SigV4), none with an API key unless a quota is set', () => {
+    expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET']);
+    for (const m of methods) {
+      expect(m.AuthorizationType).toBe('AWS_IAM');
+      expect(m.ApiKeyRequired).toBe(false);
+      expect(m.RequestValidatorId).toBeDefined();
+    }
+  });
+
+  test('API Gateway refuses a KPI request without from or to before the function runs', () => {
+    const byKpi = methods.find((m) => m.RequestParameters?.['method.request.path.kpi']);
+    expect(byKpi!.RequestParameters).toEqual({ 'method.request.path.kpi': true, 'method.request.querystring.from': true, 'method.request.querystring.to': true });
+    const validator = Object.values(resourcesOf(t, 'AWS::ApiGateway::RequestValidator'))[0].Properties;
+    expect(validator.ValidateRequestParameters).toBe(true);
+  });
+
+  test('the stage: regional, traced, throttled from config, every request in an encrypted access log', () => {
+    expect(Object.values(resourcesOf(t, 'AWS::ApiGateway::RestApi'))[0].Properties.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+    expect(stage.StageName).toBe('v1');
+    expect(stage.TracingEnabled).toBe(true);
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: config.serving.api.throttle.rateLimit, ThrottlingBurstLimit: config.serving.api.throttle.burstLimit }),
+    ]);
+    expect(stage.AccessLogSetting.Format).toContain('"requestId":"$context.requestId"');
+    const accessLogs = Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).find((g) => g.Properties.LogGroupName === `/aws/apigateway/${config.resourcePrefix}-kpi-api/access`);
+    expect(accessLogs!.Properties.KmsKeyId).toBeDefined();
+  });
+
+  test("API Gateway's own refusals answer JSON with a stable code", () => {
+    const responses = Object.values(resourcesOf(t, 'AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties);
+    const byType = Object.fromEntries(responses.map((r) => [r.ResponseType, [r.StatusCode, JSON.parse(r.ResponseTemplates['application/json'].replace('$context.error.messageString', '"m"')).code]]));
+    expect(byType).toMatchObject({
+      BAD_REQUEST_PARAMETERS: ['400', 'MISSING_PARAMETER'],
+      ACCESS_DENIED: ['403', 'FORBIDDEN'],
+      MISSING_AUTHENTICATION_TOKEN: ['403', 'FORBIDDEN'],
+      THROTTLED: ['429', 'THROTTLED'],
+      QUOTA_EXCEEDED: ['429', 'QUOTA_EXCEEDED'],
+    });
+  });
+
+  test('the function reads only the aggregated zone and the results folder, and queries only the workgroup', () => {
+    const role = Object.entries(resourcesOf(t, 'AWS::IAM::Role')).find(([, r]) => String(r.Properties.Description).includes('runs KPI queries'))!;
+    expect(role[1].Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role[0]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const text = JSON.stringify(statements);
+    expect(text).toContain('/aggregated/*');
+    expect(text).toContain('/athena-results/*');
+    for (const forbidden of ['/raw/', '/processed/', '/quarantine/', 's3:DeleteObject', 'glue:Create', 'glue:Update']) expect(text).not.toContain(forbidden);
+    const athena = statements.find((s) => [s.Action].flat().includes('athena:StartQueryExecution'));
+    expect(joinedText(athena.Resource)).toBe(`arn:aws:athena:${config.region}:TOKEN:workgroup/${config.resourcePrefix}-analytics`);
+    const glue = statements.find((s) => [s.Action].flat().includes('glue:GetTable'));
+    expect(JSON.stringify(glue.Resource)).toContain(`${config.resourcePrefix.replace(/-/g, '_')}_aggregated`);
+    expect(JSON.stringify(glue.Resource)).not.toContain('_processed');
+  });
+
+  test('the function is traced, in the private subnets, and told its settings through its schema', () => {
+    const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-kpi-api`)!.Properties;
+    expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.VpcConfig.SubnetIds.length).toBeGreaterThan(0);
+    const settings = JSON.parse(fn.Environment.Variables.KPI_API_SETTINGS);
+    expect(settings).toEqual({
+      athena: { workGroup: `${config.resourcePrefix}-analytics`, database: `${config.resourcePrefix.replace(/-/g, '_')}_aggregated`, resultReuseMaxAgeMinutes: 60, bytesScannedCutoff: config.athena.bytesScannedCutoffPerQuery },
+      maxRangeDays: 366,
+      syncWaitMs: 20_000,
+      pageSize: 1000,
+    });
+    expect(fn.Timeout).toBe(28);
+  });
+
+  test('a WAF web ACL guards the stage only where config enables it (prod)', () => {
+    const acls = Object.values(resourcesOf(t, 'AWS::WAFv2::WebACL'));
+    expect(acls).toHaveLength(envName === 'prod' ? 1 : 0);
+    if (envName === 'prod') {
+      expect(acls[0].Properties.Rules.map((r: { Name: string }) => r.Name)).toEqual(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RateLimitPerIp']);
+      expect(Object.values(resourcesOf(t, 'AWS::WAFv2::WebACLAssociation'))).toHaveLength(1);
+    }
+  });
+
+  test('5xx answers and function errors are alarmed', () => {
+    const alarms = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(alarms).toEqual(expect.arrayContaining([`${config.resourcePrefix}-kpi-api-5xx`, `${config.resourcePrefix}-kpi-api-function-errors`]));
+  });
+});
+
+describe('where config asks for it: Cognito users and a daily quota', () => {
+  const withUsers = (c: EnvironmentConfig): EnvironmentConfig => ({ ...c, serving: { ...c.serving, api: { ...c.serving.api, cognito: { enabled: true }, dailyQuota: 5000 } } });
+  // Synthesis runs cdk-nag: this configuration brings no unacknowledged finding either.
+  const { templates } = synthesize('staging', withUsers);
+  const t = templates.serving;
+
+  test('a user pool with required MFA and no self sign-up authorises every method, with an API key for the quota', () => {
+    const pool = Object.values(resourcesOf(t, 'AWS::Cognito::UserPool'))[0].Properties;
+    expect(pool.MfaConfiguration).toBe('ON');
+    expect(pool.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
+    for (const m of Object.values(resourcesOf(t, 'AWS::ApiGateway::Method'))) {
+      expect(m.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(m.Properties.ApiKeyRequired).toBe(true);
+    }
+    const plan = Object.values(resourcesOf(t, 'AWS::ApiGateway::UsagePlan'))[0].Properties;
+    expect(plan.Quota).toEqual({ Limit: 5000, Period: 'DAY' });
+  });
+});
