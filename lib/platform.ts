@@ -107,7 +107,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
 
   const serving = new ServingStack(app, stackName(config, 'Serving'), {
     ...common,
-    description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena`,
+    description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena, the QuickSight dashboard where configured`,
     network: network.network,
     keys: security.keys,
     access: lakehouse.access,

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
+import { EnvironmentConfig } from '../lib/config';
 import { ENVIRONMENTS, synthesize } from './helpers/platform';
 
 const CFN_LINT = path.join(__dirname, '..', '.venv', 'bin', 'cfn-lint');
@@ -21,6 +22,18 @@ describe.each(ENVIRONMENTS)('cfn-lint (%s)', (envName) => {
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
+});
+
+test('reports nothing for the serving stack with every optional feature on (QuickSight, Cognito, a quota, WAF)', () => {
+  const everything = (c: EnvironmentConfig): EnvironmentConfig => ({
+    ...c,
+    bi: { quicksight: { enabled: true, authors: ['arn:aws:quicksight:eu-west-1:123456789012:group/default/authors'], readers: [], importMode: 'SPICE', refreshTimeUtc: '06:00' } },
+    serving: { ...c.serving, api: { ...c.serving.api, cognito: { enabled: true }, dailyQuota: 1000, waf: { enabled: true, requestsPerFiveMinutesPerIp: 500 } } },
+  });
+  const { outdir } = synthesize('dev', everything);
+  const result = spawnSync(CFN_LINT, ['--format', 'parseable', '--', path.join(outdir, 'TelemetryLakehouse-dev-Serving.template.json')], { encoding: 'utf8' });
+  expect(result.stdout + result.stderr).toBe('');
+  expect(result.status).toBe(0);
 });
 
 test('cfn-lint does report a broken template (the check can fail)', () => {

@@ -71,6 +71,11 @@ describe('configuration', () => {
       }
     });
 
+    test('a QuickSight dashboard without an author, or with a principal that is not a QuickSight ARN', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.bi = { quicksight: { enabled: true } })))).toEqual(['bi.quicksight.authors: a dashboard needs at least one author (bi.quicksight.authors)']);
+      expect(problemsOf('dev', variant('dev', (c) => (c.bi = { quicksight: { enabled: true, authors: ['arn:aws:iam::123456789012:user/ana'] } })))[0]).toMatch(/^bi\.quicksight\.authors\.0: must be a QuickSight user or group ARN/);
+    });
+
     test('more NAT gateways than availability zones', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.network.natGateways = 3)))).toEqual([
         'network.natGateways: cannot exceed the number of availability zones',

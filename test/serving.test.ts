@@ -1,3 +1,5 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { EnvironmentConfig } from '../lib/config';
 import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
@@ -110,5 +112,70 @@ describe('where config asks for it: Cognito users and a daily quota', () => {
     }
     const plan = Object.values(resourcesOf(t, 'AWS::ApiGateway::UsagePlan'))[0].Properties;
     expect(plan.Quota).toEqual({ Limit: 5000, Period: 'DAY' });
+  });
+});
+
+describe('QuickSight, where config enables it', () => {
+  const AUTHOR = 'arn:aws:quicksight:eu-west-1:123456789012:group/default/kpi-authors';
+  const READER = 'arn:aws:quicksight:eu-west-1:123456789012:user/default/fleet-manager';
+  const withQuickSight = (c: EnvironmentConfig): EnvironmentConfig => ({
+    ...c,
+    bi: { quicksight: { enabled: true, authors: [AUTHOR], readers: [READER], importMode: 'SPICE', refreshTimeUtc: '06:30' } },
+  });
+  const { templates } = synthesize('dev', withQuickSight);
+  const t = templates.serving;
+  const one = (type: string) => Object.values(resourcesOf(t, type))[0].Properties;
+
+  test('off by default: no QuickSight resource in any environment', () => {
+    for (const envName of ENVIRONMENTS) {
+      expect(Object.keys(synthesize(envName).templates.serving.toJSON().Resources).filter((id) => id.includes('Dashboard'))).toEqual([]);
+    }
+  });
+
+  test('an Athena data source in the platform workgroup, through a role that may query the aggregated zone only', () => {
+    const source = one('AWS::QuickSight::DataSource');
+    expect(source.Type).toBe('ATHENA');
+    expect(source.DataSourceParameters.AthenaParameters.WorkGroup).toBe('tlh-dev-analytics');
+    const roleId = source.DataSourceParameters.AthenaParameters.RoleArn['Fn::GetAtt'][0];
+    const text = JSON.stringify(Object.values(resourcesOf(t, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId)).map((p) => p.Properties.PolicyDocument));
+    expect(text).toContain('/aggregated/*');
+    for (const forbidden of ['/raw/', '/processed/', 'tlh_dev_processed']) expect(text).not.toContain(forbidden);
+    expect(source.Permissions.map((p: { Principal: string }) => p.Principal)).toEqual([AUTHOR]);
+  });
+
+  test('the dataset is telemetry_metrics with the columns the aggregation writes, in SPICE refreshed daily at the configured time', () => {
+    const dataSet = one('AWS::QuickSight::DataSet');
+    const table = dataSet.PhysicalTableMap.metrics.RelationalTable;
+    expect([table.Schema, table.Name, dataSet.ImportMode]).toEqual(['tlh_dev_aggregated', 'telemetry_metrics', 'SPICE']);
+    // the columns the Glue job writes, read from its own code
+    const PYTHON = path.join(__dirname, '..', '.venv', 'bin', 'python');
+    const written = JSON.parse(
+      spawnSync(PYTHON, ['-c', 'import json, sys; sys.path.insert(0, "glue-scripts"); from lakehouse.pipelines import METRICS_COLUMNS; print(json.dumps(METRICS_COLUMNS))'], {
+        cwd: path.join(__dirname, '..'),
+        encoding: 'utf8',
+      }).stdout,
+    ) as [string, string][];
+    const quickSightType: Record<string, string> = { date: 'DATETIME', string: 'STRING', bigint: 'INTEGER', double: 'DECIMAL' };
+    expect(table.InputColumns).toEqual(written.map(([name, type]) => ({ Name: name, Type: quickSightType[type] })));
+    expect(one('AWS::QuickSight::RefreshSchedule').Schedule).toEqual({
+      ScheduleId: 'daily',
+      RefreshType: 'FULL_REFRESH',
+      ScheduleFrequency: { Interval: 'DAILY', TimeOfTheDay: '06:30', TimeZone: 'UTC' },
+    });
+  });
+
+  test('the dashboard: fuel per 100 km by city, temperature range, weather condition, segment, and the daily trend; readers may only view', () => {
+    const dashboard = one('AWS::QuickSight::Dashboard');
+    const visuals = dashboard.Definition.Sheets[0].Visuals;
+    expect(visuals.map((v: Record<string, { VisualId: string }>) => Object.values(v)[0].VisualId)).toEqual([
+      'fuel-by-city',
+      'fuel-by-temp-range',
+      'fuel-by-weather-condition',
+      'fuel-by-customer-segment',
+      'daily-fuel',
+    ]);
+    expect(JSON.stringify(visuals)).toContain('sum({fuel_l}) * 100 / sum({distance_km})');
+    const reader = dashboard.Permissions.find((p: { Principal: string }) => p.Principal === READER);
+    expect(reader.Actions).toEqual(['quicksight:DescribeDashboard', 'quicksight:ListDashboardVersions', 'quicksight:QueryDashboard']);
   });
 });

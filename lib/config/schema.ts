@@ -146,6 +146,34 @@ const servingSchema = z
   })
   .strict();
 
+const quicksightPrincipal = z.string().regex(/^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[A-Za-z0-9_.@+=,-]+\/[A-Za-z0-9_.@+=,/-]+$/, {
+  message: 'must be a QuickSight user or group ARN (arn:aws:quicksight:<region>:<account>:user|group/<namespace>/<name>)',
+});
+
+/**
+ * BI for the KPIs. QuickSight needs an account subscription, which no stack can create, so it is
+ * off unless an environment turns it on and names who authors and who reads the dashboard.
+ */
+const biSchema = z
+  .object({
+    quicksight: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Users or groups who own the data source, the dataset and the dashboard. */
+        authors: z.array(quicksightPrincipal).default([]),
+        /** Users or groups who may open the dashboard. */
+        readers: z.array(quicksightPrincipal).default([]),
+        /** SPICE (an in-memory copy refreshed daily: fast, scans Athena once a day) or DIRECT_QUERY (every view queries Athena). */
+        importMode: z.enum(['SPICE', 'DIRECT_QUERY']).default('SPICE'),
+        /** When SPICE refreshes, UTC, after the daily pipeline (processing.schedule) has written the KPIs. */
+        refreshTimeUtc: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:mm' }).default('06:00'),
+      })
+      .strict()
+      .prefault({})
+      .refine((q) => !q.enabled || q.authors.length > 0, { message: 'a dashboard needs at least one author (bi.quicksight.authors)', path: ['authors'] }),
+  })
+  .strict();
+
 const catalogSchema = z
   .object({
     /**
@@ -438,6 +466,7 @@ export const environmentConfigSchema = z
     processing: processingSchema,
     athena: athenaSchema,
     serving: servingSchema.prefault({}),
+    bi: biSchema.prefault({}),
     monitoring: monitoringSchema,
   })
   .strict()

@@ -2,6 +2,7 @@ import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { kpiAthenaSettings } from '../config/serving';
 import { KpiApi, monitorKpiApi } from '../constructs/kpi-api';
+import { KpiDashboard } from '../constructs/kpi-dashboard';
 import { LakeAccess } from '../constructs/lake-access';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
@@ -17,10 +18,12 @@ export interface ServingStackProps extends PlatformStackProps {
   readonly monitoring: PlatformMonitoring;
 }
 
-/** The ways people read the KPIs: the KPI API for applications (the kpi command needs no stack). */
+/** The ways people read the KPIs: the KPI API for applications, the QuickSight dashboard where configured (the kpi command needs no stack). */
 export class ServingStack extends PlatformStack {
   /** The REST API, its function, access logs, and where configured its user pool and web ACL. */
   readonly kpiApi: KpiApi;
+  /** The QuickSight data source, dataset and dashboard (config bi.quicksight). */
+  readonly dashboard?: KpiDashboard;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -48,6 +51,20 @@ export class ServingStack extends PlatformStack {
       removalPolicy: this.removalPolicy,
     });
     monitorKpiApi(props.monitoring, this.kpiApi);
+
+    const quicksight = config.bi.quicksight;
+    if (quicksight.enabled) {
+      this.dashboard = new KpiDashboard(this, 'Dashboard', {
+        namePrefix: config.resourcePrefix,
+        workGroup: kpiAthenaSettings(config).workGroup,
+        database: kpiAthenaSettings(config).database,
+        grantQueries: props.access.grantAggregatedQueries,
+        authors: quicksight.authors,
+        readers: quicksight.readers,
+        importMode: quicksight.importMode,
+        refreshTimeUtc: quicksight.refreshTimeUtc,
+      });
+    }
     new CfnOutput(this, 'KpiApiUrl', { value: this.kpiApi.url, description: 'KPI API base URL: sign requests with SigV4 (service execute-api)' });
   }
 }
