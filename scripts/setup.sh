@@ -2,7 +2,8 @@
 # Installs everything the project needs on a fresh machine, and nothing twice:
 #   - npm packages exactly as package-lock.json pins them (npm ci), when the lock changed;
 #   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed;
-#   - the Flink connectors jar (flink-app/target/connectors.jar) with Maven, when pom.xml changed.
+#   - the Flink connectors jar (flink-app/target/connectors.jar) with Maven, when pom.xml changed;
+#   - the Iceberg runtime for local Spark, and Trino 476 (Athena's engine) for the KPI SQL (scripts/install-trino.sh).
 # Usage: scripts/setup.sh [--node-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,6 @@ if [ ! -f glue-scripts/target/jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar ]; 
   echo "setup: fetching the Iceberg Spark runtime with Maven (glue-scripts/pom.xml)"
   (cd glue-scripts && mvn -q -B dependency:copy-dependencies)
 fi
+
+# Trino 476, the local stand-in for Athena engine v3 (tests and the local run), with Java 25.
+bash scripts/install-trino.sh

@@ -5,6 +5,8 @@ import pytest
 
 # The Glue jobs ship glue-scripts/lakehouse as their extra Python package; tests import it the same way.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The local engines that stand in for managed ones (Trino for Athena).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "engines"))
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +19,13 @@ def spark(tmp_path_factory):
     session = local_session("glue-scripts-tests", str(tmp_path_factory.mktemp("warehouse")))
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def trino(tmp_path_factory):
+    """A local Trino 476 (Athena engine v3 is Trino-based) for the whole run; it fails, never skips, when not installed."""
+    from trino import LocalTrino
+
+    engine = LocalTrino(tmp_path_factory.mktemp("trino")).start()
+    yield engine
+    engine.stop()

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from checks import check_ground_truth
 from runner import ROOT, Context, Step
-from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries,
+from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
                    run_pull, start_moto, start_spark)
 
@@ -92,7 +92,10 @@ def build_plan(ctx: Context) -> list[Step]:
         ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
     ]
     if not streaming_only:
-        plan.append(("KPI named queries (queries/*.sql)", kpi_queries))
+        plan += [
+            ("start a local Trino, Athena's engine, over the aggregated table", start_trino),
+            ("KPIs of the catalogue (queries/*.sql) on Trino as Athena runs them, checked against Spark", kpi_queries),
+        ]
     if ctx.generated:
         plan.append(("check results against the generator's ground truth", check_ground_truth))
     return plan

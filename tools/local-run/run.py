@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  left behind: nothing (no step had run)", file=sys.stderr)
         return 1
     finally:
+        if ctx.trino is not None:
+            ctx.trino.stop()
         if ctx.spark is not None:
             ctx.spark.stop()
         if ctx.moto is not None:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 # The Glue package and the Flink app, imported by the steps as their entry points import them.
-sys.path[:0] = [p for p in (str(ROOT / "glue-scripts"), str(ROOT / "flink-app"), str(HERE)) if p not in sys.path]
+sys.path[:0] = [p for p in (str(ROOT / "glue-scripts"), str(ROOT / "flink-app"), str(ROOT / "tools" / "engines"), str(HERE)) if p not in sys.path]
 
 import synthetic  # noqa: E402
 import zones  # noqa: E402
@@ -50,6 +50,7 @@ class Context:
     names: dict[str, Any] = field(default_factory=dict)
     moto: zones.Moto | None = None
     spark: Any = None
+    trino: Any = None  # tools/engines/trino.py, the local stand-in for Athena
     days: list[str] = field(default_factory=list)
     cities: list[str] = field(default_factory=list)
     expected: synthetic.Expected | None = None

@@ -309,20 +309,43 @@ def land_enriched(ctx: Context) -> str:
             f"rejected: {rejected['late']} late, {rejected['conflicting copy']} conflicting copies")
 
 
+def start_trino(ctx: Context) -> str:
+    """The local stand-in for Athena (engine v3 is Trino-based), reading the aggregated table the
+    run's Spark wrote: registered by location in Trino's own Iceberg catalog."""
+    from trino import LocalTrino
+
+    ctx.trino = LocalTrino(ctx.path("trino")).start()
+    database = ctx.names["databases"]["aggregated"]
+    location = ctx.spark.sql(f"DESCRIBE TABLE EXTENDED {ctx.table('aggregated', 'telemetry_metrics')}").where("col_name = 'Location'").first()["data_type"]
+    ctx.trino.register(database, "telemetry_metrics", Path(location.removeprefix("file:")))
+    return f"Trino {ctx.trino.execute('SELECT node_version FROM system.runtime.nodes')[1][0][0]} on {ctx.trino.endpoint}, {database}.telemetry_metrics registered"
+
+
 def kpi_queries(ctx: Context) -> str:
-    ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).createOrReplaceTempView("telemetry_metrics")
-    lines = []
+    """Every KPI of the catalogue over the run's days, as `npm run kpi -- <name> --from --to` asks
+    Athena: the statement the TypeScript core sends, run on Trino. Spark runs the same KPI, and
+    the two answers must agree; the report shows Trino's, which is what Athena would answer."""
+    from athena_sql import athena_statements, comparable
     from lakehouse.queries import run_kpi
 
-    for query in sorted((ROOT / "queries").glob("*.sql")):
-        # Every KPI over the run's days, for every city: what `npm run kpi -- <name> --from --to` asks.
-        df = run_kpi(ctx.spark, query.read_text(encoding="utf-8"), **{"from": ctx.days[0], "to": ctx.days[-1]})
-        rows = [list(r) for r in df.collect()]
-        ctx.kpis[query.stem] = {"columns": df.columns, "rows": [[v.isoformat() if isinstance(v, date) else v for v in r] for r in rows]}
-        lines.append(zones.format_table(query.stem, df.columns, rows))
+    values = {"from": ctx.days[0], "to": ctx.days[-1]}
+    ctx.spark.table(ctx.table("aggregated", "telemetry_metrics")).createOrReplaceTempView("telemetry_metrics")
+    database = ctx.names["databases"]["aggregated"]
+    lines, differ = [], []
+    for name, statement in athena_statements(values).items():
+        columns, rows = ctx.trino.execute_with(statement["sql"], statement["executionParameters"], schema=database)
+        spark_rows = run_kpi(ctx.spark, (ROOT / "queries" / statement["file"]).read_text(encoding="utf-8"), **values).collect()
+        if comparable(rows) != comparable(spark_rows):
+            differ.append(name)
+        stem = statement["file"].removesuffix(".sql")
+        names = [c["name"] for c in columns]
+        ctx.kpis[stem] = {"columns": names, "rows": rows}
+        lines.append(zones.format_table(stem, names, rows))
     print()
     print("\n\n".join(lines))
-    return f"{len(ctx.kpis)} KPIs of the catalogue, from {ctx.days[0]} to {ctx.days[-1]}, over telemetry_metrics"
+    if differ:
+        raise AssertionError(f"Trino and Spark answer differently for {', '.join(differ)}: the SQL means one thing to Athena and another to the tests")
+    return f"{len(ctx.kpis)} KPIs of the catalogue from {values['from']} to {values['to']}, on Trino as Athena runs them; Spark agrees on every row"
 
 
 def write_report(ctx: Context, steps: Steps) -> str:

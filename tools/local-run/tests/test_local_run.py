@@ -53,9 +53,13 @@ def test_results_equal_the_ground_truth(generated):
     assert flows["weather"]["raw_quarantined"] == 2 and flows["weather"]["missing_hours"] == 4
 
 
-def test_kpi_tables_are_printed_from_the_named_queries(generated):
+def test_kpi_tables_are_printed_from_the_catalogue_as_trino_answers_them(generated):
     _, result, summary = generated
-    assert sorted(summary["kpis"]) == ["fuel_by_city", "fuel_by_temperature_range", "fuel_by_weather_condition", "low_temperature_metrics"]
+    assert sorted(summary["kpis"]) == ["daily_fuel", "fuel_by_city", "fuel_by_customer_segment", "fuel_by_temperature_range",
+                                       "fuel_by_weather_condition", "low_temperature_metrics"]
+    steps = {s["name"]: s for s in summary["steps"]}
+    kpi_step = next(s for name, s in steps.items() if name.startswith("KPIs of the catalogue"))
+    assert kpi_step["status"] == "ok" and "Spark agrees on every row" in kpi_step["summary"]
     by_city = summary["kpis"]["fuel_by_city"]
     assert [r[0] for r in by_city["rows"]] == ["Barcelona", "Madrid"]  # the dev config's cities
     for name in summary["kpis"]:
