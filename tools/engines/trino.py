@@ -60,6 +60,9 @@ class LocalTrino:
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        # Trino's statistics of the last statement: physicalInputBytes is what it read from the
+        # table files, the counterpart of the bytes Athena scans (and bills).
+        self.last_stats: dict[str, Any] = {}
 
     def start(self, timeout_s: float = 120) -> "LocalTrino":
         etc = self.work_dir / "etc"
@@ -154,6 +157,7 @@ class LocalTrino:
             columns = answer.get("columns", columns)
             rows.extend(answer.get("data", []))
             if "nextUri" not in answer:
+                self.last_stats = answer.get("stats", {})
                 return columns, rows
             with urllib.request.urlopen(urllib.request.Request(answer["nextUri"], headers={"X-Trino-User": "local"}), timeout=60) as response:
                 answer = json.load(response)

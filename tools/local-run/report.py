@@ -134,6 +134,11 @@ def _flows(flows: dict[str, dict[str, int]]) -> str:
     return table + "".join(extra)
 
 
+def _read(kpi: dict[str, Any]) -> str:
+    """What the query read from the table files on Trino: Athena bills what it scans, at least 10 MB a query."""
+    return f"; read {kpi['bytesRead'] / 1000:,.0f} kB" if "bytesRead" in kpi else ""
+
+
 def render(summary: dict[str, Any]) -> str:
     steps = summary["steps"]
     total = sum(s["seconds"] for s in steps)
@@ -150,7 +155,7 @@ def render(summary: dict[str, Any]) -> str:
         f'<div class="chart" data-query="{q}" data-label="{label}"><h3>{html.escape(title)}</h3></div>' for q, label, title in CHARTS
     )
     kpi_tables = "".join(
-        f"<h3>{html.escape(name)} <small class=\"meta\">(queries/{html.escape(name)}.sql)</small></h3>" + _table(k["columns"], k["rows"])
+        f"<h3>{html.escape(name)} <small class=\"meta\">(queries/{html.escape(name)}.sql{_read(k)})</small></h3>" + _table(k["columns"], k["rows"])
         for name, k in sorted(summary["kpis"].items())
     )
     step_rows = "".join(
@@ -167,7 +172,7 @@ def render(summary: dict[str, Any]) -> str:
 <p class="meta">Environment {html.escape(summary['environment'])} &middot; {source} &middot; days {html.escape(', '.join(summary['days']))} &middot; cities {html.escape(', '.join(summary['cities']))} &middot; {len(steps)} steps in {total:.0f} s</p>
 {verdict}
 <h2>Fuel consumption (telemetry_metrics)</h2>
-<p class="meta">Litres per 100 km as a ratio of sums over the KPI's intervals, from the Athena named queries run on local Spark.</p>
+<p class="meta">Litres per 100 km as a ratio of sums over the KPI's intervals: the KPI catalogue's statements as Athena receives them, run on a local Trino (Athena engine v3's engine) and checked against Spark.</p>
 <div class="charts">{charts}</div>
 <h2>Row counts through the zones</h2>
 {_flows(summary['flows'])}

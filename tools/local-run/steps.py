@@ -339,13 +339,14 @@ def kpi_queries(ctx: Context) -> str:
             differ.append(name)
         stem = statement["file"].removesuffix(".sql")
         names = [c["name"] for c in columns]
-        ctx.kpis[stem] = {"columns": names, "rows": rows}
+        ctx.kpis[stem] = {"columns": names, "rows": rows, "bytesRead": int(ctx.trino.last_stats.get("physicalInputBytes", 0))}
         lines.append(zones.format_table(stem, names, rows))
     print()
     print("\n\n".join(lines))
     if differ:
         raise AssertionError(f"Trino and Spark answer differently for {', '.join(differ)}: the SQL means one thing to Athena and another to the tests")
-    return f"{len(ctx.kpis)} KPIs of the catalogue from {values['from']} to {values['to']}, on Trino as Athena runs them; Spark agrees on every row"
+    read = ", ".join(f"{k} {v['bytesRead'] / 1000:.0f} kB" for k, v in ctx.kpis.items())
+    return f"{len(ctx.kpis)} KPIs of the catalogue from {values['from']} to {values['to']}, on Trino as Athena runs them; Spark agrees on every row; read: {read}"
 
 
 def write_report(ctx: Context, steps: Steps) -> str:
