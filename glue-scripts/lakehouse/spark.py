@@ -53,7 +53,7 @@ def local_session(app_name: str, warehouse: str, cores: int = 2) -> SparkSession
         .config("spark.sql.shuffle.partitions", str(cores * 2))
         .config(f"spark.sql.catalog.{CATALOG}.type", "hadoop")
         # A URI, not a bare path: table locations then carry the file scheme, which Trino (Athena's
-        # stand-in in the tests) needs to read the tables (tools/engines/trino.py).
+        # stand-in in the tests) needs to read the tables (tools/engines/local_trino.py).
         .config(f"spark.sql.catalog.{CATALOG}.warehouse", warehouse if "://" in warehouse else Path(warehouse).resolve().as_uri())
     )
     for key, value in _COMMON.items():

@@ -24,7 +24,7 @@ def spark(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trino(tmp_path_factory):
     """A local Trino 476 (Athena engine v3 is Trino-based) for the whole run; it fails, never skips, when not installed."""
-    from trino import LocalTrino
+    from local_trino import LocalTrino
 
     engine = LocalTrino(tmp_path_factory.mktemp("trino")).start()
     yield engine

@@ -136,6 +136,12 @@ test('results come page after page; the header row only leads the first', async 
   expect(second).toMatchObject({ rows: [['2026-11-02', 13]], nextToken: 't3' });
 });
 
+test('a start Athena refuses is a failed query with its reason', async () => {
+  const refusing = scripted({ StartQueryExecutionCommand: () => { throw Object.assign(new Error('Query has 3 parameters but 4 were given'), { name: 'InvalidRequestException' }); } });
+  const error = await failureOf(startKpiQuery(refusing, settings, byCity, { from: '2026-11-01', to: '2026-11-02' }));
+  expect([error.code, error.message]).toEqual(['QUERY_FAILED', 'Athena refused the query: Query has 3 parameters but 4 were given']);
+});
+
 test('throttling and missing credentials become their codes', async () => {
   const failing = (name: string) => scripted({ StartQueryExecutionCommand: () => { throw Object.assign(new Error('slow down'), { name }); } });
   expect((await failureOf(startKpiQuery(failing('ThrottlingException'), settings, byCity, { from: '2026-11-01', to: '2026-11-02' }))).code).toBe('THROTTLED');

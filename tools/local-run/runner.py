@@ -50,7 +50,7 @@ class Context:
     names: dict[str, Any] = field(default_factory=dict)
     moto: zones.Moto | None = None
     spark: Any = None
-    trino: Any = None  # tools/engines/trino.py, the local stand-in for Athena
+    trino: Any = None  # tools/engines/local_trino.py, the local stand-in for Athena
     days: list[str] = field(default_factory=list)
     cities: list[str] = field(default_factory=list)
     expected: synthetic.Expected | None = None

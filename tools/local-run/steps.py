@@ -312,7 +312,7 @@ def land_enriched(ctx: Context) -> str:
 def start_trino(ctx: Context) -> str:
     """The local stand-in for Athena (engine v3 is Trino-based), reading the aggregated table the
     run's Spark wrote: registered by location in Trino's own Iceberg catalog."""
-    from trino import LocalTrino
+    from local_trino import LocalTrino
 
     ctx.trino = LocalTrino(ctx.path("trino")).start()
     database = ctx.names["databases"]["aggregated"]

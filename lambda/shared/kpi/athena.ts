@@ -56,7 +56,7 @@ export interface ResultPage {
 
 export async function startKpiQuery(client: AthenaSender, settings: AthenaSettings, kpi: Kpi, values: Readonly<Record<string, string>>): Promise<string> {
   const { sql, executionParameters } = compile(kpi, values);
-  const response = await call(() =>
+  const response = await refusedAsFailed(() =>
     client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
@@ -167,6 +167,17 @@ const QUERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 
 function reasonOf(execution: QueryExecution): string {
   return execution.Status?.AthenaError?.ErrorMessage ?? execution.Status?.StateChangeReason ?? 'no reason given';
+}
+
+/** A start Athena refuses outright (a statement it cannot parse, a parameter count that does not match) is a failed query, with its reason. */
+async function refusedAsFailed<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await call(send);
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'InvalidRequestException') throw new KpiError('QUERY_FAILED', `Athena refused the query: ${e.message}`);
+    throw error;
+  }
 }
 
 /** An SDK call, its errors as KpiErrors where they have a meaning for the caller. */

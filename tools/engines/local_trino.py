@@ -63,6 +63,7 @@ class LocalTrino:
         # Trino's statistics of the last statement: physicalInputBytes is what it read from the
         # table files, the counterpart of the bytes Athena scans (and bills).
         self.last_stats: dict[str, Any] = {}
+        self._log: Any = None
 
     def start(self, timeout_s: float = 120) -> "LocalTrino":
         etc = self.work_dir / "etc"
@@ -85,10 +86,10 @@ class LocalTrino:
             "fs.native-local.enabled=true\nlocal.location=/\n"
         )
         create_catalog_tables(self.work_dir / "catalog.db")
-        log = open(self.work_dir / "trino.log", "w", encoding="utf-8")
+        self._log = open(self.work_dir / "trino.log", "w", encoding="utf-8")
         env = {**os.environ, "JAVA_HOME": str(JAVA25_HOME), "PATH": f"{JAVA25_HOME / 'bin'}:{os.environ.get('PATH', '')}"}
         self.process = subprocess.Popen([str(HOME / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={self.work_dir / 'data'}"],
-                                        stdout=log, stderr=subprocess.STDOUT, env=env)
+                                        stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -121,6 +122,9 @@ class LocalTrino:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def __enter__(self) -> "LocalTrino":
         return self.start()
