@@ -84,13 +84,10 @@ def test_the_report_renders_its_charts_in_chromium(generated, tmp_path):
     ).stdout
     body = re.search(r"<body([^>]*)>", dom).group(1)
     assert 'data-render-errors=""' in body
-    assert 'data-charts-rendered="3"' in body
+    assert 'data-charts-rendered="5"' in body
     bars = dict(re.findall(r'data-query="(\w+)"[^>]*data-rendered-bars="(\d+)"', dom))
-    assert bars == {
-        "fuel_by_city": str(len(summary["kpis"]["fuel_by_city"]["rows"])),
-        "fuel_by_temperature_range": str(len(summary["kpis"]["fuel_by_temperature_range"]["rows"])),
-        "fuel_by_weather_condition": str(len(summary["kpis"]["fuel_by_weather_condition"]["rows"])),
-    }
+    charted = ("fuel_by_city", "fuel_by_temperature_range", "fuel_by_weather_condition", "fuel_by_customer_segment", "daily_fuel")
+    assert bars == {name: str(len(summary["kpis"][name]["rows"])) for name in charted}
     assert bars["fuel_by_weather_condition"] == "5" and bars["fuel_by_temperature_range"] == "3"
 
 
