@@ -76,6 +76,12 @@ describe('configuration', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.bi = { quicksight: { enabled: true, authors: ['arn:aws:iam::123456789012:user/ana'] } })))[0]).toMatch(/^bi\.quicksight\.authors\.0: must be a QuickSight user or group ARN/);
     });
 
+    test('an alert rule whose close threshold is not below its open threshold (no hysteresis)', () => {
+      expect(problemsOf('dev', variant('dev', (c) => (c.alerts = { engineOverheat: { openAboveC: 110, closeBelowC: 110 } })))).toEqual([
+        'alerts.engineOverheat.closeBelowC: closeBelowC must be below openAboveC (hysteresis)',
+      ]);
+    });
+
     test('more NAT gateways than availability zones', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.network.natGateways = 3)))).toEqual([
         'network.natGateways: cannot exceed the number of availability zones',

@@ -174,6 +174,64 @@ const biSchema = z
   })
   .strict();
 
+const severity = z.enum(['critical', 'warning']);
+
+/**
+ * Live fleet alerts on the telemetry stream (issue 14; lambda/telemetry-alerts/rules.ts). Each rule
+ * opens after `consecutive` readings past its open threshold and closes after as many past its
+ * close threshold, a different one (hysteresis), so a value hovering at the limit does not flap.
+ * Every default carries its reason; an environment names only what differs.
+ */
+const alertsSchema = z
+  .object({
+    engineOverheat: z
+      .object({
+        /** Coolant above 110 °C for three readings is boiling under pressure: stop the vehicle. */
+        openAboveC: z.number().min(60).max(150).default(110),
+        /** Back below 100 °C, the normal top of the operating range. */
+        closeBelowC: z.number().min(40).max(150).default(100),
+        consecutive: z.number().int().min(1).max(100).default(3),
+        severity: severity.default('critical'),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.closeBelowC < r.openAboveC, { message: 'closeBelowC must be below openAboveC (hysteresis)', path: ['closeBelowC'] }),
+    speeding: z
+      .object({
+        /** Above the highest motorway limit for trucks in the fleet's countries, with margin. */
+        openAboveKmh: z.number().min(30).max(250).default(100),
+        closeBelowKmh: z.number().min(10).max(250).default(90),
+        consecutive: z.number().int().min(1).max(100).default(3),
+        severity: severity.default('warning'),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.closeBelowKmh < r.openAboveKmh, { message: 'closeBelowKmh must be below openAboveKmh (hysteresis)', path: ['closeBelowKmh'] }),
+    fuelLoss: z
+      .object({
+        /** A laden truck burns 25 to 45 l/100 km; over 80 between two readings is fuel leaving the tank, not the engine. */
+        litresPer100kmAbove: z.number().positive().default(80),
+        /** Below this distance between two readings the rate is noise; the standing rule applies instead. */
+        minDistanceKm: z.number().positive().default(0.5),
+        /** Fuel used while (nearly) standing still between two readings: idling burns about 0.05 l a minute. */
+        standingLitresAbove: z.number().positive().default(1),
+        /** Normal intervals in a row that close it. */
+        consecutive: z.number().int().min(1).max(100).default(3),
+        severity: severity.default('critical'),
+      })
+      .strict()
+      .prefault({}),
+    sensorStuck: z
+      .object({
+        /** An engine temperature identical to the decimal for 30 readings (15 minutes at 30 s) is a frozen sensor. */
+        identicalReadings: z.number().int().min(3).max(10_000).default(30),
+        severity: severity.default('warning'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const catalogSchema = z
   .object({
     /**
@@ -467,6 +525,7 @@ export const environmentConfigSchema = z
     athena: athenaSchema,
     serving: servingSchema.prefault({}),
     bi: biSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
     monitoring: monitoringSchema,
   })
   .strict()
