@@ -32,8 +32,9 @@ export interface Reading {
   readonly vehicle_id: string;
   /** ISO 8601, UTC. */
   readonly ts: string;
-  readonly speed_kmh: number;
-  readonly engine_temp_c: number;
+  /** Optional in the contract: a reading without it leaves the rules that read it as they were. */
+  readonly speed_kmh: number | null;
+  readonly engine_temp_c: number | null;
   /** Cumulative litres, as the vehicle's counter reports them. */
   readonly fuel_used_l: number;
   readonly odometer_km: number;
@@ -110,10 +111,12 @@ function step(state: VehicleState, reading: Reading, rules: AlertRules, events: 
   };
 
   const heat = rules.engineOverheat;
-  apply('engineOverheat', heat.severity, reading.engine_temp_c, reading.engine_temp_c > heat.openAboveC, reading.engine_temp_c < heat.closeBelowC, heat.consecutive, heat.consecutive);
+  const temp = reading.engine_temp_c;
+  if (temp !== null) apply('engineOverheat', heat.severity, temp, temp > heat.openAboveC, temp < heat.closeBelowC, heat.consecutive, heat.consecutive);
 
   const speed = rules.speeding;
-  apply('speeding', speed.severity, reading.speed_kmh, reading.speed_kmh > speed.openAboveKmh, reading.speed_kmh < speed.closeBelowKmh, speed.consecutive, speed.consecutive);
+  const kmh = reading.speed_kmh;
+  if (kmh !== null) apply('speeding', speed.severity, kmh, kmh > speed.openAboveKmh, kmh < speed.closeBelowKmh, speed.consecutive, speed.consecutive);
 
   // Fuel between this reading and the previous one: a rate when the vehicle moved, litres when it stood.
   if (state.last) {
@@ -128,15 +131,21 @@ function step(state: VehicleState, reading: Reading, rules: AlertRules, events: 
   }
 
   // The same temperature to the decimal, reading after reading: the sensor no longer measures.
-  const identicalRun = state.last && reading.engine_temp_c === state.last.engine_temp_c ? state.identicalRun + 1 : 1;
-  const stuck = rules.sensorStuck;
-  // Its value is the stuck temperature, constant while stuck: no update per reading.
-  apply('sensorStuck', stuck.severity, reading.engine_temp_c, identicalRun >= stuck.identicalReadings, identicalRun === 1, 1, 1);
+  // A reading without one neither extends nor breaks the run.
+  let identicalRun = state.identicalRun;
+  let lastTemp = state.last?.engine_temp_c ?? null;
+  if (temp !== null) {
+    identicalRun = lastTemp !== null && temp === lastTemp ? state.identicalRun + 1 : 1;
+    lastTemp = temp;
+    const stuck = rules.sensorStuck;
+    // Its value is the stuck temperature, constant while stuck: no update per reading.
+    apply('sensorStuck', stuck.severity, temp, identicalRun >= stuck.identicalReadings, identicalRun === 1, 1, 1);
+  }
 
   return {
     vehicleId: state.vehicleId,
     lastTs: reading.ts,
-    last: { engine_temp_c: reading.engine_temp_c, fuel_used_l: reading.fuel_used_l, odometer_km: reading.odometer_km },
+    last: { engine_temp_c: lastTemp, fuel_used_l: reading.fuel_used_l, odometer_km: reading.odometer_km },
     identicalRun,
     rules: next,
   };

@@ -82,3 +82,10 @@ test('state carries across batches: an episode opened in one closes in a later o
   expect(summary(cool.events.filter((e) => e.rule === 'engineOverheat'))).toEqual(['engineOverheat closed at 5 peak 114']);
   expect(cool.events[0].openedAt).toBe(at(2));
 });
+
+test('a reading without a temperature neither counts toward nor breaks the overheat run, nor a stuck run', () => {
+  const { events } = evaluate(initialState('veh-1'), readings([112, null, 113, 114].map((t) => ({ engine_temp_c: t }))), rules);
+  expect(summary(events.filter((e) => e.rule === 'engineOverheat'))).toEqual(['engineOverheat opened at 3 peak 114']);
+  const stuck = evaluate(initialState('veh-1'), readings([...Array.from({ length: 29 }, () => ({ engine_temp_c: 80 })), { engine_temp_c: null }, { engine_temp_c: 80 }]), rules);
+  expect(summary(stuck.events.filter((e) => e.rule === 'sensorStuck'))).toEqual(['sensorStuck opened at 30 peak 80']);
+});
