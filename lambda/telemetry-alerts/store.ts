@@ -114,12 +114,21 @@ export interface VehicleOutcome {
 }
 
 /**
- * One vehicle's readings: read its state, evaluate, write the events, save the state if nobody
- * else did meanwhile, else start over from the newer state (the readings it already covers are
- * then skipped). Events are written before the state, so a crash between the two replays them
- * on redelivery, where their conditions make them no-ops.
+ * One vehicle's readings: read its state, evaluate, write the events, publish them, save the state
+ * if nobody else did meanwhile, else start over from the newer state (the readings it already
+ * covers are then skipped). Events are written and published before the state, so a crash between
+ * replays them on redelivery: the writes are no-ops by their conditions, the publications repeat
+ * (consumers deduplicate on the alert id and kind).
  */
-export async function processVehicle(table: AlertsTable, vehicleId: string, readings: readonly Reading[], rules: AlertRules, maxAttempts = 5): Promise<VehicleOutcome> {
+export async function processVehicle(
+  table: AlertsTable,
+  vehicleId: string,
+  readings: readonly Reading[],
+  rules: AlertRules,
+  /** Called with the attempt's events after they are written and before the state is saved: at least once per event. */
+  publish: (events: readonly AlertEvent[]) => Promise<void> = async () => undefined,
+  maxAttempts = 5,
+): Promise<VehicleOutcome> {
   let conflicts = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const stored = await loadState(table, vehicleId);
@@ -131,6 +140,7 @@ export async function processVehicle(table: AlertsTable, vehicleId: string, read
       else already += 1;
     }
     if (events.length === 0 && skipped === readings.length) return { events, written, already, skipped, conflicts };
+    if (events.length > 0) await publish(events);
     if (await saveState(table, { state, version: stored.version })) return { events, written, already, skipped, conflicts };
     conflicts += 1;
   }

@@ -1,0 +1,99 @@
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { loadConfig } from '../../lib/config';
+import { AlertsDeps, handleRecords, StreamRecord } from '../../lambda/telemetry-alerts/core';
+import { AlertEvent } from '../../lambda/telemetry-alerts/rules';
+import { AlertsTable, OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
+import { createAlertsTable, motoDynamoDb } from '../../tools/stand-ins/dynamodb';
+import { Moto, startMoto } from '../../tools/stand-ins/moto';
+
+/** A batch of the telemetry stream through the alerts function's core, against moto_server's DynamoDB. */
+const rules = loadConfig('dev').alerts;
+const T0 = Date.parse('2026-11-20T08:00:00Z');
+
+let moto: Moto;
+let client: DynamoDBDocumentClient;
+let table: AlertsTable;
+let n = 0;
+beforeAll(async () => {
+  moto = await startMoto();
+  client = motoDynamoDb(moto.endpoint);
+});
+afterAll(async () => moto?.stop());
+beforeEach(async () => {
+  table = { client, tableName: `alerts-handler-${++n}`, closedRetentionDays: 30 };
+  await createAlertsTable(client, table.tableName, OPEN_INDEX);
+});
+
+let sequence = 1000;
+/** A message as the IoT rule puts it on the stream (epoch millis, vehicle_id and ingested_at added). */
+function record(vehicle: string, i: number, engine: number, extra: Record<string, unknown> = {}): StreamRecord {
+  const message = { vehicle_id: vehicle, ts: T0 + i * 30_000, speed_kmh: 60, odometer_km: 1000 + i * 0.5, fuel_used_l: 500 + i * 0.15, engine_temp_c: engine, ingested_at: T0 + i * 30_000 + 800, ...extra };
+  return { sequenceNumber: String(++sequence), data: Buffer.from(JSON.stringify(message)).toString('base64') };
+}
+
+function harness(over: Partial<AlertsDeps> = {}) {
+  const published: AlertEvent[] = [];
+  const counts: Record<string, number> = {};
+  const logs: { message: string; details: Record<string, unknown> }[] = [];
+  const deps: AlertsDeps = {
+    table,
+    rules,
+    publish: async (events) => void published.push(...events),
+    count: (metric, value) => void (counts[metric] = (counts[metric] ?? 0) + value),
+    log: (message, details) => void logs.push({ message, details }),
+    ...over,
+  };
+  return { deps, published, counts, logs };
+}
+
+const openAlerts = async () =>
+  ((await client.send(new QueryCommand({ TableName: table.tableName, IndexName: OPEN_INDEX, KeyConditionExpression: 'open_severity = :s', ExpressionAttributeValues: { ':s': 'critical' } }))).Items ?? []).map(
+    (i) => `${i.vehicle_id} ${i.alert_id}`,
+  );
+
+test('records that break the contract are logged with their reasons and counted; the others are evaluated', async () => {
+  const { deps, counts, logs, published } = harness();
+  const batch = [
+    record('veh-1', 0, 112),
+    { sequenceNumber: String(++sequence), data: Buffer.from('not json').toString('base64') },
+    record('veh-1', 1, 113, { odometer_km: undefined }),
+    record('veh-1', 2, 114, { speed_kmh: 400 }),
+    record('veh-1', 3, 115),
+    record('veh-1', 4, 116),
+  ];
+  expect(await handleRecords(batch, deps)).toEqual({ batchItemFailures: [] });
+  expect(counts.ReadingsRejected).toBe(3);
+  expect(logs.map((l) => l.details.reasons)).toEqual([['not JSON'], ['odometer_km: required'], ['speed_kmh: 400 is above the maximum 250']]);
+  expect(published.map((e) => `${e.rule} ${e.kind}`)).toEqual(['engineOverheat opened']);
+  expect(await openAlerts()).toEqual([`veh-1 engineOverheat#${new Date(T0 + 4 * 30_000).toISOString()}`]);
+});
+
+test('a batch that fails in the middle reports its first failed record; the retry from there loses and doubles nothing', async () => {
+  const batch = [record('veh-1', 0, 112), record('veh-2', 0, 112), record('veh-1', 1, 113), record('veh-2', 1, 113), record('veh-1', 2, 114), record('veh-2', 2, 114)];
+  // DynamoDB refuses every write of veh-2 in the first delivery
+  const failing: DynamoDBDocumentClient = Object.create(client);
+  failing.send = (async (command: { input: { Item?: { vehicle_id?: string }; Key?: { vehicle_id?: string } } }) => {
+    if ((command.input.Item?.vehicle_id ?? command.input.Key?.vehicle_id) === 'veh-2') throw Object.assign(new Error('ProvisionedThroughputExceeded'), { name: 'ProvisionedThroughputExceededException' });
+    return client.send(command as never);
+  }) as DynamoDBDocumentClient['send'];
+  const first = harness({ table: { ...table, client: failing } });
+  const response = await handleRecords(batch, first.deps);
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].sequenceNumber }] });
+  expect(await openAlerts()).toEqual([`veh-1 engineOverheat#${new Date(T0 + 60_000).toISOString()}`]);
+
+  // Lambda delivers again from the failed record: veh-1's readings are skipped, veh-2's alert opens once
+  const retry = harness();
+  expect(await handleRecords(batch.slice(1), retry.deps)).toEqual({ batchItemFailures: [] });
+  expect(retry.counts.ReadingsSkipped).toBe(2);
+  expect(retry.published.map((e) => `${e.vehicleId} ${e.kind}`)).toEqual(['veh-2 opened']);
+  expect((await openAlerts()).sort()).toEqual([`veh-1 engineOverheat#${new Date(T0 + 60_000).toISOString()}`, `veh-2 engineOverheat#${new Date(T0 + 60_000).toISOString()}`]);
+});
+
+test('the same batch delivered twice publishes and writes nothing the second time', async () => {
+  const batch = [0, 1, 2].map((i) => record('veh-3', i, 112 + i));
+  const once = harness();
+  await handleRecords(batch, once.deps);
+  const twice = harness();
+  await handleRecords(batch, twice.deps);
+  expect([once.published.length, twice.published.length, twice.counts.ReadingsSkipped]).toEqual([1, 0, 3]);
+});
