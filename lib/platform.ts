@@ -7,6 +7,7 @@ import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { OperationsStack } from './stacks/operations-stack';
 import { ProcessingStack } from './stacks/processing-stack';
 import { SecurityStack } from './stacks/security-stack';
 import { ServingStack } from './stacks/serving-stack';
@@ -22,6 +23,7 @@ export interface Platform {
   readonly streaming: StreamingStack;
   readonly processing: ProcessingStack;
   readonly serving: ServingStack;
+  readonly operations: OperationsStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -114,6 +116,15 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     monitoring: monitoring.monitoring,
   });
 
+  const operations = new OperationsStack(app, stackName(config, 'Operations'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): live fleet alerts on the telemetry stream, in DynamoDB and on EventBridge`,
+    network: network.network,
+    keys: security.keys,
+    telemetryStream: streaming.streams.streams.telemetry,
+    monitoring: monitoring.monitoring,
+  });
+
   // Tags.of() applies the tags through an aspect to every taggable resource of the app.
   const tags: Record<string, string> = {
     project: PROJECT_NAME,
@@ -124,5 +135,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, processing, serving, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, serving, operations, monitoring };
 }

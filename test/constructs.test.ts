@@ -15,6 +15,8 @@ import { contractOf, loadContracts } from '../lib/contracts';
 import { DataQualityRulesets } from '../lib/constructs/data-quality-rulesets';
 import { DeliveryToS3 } from '../lib/constructs/delivery-to-s3';
 import { KpiApi } from '../lib/constructs/kpi-api';
+import { LiveAlerts } from '../lib/constructs/live-alerts';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { LakeAccess } from '../lib/constructs/lake-access';
 import { NamedQueries } from '../lib/constructs/named-queries';
 import { PlatformKeys } from '../lib/constructs/platform-keys';
@@ -129,6 +131,25 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       grantQueries: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['athena:StartQueryExecution'], resourceArns: ['arn:aws:athena:eu-west-1:123456789012:workgroup/x'] }),
       throttle: { rateLimit: 10, burstLimit: 20 },
       waf: { requestsPerFiveMinutesPerIp: 1000 },
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: retain,
+    });
+  },
+  LiveAlerts: (stack) => {
+    const key = keyIn(stack);
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    const { stream, closedRetentionDays, ...rules } = loadConfig('dev').alerts;
+    new LiveAlerts(stack, 'Alerts', {
+      namePrefix: 'x',
+      telemetryStream: new kinesis.Stream(stack, 'Telemetry', { encryption: kinesis.StreamEncryption.MANAGED }),
+      settings: { closedRetentionDays, rules },
+      stream,
+      tableKey: key,
+      deletionProtection: true,
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       logsKey: key,

@@ -229,6 +229,24 @@ const alertsSchema = z
       })
       .strict()
       .prefault({}),
+    /** Days a closed alert stays in the table for the application before its TTL removes it. */
+    closedRetentionDays: z.number().int().min(1).max(3650).default(90),
+    /** The function's event source mapping on the telemetry stream. */
+    stream: z
+      .object({
+        /** Readings per invocation: enough to amortise the state reads, few enough to retry cheaply. */
+        batchSize: z.number().int().min(1).max(10_000).default(500),
+        /** How long Lambda gathers a batch: an alert is at most this late on top of the IoT rule. */
+        batchingWindowSeconds: z.number().int().min(0).max(300).default(5),
+        /** Concurrent batches per shard; a vehicle's records stay in order (one partition key). */
+        parallelizationFactor: z.number().int().min(1).max(10).default(2),
+        /** Retries of a failed batch before it goes to the on-failure queue. */
+        retryAttempts: z.number().int().min(0).max(10_000).default(10),
+        /** A reading older than this is not alerted on (it goes to the on-failure queue): a live alert about an old reading misleads. */
+        maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(3600),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -1,11 +1,10 @@
-import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -14,9 +13,9 @@ import { Kpi } from '../../lambda/shared/kpi/catalogue';
 import { KPI_API_SETTINGS, KpiApiSettings, kpiApiSettings } from '../../lambda/kpi-api/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
-import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
-import { networkInterfacesPolicy } from './lambda-network';
+import { PATHS } from '../paths';
 import { encryptedLogGroup } from './log-groups';
+import { privateFunction } from './private-function';
 import { PlatformMonitoring } from './platform-monitoring';
 import { StatefulConstruct } from './removal';
 
@@ -65,59 +64,30 @@ export class KpiApi extends StatefulConstruct {
 
   constructor(scope: Construct, id: string, props: KpiApiProps) {
     super(scope, id, props);
-    const functionLogs = encryptedLogGroup(this, 'FunctionLogs', `/aws/lambda/${props.apiName}`, props);
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.vpc, description: `${props.apiName}: HTTPS to AWS endpoints only`, allowAllOutbound: false });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Athena');
-    // A role of its own, with no AWS managed policy: its log group, its network interfaces, X-Ray, and the KPI queries.
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.apiName}: runs KPI queries in the analytics workgroup over the aggregated zone`,
-    });
-    functionLogs.grantWrite(role);
-    const networkPolicy = networkInterfacesPolicy(this, role, props.vpc, props.vpcSubnets, securityGroup);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const { function: fn, role } = privateFunction(this, {
+      name: 'kpi-api',
       functionName: props.apiName,
       description: 'KPI API: runs a KPI of the catalogue on Athena and pages its results',
-      entry: lambdaEntry('kpi-api'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: PATHS.lockFile,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memoryMiB ?? 512,
+      purpose: 'runs KPI queries in the analytics workgroup over the aggregated zone',
+      environment: settingsEnvironment(KPI_API_SETTINGS, kpiApiSettings, props.settings),
       // The wait for Athena, then a page of results; API Gateway stops waiting at 29 s regardless.
       timeout: Duration.millis(props.settings.syncWaitMs + 8_000),
-      logGroup: functionLogs,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { ...settingsEnvironment(KPI_API_SETTINGS, kpiApiSettings, props.settings), NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        ...LAMBDA_BUNDLING,
-        // The catalogue travels with the code: the function reads queries/*.sql beside its handler.
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, outputDir: string) => [`cp -r "${PATHS.queries}" "${outputDir}/queries"`],
-        },
+      memoryMiB: props.memoryMiB ?? 512,
+      // The catalogue travels with the code: the function reads queries/*.sql beside its handler.
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (_input: string, outputDir: string) => [`cp -r "${PATHS.queries}" "${outputDir}/queries"`],
       },
-      role,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroups: [securityGroup],
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
-    this.function.node.addDependency(networkPolicy);
-    // CDK also makes the function depend on its role, which the Role property (a GetAtt) already
-    // orders; cfn-lint flags that as redundant (W3005). Keep the two dependencies that matter: the
-    // role's grants and its network-interface policy must exist before the function is created.
-    const stack = Stack.of(this);
-    const logicalIdOf = (c: Construct) => stack.resolve((c.node.defaultChild as CfnResource).logicalId) as string;
-    (this.function.node.defaultChild as CfnResource).addOverride('DependsOn', [logicalIdOf(role.node.findChild('DefaultPolicy')), logicalIdOf(networkPolicy)]);
+    this.function = fn;
     props.grantQueries(role);
     acknowledgeWildcards(role, [GRANT_ACTION_GROUPS]);
-    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; the tracing statement Lambda needs must name *.',
-    });
 
     this.accessLogs = encryptedLogGroup(this, 'AccessLogs', `/aws/apigateway/${props.apiName}/access`, props);
     if (props.cognito) this.userPool = this.buildUserPool(props);

@@ -43,6 +43,8 @@ export class PlatformKeys extends StatefulConstruct {
   readonly alerts: kms.Key;
   /** Kinesis streams and Firehose delivery streams (data in flight). */
   readonly streams: kms.Key;
+  /** Operational data: the live fleet alerts table (DynamoDB). */
+  readonly operations: kms.Key;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id, props);
@@ -64,6 +66,7 @@ export class PlatformKeys extends StatefulConstruct {
     this.logs = newKey('logs', 'CloudWatch Logs and CloudTrail of the telemetry lakehouse');
     this.alerts = newKey('alerts', 'SNS alert topic of the telemetry lakehouse');
     this.streams = newKey('streams', 'Kinesis and Firehose streams of the telemetry lakehouse');
+    this.operations = newKey('operations', 'Operational data of the telemetry lakehouse: the live alerts table');
 
     // CloudWatch Logs encrypts with the key on the log group's behalf; the encryption context
     // names the log group, so the key serves only log groups of this account and region.
