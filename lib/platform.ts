@@ -22,8 +22,8 @@ export interface Platform {
   readonly ingestion: IngestionStack;
   readonly streaming: StreamingStack;
   readonly processing: ProcessingStack;
-  readonly serving: ServingStack;
   readonly operations: OperationsStack;
+  readonly serving: ServingStack;
   readonly monitoring: MonitoringStack;
 }
 
@@ -107,21 +107,22 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     jobs,
   });
 
-  const serving = new ServingStack(app, stackName(config, 'Serving'), {
-    ...common,
-    description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena, the QuickSight dashboard where configured`,
-    network: network.network,
-    keys: security.keys,
-    access: lakehouse.access,
-    monitoring: monitoring.monitoring,
-  });
-
   const operations = new OperationsStack(app, stackName(config, 'Operations'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): live fleet alerts on the telemetry stream, in DynamoDB and on EventBridge`,
     network: network.network,
     keys: security.keys,
     telemetryStream: streaming.streams.streams.telemetry,
+    monitoring: monitoring.monitoring,
+  });
+
+  const serving = new ServingStack(app, stackName(config, 'Serving'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena, the QuickSight dashboard where configured`,
+    network: network.network,
+    keys: security.keys,
+    access: lakehouse.access,
+    alertsTable: operations.alerts.table,
     monitoring: monitoring.monitoring,
   });
 
@@ -135,5 +136,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, processing, serving, operations, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, operations, serving, monitoring };
 }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -129,6 +130,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       settings: { athena: { workGroup: 'x', database: 'x_aggregated', resultReuseMaxAgeMinutes: 60, bytesScannedCutoff: 10 ** 10 }, maxRangeDays: 366, syncWaitMs: 20_000, pageSize: 1000 },
       catalogue: loadCatalogue(PATHS.queries),
       grantQueries: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['athena:StartQueryExecution'], resourceArns: ['arn:aws:athena:eu-west-1:123456789012:workgroup/x'] }),
+      alerts: { table: dynamodb.Table.fromTableName(stack, 'AlertsTable', 'x-fleet-alerts'), key },
       throttle: { rateLimit: 10, burstLimit: 20 },
       waf: { requestsPerFiveMinutesPerIp: 1000 },
       vpc,

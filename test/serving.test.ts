@@ -10,8 +10,8 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
   const methods = Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
   const stage = Object.values(resourcesOf(t, 'AWS::ApiGateway::Stage'))[0].Properties;
 
-  test('three GET routes, each authorised by IAM (SigV4), none with an API key unless a quota is set', () => {
-    expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET']);
+  test('five GET routes (the KPIs, a query, the alerts), each authorised by IAM (SigV4), none with an API key unless a quota is set', () => {
+    expect(methods.map((m) => m.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
     for (const m of methods) {
       expect(m.AuthorizationType).toBe('AWS_IAM');
       expect(m.ApiKeyRequired).toBe(false);
@@ -59,7 +59,11 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
     const text = JSON.stringify(statements);
     expect(text).toContain('/aggregated/*');
     expect(text).toContain('/athena-results/*');
-    for (const forbidden of ['/raw/', '/processed/', '/quarantine/', 's3:DeleteObject', 'glue:Create', 'glue:Update']) expect(text).not.toContain(forbidden);
+    for (const forbidden of ['/raw/', '/processed/', '/quarantine/', 's3:DeleteObject', 'glue:Create', 'glue:Update', 'dynamodb:PutItem', 'dynamodb:Scan']) expect(text).not.toContain(forbidden);
+    // the alerts: Query on the table and its open-alerts index, nothing else
+    const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(dynamo.map((s) => s.Action)).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(dynamo[0].Resource)).toContain('/index/open-by-severity');
     const athena = statements.find((s) => [s.Action].flat().includes('athena:StartQueryExecution'));
     expect(joinedText(athena.Resource)).toBe(`arn:aws:athena:${config.region}:TOKEN:workgroup/${config.resourcePrefix}-analytics`);
     const glue = statements.find((s) => [s.Action].flat().includes('glue:GetTable'));
@@ -71,12 +75,14 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
     const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-kpi-api`)!.Properties;
     expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.VpcConfig.SubnetIds.length).toBeGreaterThan(0);
-    const settings = JSON.parse(fn.Environment.Variables.KPI_API_SETTINGS);
+    // the alerts table's name is a reference (operations stack) inside the JSON
+    const settings = JSON.parse(joinedText(fn.Environment.Variables.KPI_API_SETTINGS));
     expect(settings).toEqual({
       athena: { workGroup: `${config.resourcePrefix}-analytics`, database: `${config.resourcePrefix.replace(/-/g, '_')}_aggregated`, resultReuseMaxAgeMinutes: 60, bytesScannedCutoff: config.athena.bytesScannedCutoffPerQuery },
       maxRangeDays: 366,
       syncWaitMs: 20_000,
       pageSize: 1000,
+      alertsTableName: 'TOKEN',
     });
     expect(fn.Timeout).toBe(28);
   });

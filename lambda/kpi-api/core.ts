@@ -1,6 +1,7 @@
 import { AthenaSender, queryStatus, QueryStatus, resultPage, startKpiQuery, waitForQuery } from '../shared/kpi/athena';
 import { Kpi, kpiOf, validateParameters } from '../shared/kpi/catalogue';
 import { KpiError } from '../shared/kpi/errors';
+import { AlertsReader, openAlerts, vehicleAlerts } from './alerts';
 import { KpiApiSettings } from './settings';
 
 /**
@@ -10,7 +11,9 @@ import { KpiApiSettings } from './settings';
  * - `GET /kpis/{kpi}?from=...&to=...&city=...`: runs the KPI; 200 with the first page of rows when
  *   Athena answers within `syncWaitMs`, else 202 with the query id to poll;
  * - `GET /queries/{id}[?pageToken=...]`: 202 while the query runs, then 200 with a page of rows and
- *   the token of the next page.
+ *   the token of the next page;
+ * - `GET /alerts?status=open&severity=...` and `GET /vehicles/{id}/alerts?status=...`: the live
+ *   fleet alerts (alerts.ts).
  *
  * Every error is JSON `{code, message, parameter?}` with a stable code and its HTTP status.
  */
@@ -27,6 +30,8 @@ export interface ApiResponse {
 
 export interface ApiDeps {
   readonly athena: AthenaSender;
+  /** The live alerts table (operations stack). */
+  readonly alerts: AlertsReader;
   readonly catalogue: readonly Kpi[];
   readonly settings: KpiApiSettings;
   readonly now?: () => number;
@@ -40,6 +45,10 @@ export async function route(request: ApiRequest, deps: ApiDeps): Promise<ApiResp
     if (parts.length === 1 && parts[0] === 'kpis') return listKpis(deps);
     if (parts.length === 2 && parts[0] === 'kpis') return await runKpi(parts[1], request.query, deps);
     if (parts.length === 2 && parts[0] === 'queries') return await queryResults(parts[1], request.query, deps);
+    if (parts.length === 1 && parts[0] === 'alerts') return { statusCode: 200, body: { ...(await openAlerts(deps.alerts, request.query)) } };
+    if (parts.length === 3 && parts[0] === 'vehicles' && parts[2] === 'alerts') {
+      return { statusCode: 200, body: { ...(await vehicleAlerts(deps.alerts, parts[1], request.query)) } };
+    }
     return { statusCode: 404, body: { code: 'UNKNOWN_ROUTE', message: `no route ${request.path}; try GET /kpis` } };
   } catch (error) {
     if (error instanceof KpiError) return { statusCode: error.status, body: error.toJSON() };

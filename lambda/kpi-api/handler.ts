@@ -1,5 +1,7 @@
 import * as path from 'path';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { loadCatalogue } from '../shared/kpi/catalogue';
@@ -17,11 +19,12 @@ const athena = new AthenaClient({});
 // Parsed at start: a deployment that wrote them wrong fails every invocation with the field named.
 const settings = settingsFromEnvironment(KPI_API_SETTINGS, kpiApiSettings, process.env);
 const catalogue = loadCatalogue(process.env.KPI_QUERIES_DIR ?? path.join(__dirname, 'queries'));
+const alerts = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: settings.alertsTableName, pageSize: Math.min(settings.pageSize, 100) };
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const response = await route(
     { path: event.path, query: event.queryStringParameters ?? {} },
-    { athena, catalogue, settings, log: (message, details) => logger.error(message, details) },
+    { athena, alerts, catalogue, settings, log: (message, details) => logger.error(message, details) },
   );
   logger.info('answered', { path: event.path, status: response.statusCode, code: response.body.code, queryId: response.body.queryId });
   return {

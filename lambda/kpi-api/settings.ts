@@ -17,5 +17,7 @@ export const kpiApiSettings = z.object({
   syncWaitMs: positiveInt,
   /** Rows per page (at most 1,000, Athena's page). */
   pageSize: z.int().check(z.positive(), z.maximum(1000)),
+  /** The live alerts table (operations stack), read by /alerts and /vehicles/{id}/alerts. */
+  alertsTableName: z.string().check(z.minLength(3)),
 });
 export type KpiApiSettings = z.infer<typeof kpiApiSettings>;

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,6 +12,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { Kpi } from '../../lambda/shared/kpi/catalogue';
 import { KPI_API_SETTINGS, KpiApiSettings, kpiApiSettings } from '../../lambda/kpi-api/settings';
+import { OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
@@ -22,10 +24,12 @@ import { StatefulConstruct } from './removal';
 export interface KpiApiProps {
   /** Name of the REST API and prefix of its function's name, e.g. `tlh-dev-kpi-api`. */
   readonly apiName: string;
-  /** What the function is told (the Athena workgroup and database, limits); written through its schema. */
-  readonly settings: KpiApiSettings;
+  /** What the function is told (the Athena workgroup and database, limits); written through its schema with the alerts table's name. */
+  readonly settings: Omit<KpiApiSettings, 'alertsTableName'>;
   /** The KPI catalogue: parameters every KPI requires are validated by API Gateway itself. */
   readonly catalogue: readonly Kpi[];
+  /** The live alerts table (operations stack) that /alerts and /vehicles/{id}/alerts read, and its key. */
+  readonly alerts: { readonly table: dynamodb.ITable; readonly key: kms.IKey };
   /** Grants the function what the analyst role may do (LakeAccess.grantAggregatedQueries). */
   readonly grantQueries: (grantee: iam.IGrantable) => void;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -69,7 +73,7 @@ export class KpiApi extends StatefulConstruct {
       functionName: props.apiName,
       description: 'KPI API: runs a KPI of the catalogue on Athena and pages its results',
       purpose: 'runs KPI queries in the analytics workgroup over the aggregated zone',
-      environment: settingsEnvironment(KPI_API_SETTINGS, kpiApiSettings, props.settings),
+      environment: settingsEnvironment(KPI_API_SETTINGS, kpiApiSettings, { ...props.settings, alertsTableName: props.alerts.table.tableName }),
       // The wait for Athena, then a page of results; API Gateway stops waiting at 29 s regardless.
       timeout: Duration.millis(props.settings.syncWaitMs + 8_000),
       memoryMiB: props.memoryMiB ?? 512,
@@ -87,6 +91,11 @@ export class KpiApi extends StatefulConstruct {
     });
     this.function = fn;
     props.grantQueries(role);
+    // The alerts: Query on the table (one vehicle's partition) and on the open-alerts index, nothing else.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [props.alerts.table.tableArn, `${props.alerts.table.tableArn}/index/${OPEN_INDEX}`] }),
+    );
+    props.alerts.key.grantDecrypt(role);
     acknowledgeWildcards(role, [GRANT_ACTION_GROUPS]);
 
     this.accessLogs = encryptedLogGroup(this, 'AccessLogs', `/aws/apigateway/${props.apiName}/access`, props);
@@ -170,6 +179,18 @@ export class KpiApi extends StatefulConstruct {
         ...Object.fromEntries(everywhere.map((name) => [`method.request.querystring.${name}`, true])),
       },
     });
+    this.api.root.addResource('alerts').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.querystring.status': false, 'method.request.querystring.severity': false, 'method.request.querystring.pageToken': false },
+    });
+    this.api.root
+      .addResource('vehicles')
+      .addResource('{id}')
+      .addResource('alerts')
+      .addMethod('GET', integration, {
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.id': true, 'method.request.querystring.status': false, 'method.request.querystring.pageToken': false },
+      });
     this.api.root
       .addResource('queries')
       .addResource('{id}')

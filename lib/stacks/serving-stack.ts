@@ -1,4 +1,5 @@
 import { CfnOutput } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { kpiAthenaSettings } from '../config/serving';
 import { KpiApi, monitorKpiApi } from '../constructs/kpi-api';
@@ -12,13 +13,15 @@ import { PATHS } from '../paths';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface ServingStackProps extends PlatformStackProps {
+  /** The live alerts table (operations stack), served by the API next to the KPIs. */
+  readonly alertsTable: dynamodb.ITable;
   readonly network: PlatformNetwork;
   readonly keys: PlatformKeys;
   readonly access: LakeAccess;
   readonly monitoring: PlatformMonitoring;
 }
 
-/** The ways people read the KPIs: the KPI API for applications, the QuickSight dashboard where configured (the kpi command needs no stack). */
+/** The ways people read the KPIs and the live alerts: the KPI API for applications, the QuickSight dashboard where configured (the kpi command needs no stack). */
 export class ServingStack extends PlatformStack {
   /** The REST API, its function, access logs, and where configured its user pool and web ACL. */
   readonly kpiApi: KpiApi;
@@ -39,6 +42,7 @@ export class ServingStack extends PlatformStack {
       },
       catalogue: loadCatalogue(PATHS.queries),
       grantQueries: props.access.grantAggregatedQueries,
+      alerts: { table: props.alertsTable, key: props.keys.operations },
       throttle: api.throttle,
       dailyQuota: api.dailyQuota,
       cognito: api.cognito.enabled,

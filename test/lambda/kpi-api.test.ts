@@ -6,6 +6,10 @@ import { loadCatalogue } from '../../lambda/shared/kpi/catalogue';
 import { ApiDeps, route } from '../../lambda/kpi-api/core';
 import { KPI_API_SETTINGS, KpiApiSettings } from '../../lambda/kpi-api/settings';
 import { createWorkGroup, motoAthena, queueResults, stepQueries } from '../../tools/stand-ins/athena';
+import { createAlertsTable, motoDynamoDb } from '../../tools/stand-ins/dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { OPEN_INDEX, processVehicle } from '../../lambda/telemetry-alerts/store';
+import { loadConfig } from '../../lib/config';
 import { MOTO_REGION, Moto, startMoto } from '../../tools/stand-ins/moto';
 
 const catalogue = loadCatalogue(path.join(__dirname, '..', '..', 'queries'));
@@ -14,6 +18,7 @@ const settings: KpiApiSettings = {
   maxRangeDays: 366,
   syncWaitMs: 5_000,
   pageSize: 1000,
+  alertsTableName: 'tlh-dev-fleet-alerts',
 };
 const DAILY = {
   columns: [['metric_date', 'date'], ['intervals', 'bigint'], ['fuel_l_per_100km', 'double']] as [string, string][],
@@ -23,11 +28,14 @@ const DAILY = {
 let moto: Moto;
 let athena: AthenaClient;
 let deps: ApiDeps;
+let alertsClient: DynamoDBDocumentClient;
 beforeAll(async () => {
   moto = await startMoto();
   athena = motoAthena(moto.endpoint);
   await createWorkGroup(athena, settings.athena.workGroup, 's3://results/athena-results/');
-  deps = { athena, catalogue, settings, sleep: async () => undefined };
+  alertsClient = motoDynamoDb(moto.endpoint);
+  await createAlertsTable(alertsClient, settings.alertsTableName, OPEN_INDEX);
+  deps = { athena, alerts: { client: alertsClient, tableName: settings.alertsTableName, pageSize: 2 }, catalogue, settings, sleep: async () => undefined };
 });
 afterAll(async () => moto?.stop());
 beforeEach(async () => stepQueries(moto.endpoint, 0));
@@ -156,4 +164,56 @@ test('the handler answers API Gateway with JSON, from the settings its stack wri
   expect(response.statusCode).toBe(200);
   expect(response.headers).toEqual({ 'content-type': 'application/json', 'cache-control': 'no-store' });
   expect(JSON.parse(response.body).rows[0]).toEqual(['2026-11-01', 720, 36.5]);
+});
+
+
+describe('the live alerts on the API (moto DynamoDB)', () => {
+  const T0 = Date.parse('2026-11-20T08:00:00Z');
+  const reading = (vehicle: string, i: number, temp: number, speed = 60) => ({
+    vehicle_id: vehicle, ts: new Date(T0 + i * 30_000).toISOString(), speed_kmh: speed, engine_temp_c: temp, odometer_km: 1000 + i * 0.5, fuel_used_l: 500 + i * 0.15,
+  });
+  const rules = loadConfig('dev').alerts;
+
+  beforeAll(async () => {
+    const table = { client: alertsClient, tableName: settings.alertsTableName, closedRetentionDays: 30 };
+    // veh-a overheats (critical) and then cools (closed); veh-b and veh-c overheat (open); veh-d speeds (warning)
+    for (const [vehicle, temps] of [['veh-a', [112, 113, 114, 95, 94, 93]], ['veh-b', [112, 113, 114]], ['veh-c', [115, 116, 117]]] as const) {
+      await processVehicle(table, vehicle, temps.map((t, i) => reading(vehicle, i, t)), rules);
+    }
+    await processVehicle(table, 'veh-d', [0, 1, 2].map((i) => reading('veh-d', i, 90, 120)), rules);
+  });
+
+  test('GET /alerts lists open alerts, critical first, a page at a time with a token', async () => {
+    const first = await get('/alerts');
+    expect(first.statusCode).toBe(200);
+    const page1 = first.body.alerts as { vehicle_id: string; severity: string; status: string }[];
+    expect(page1.map((a) => `${a.vehicle_id} ${a.severity}`)).toEqual(['veh-b critical', 'veh-c critical']);
+    expect(page1.every((a) => a.status === 'open')).toBe(true);
+    const second = await get('/alerts', { pageToken: first.body.nextPageToken as string });
+    expect((second.body.alerts as { vehicle_id: string }[]).map((a) => a.vehicle_id)).toEqual(['veh-d']);
+    expect(second.body).not.toHaveProperty('nextPageToken');
+    expect(((await get('/alerts', { severity: 'warning' })).body.alerts as { rule: string }[]).map((a) => a.rule)).toEqual(['speeding']);
+  });
+
+  test("GET /vehicles/{id}/alerts lists a vehicle's alerts, closed ones with their closing, never its rule state", async () => {
+    const all = await get('/vehicles/veh-a/alerts');
+    expect(all.body.alerts).toEqual([
+      expect.objectContaining({ vehicle_id: 'veh-a', rule: 'engineOverheat', status: 'closed', peak: 114, closed_at: new Date(T0 + 5 * 30_000).toISOString() }),
+    ]);
+    expect(JSON.stringify(all.body)).not.toContain('#state');
+    expect(JSON.stringify(all.body)).not.toContain('expires_at');
+    expect(((await get('/vehicles/veh-a/alerts', { status: 'open' })).body.alerts as unknown[]).length).toBe(0);
+  });
+
+  test.each([
+    ['/alerts', { severity: 'fatal' }, 'BAD_PARAMETER', 'severity'],
+    ['/alerts', { status: 'closed' }, 'BAD_PARAMETER', 'status'],
+    ['/alerts', { vehicle: 'veh-a' }, 'UNKNOWN_PARAMETER', 'vehicle'],
+    ['/alerts', { pageToken: 'bm90IGpzb24' }, 'BAD_PAGE_TOKEN', 'pageToken'],
+    ['/vehicles/veh a;drop/alerts', {}, 'BAD_PARAMETER', 'id'],
+    ['/vehicles/veh-a/alerts', { status: 'maybe' }, 'BAD_PARAMETER', 'status'],
+  ])('GET %s %j is 400 %s', async (p, query, code, parameter) => {
+    const { statusCode, body } = await get(p, query as Record<string, string>);
+    expect([statusCode, body.code, body.parameter]).toEqual([400, code, parameter]);
+  });
 });
