@@ -149,6 +149,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       namePrefix: 'x',
       telemetryStream: new kinesis.Stream(stack, 'Telemetry', { encryption: kinesis.StreamEncryption.MANAGED }),
       settings: { closedRetentionDays, rules },
+      silenceCheckEveryMinutes: rules.vehicleSilent.checkEveryMinutes,
       stream,
       tableKey: key,
       deletionProtection: true,

@@ -3,9 +3,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
+import type { KinesisStreamBatchResponse, KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { settingsFromEnvironment } from '../shared/settings';
-import { handleRecords } from './core';
+import { handleRecords, WindowState } from './core';
 import { publishEvents } from './events';
 import { TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings } from './settings';
 
@@ -24,7 +24,9 @@ const table = {
 };
 const events = new EventBridgeClient({});
 
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+/** A Kinesis batch; with a tumbling window, Lambda adds the window, its state and whether this is its last invocation. */
+export async function handler(event: KinesisStreamTumblingWindowEvent): Promise<KinesisStreamBatchResponse | KinesisStreamStateResponse> {
+  const window = event.window ? { state: (event.state ?? {}) as WindowState, final: event.isFinalInvokeForWindow } : undefined;
   try {
     return await handleRecords(
       event.Records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data })),
@@ -35,6 +37,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
         count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value),
         log: (message, details) => logger.warn(message, details),
       },
+      window,
     );
   } finally {
     metrics.publishStoredMetrics();

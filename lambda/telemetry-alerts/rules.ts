@@ -12,7 +12,8 @@
  */
 
 export type Severity = 'critical' | 'warning';
-export type RuleName = 'engineOverheat' | 'speeding' | 'fuelLoss' | 'sensorStuck';
+/** vehicleSilent is not evaluated here: the scheduled check opens it (silence.ts) and the next reading closes it (store.ts). */
+export type RuleName = 'engineOverheat' | 'speeding' | 'fuelLoss' | 'sensorStuck' | 'vehicleSilent';
 
 export interface AlertRules {
   readonly engineOverheat: { readonly openAboveC: number; readonly closeBelowC: number; readonly consecutive: number; readonly severity: Severity };
@@ -25,6 +26,7 @@ export interface AlertRules {
     readonly severity: Severity;
   };
   readonly sensorStuck: { readonly identicalReadings: number; readonly severity: Severity };
+  readonly vehicleSilent: { readonly silentAfterMinutes: number; readonly movingAboveKmh: number; readonly severity: Severity };
 }
 
 /** The fields of a telemetry reading the rules read (contracts/iot.telematics.json). */
@@ -58,7 +60,8 @@ export interface VehicleState {
   readonly vehicleId: string;
   /** The newest reading processed; older or equal ones are skipped. */
   readonly lastTs?: string;
-  readonly last?: Pick<Reading, 'engine_temp_c' | 'fuel_used_l' | 'odometer_km'>;
+  /** speed_kmh: the last known speed, which tells whether the vehicle went silent while moving. */
+  readonly last?: Pick<Reading, 'engine_temp_c' | 'fuel_used_l' | 'odometer_km' | 'speed_kmh'>;
   /** How many readings in a row the engine temperature has been exactly `last.engine_temp_c`. */
   readonly identicalRun: number;
   readonly rules: Readonly<Partial<Record<RuleName, RuleState>>>;
@@ -145,7 +148,7 @@ function step(state: VehicleState, reading: Reading, rules: AlertRules, events: 
   return {
     vehicleId: state.vehicleId,
     lastTs: reading.ts,
-    last: { engine_temp_c: lastTemp, fuel_used_l: reading.fuel_used_l, odometer_km: reading.odometer_km },
+    last: { engine_temp_c: lastTemp, fuel_used_l: reading.fuel_used_l, odometer_km: reading.odometer_km, speed_kmh: kmh ?? state.last?.speed_kmh ?? null },
     identicalRun,
     rules: next,
   };

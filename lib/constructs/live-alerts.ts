@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,7 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALERT_DETAIL_TYPES, ALERT_EVENT_SOURCE } from '../../lambda/telemetry-alerts/events';
-import { OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
+import { MOVING_INDEX, OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
 import { TELEMETRY_ALERTS_SETTINGS, TelemetryAlertsSettings, telemetryAlertsSettings } from '../../lambda/telemetry-alerts/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { METRICS_NAMESPACE } from '../config/metrics';
@@ -26,14 +28,18 @@ export interface LiveAlertsProps {
   readonly namePrefix: string;
   /** The telemetry stream the rules read. */
   readonly telemetryStream: kinesis.IStream;
-  /** The rules and the closed alerts' retention (config `alerts`); the table and bus names are added here. */
-  readonly settings: Omit<TelemetryAlertsSettings, 'tableName' | 'eventBusName'>;
+  /** The rules and the closed alerts' retention (config `alerts`); the table and bus names and the silence lag are added here. */
+  readonly settings: Omit<TelemetryAlertsSettings, 'tableName' | 'eventBusName' | 'silenceLagSeconds'>;
+  /** How often the silent-vehicle check runs. */
+  readonly silenceCheckEveryMinutes: number;
   readonly stream: {
     readonly batchSize: number;
     readonly batchingWindowSeconds: number;
     readonly parallelizationFactor: number;
     readonly retryAttempts: number;
     readonly maxRecordAgeSeconds: number;
+    /** 0: no window, the state is saved after every batch. */
+    readonly tumblingWindowSeconds: number;
   };
   /** Encrypts the table and the on-failure queue. */
   readonly tableKey: kms.IKey;
@@ -61,6 +67,8 @@ export interface LiveAlertsProps {
 export class LiveAlerts extends StatefulConstruct {
   readonly table: dynamodb.Table;
   readonly function: nodejs.NodejsFunction;
+  /** The scheduled silent-vehicle check. */
+  readonly silenceCheck: nodejs.NodejsFunction;
   readonly failures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: LiveAlertsProps) {
@@ -84,15 +92,36 @@ export class LiveAlerts extends StatefulConstruct {
       sortKey: { name: 'opened_at', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // The vehicles last seen moving, by when (sparse: only state items carry moving_key): what the silence check queries.
+    this.table.addGlobalSecondaryIndex({
+      indexName: MOVING_INDEX,
+      partitionKey: { name: 'moving_key', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'last_seen', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['silent_since'],
+    });
 
     const eventBusName = 'default';
+    // The saved last-seen times lag the stream by up to a tumbling window and a batching window;
+    // a minute more covers the IoT rule and a retried batch. The silence check waits that much longer.
+    const settings = {
+      ...props.settings,
+      tableName: this.table.tableName,
+      eventBusName,
+      silenceLagSeconds: props.stream.tumblingWindowSeconds + props.stream.batchingWindowSeconds + 60,
+    };
+    const putAlertEvents = new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName })],
+      conditions: { StringEquals: { 'events:source': ALERT_EVENT_SOURCE } },
+    });
     const { function: fn, role } = privateFunction(this, {
       name: 'telemetry-alerts',
       functionName: `${props.namePrefix}-telemetry-alerts`,
       description: 'Live fleet alerts: the alert rules over the telemetry stream',
       purpose: 'runs the alert rules on the telemetry stream, keeps alerts in their table, puts their events',
       environment: {
-        ...settingsEnvironment(TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings, { ...props.settings, tableName: this.table.tableName, eventBusName }),
+        ...settingsEnvironment(TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings, settings),
         POWERTOOLS_SERVICE_NAME: 'telemetry-alerts',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
@@ -108,13 +137,7 @@ export class LiveAlerts extends StatefulConstruct {
     // Items of the table only: no Scan, no index, no batch or table-level actions.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     props.tableKey.grantEncryptDecrypt(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName })],
-        conditions: { StringEquals: { 'events:source': ALERT_EVENT_SOURCE } },
-      }),
-    );
+    role.addToPrincipalPolicy(putAlertEvents);
 
     this.failures = new sqs.Queue(this, 'Failures', {
       queueName: `${props.namePrefix}-telemetry-alerts-failures`,
@@ -139,9 +162,43 @@ export class LiveAlerts extends StatefulConstruct {
         retryAttempts: props.stream.retryAttempts,
         maxRecordAge: Duration.seconds(props.stream.maxRecordAgeSeconds),
         onFailure: new sources.SqsDlq(this.failures),
+        ...(props.stream.tumblingWindowSeconds > 0 ? { tumblingWindow: Duration.seconds(props.stream.tumblingWindowSeconds) } : {}),
       }),
     );
     acknowledgeWildcards(role, [GRANT_ACTION_GROUPS]);
+
+    // The silent-vehicle check (lambda/telemetry-alerts-silence): on a schedule, it queries the
+    // moving index and opens silences in one transaction each (PutItem and UpdateItem on the table).
+    const silence = privateFunction(new Construct(this, 'SilenceCheck'), {
+      name: 'telemetry-alerts-silence',
+      functionName: `${props.namePrefix}-telemetry-alerts-silence`,
+      description: 'Live fleet alerts: opens an alert for each vehicle gone silent while moving',
+      purpose: 'queries the alerts table for vehicles gone silent while moving, opens their alerts, puts their events',
+      environment: {
+        ...settingsEnvironment(TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings, settings),
+        POWERTOOLS_SERVICE_NAME: 'telemetry-alerts-silence',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      },
+      timeout: Duration.seconds(120),
+      memoryMiB: 256,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.silenceCheck = silence.function;
+    silence.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${MOVING_INDEX}`] }));
+    silence.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
+    props.tableKey.grantEncryptDecrypt(silence.role);
+    silence.role.addToPrincipalPolicy(putAlertEvents);
+    acknowledgeWildcards(silence.role, [GRANT_ACTION_GROUPS]);
+    new events.Rule(this, 'SilenceSchedule', {
+      description: `Runs ${props.namePrefix}-telemetry-alerts-silence`,
+      schedule: events.Schedule.rate(Duration.minutes(props.silenceCheckEveryMinutes)),
+      // A missed run is made up by the next one (it finds every silence older than the threshold): two tries, then drop.
+      targets: [new targets.LambdaFunction(silence.function, { retryAttempts: 2, maxEventAge: Duration.minutes(props.silenceCheckEveryMinutes) })],
+    });
   }
 }
 

@@ -27,6 +27,7 @@ export class OperationsStack extends PlatformStack {
       namePrefix: config.resourcePrefix,
       telemetryStream: props.telemetryStream,
       settings: { closedRetentionDays, rules },
+      silenceCheckEveryMinutes: rules.vehicleSilent.checkEveryMinutes,
       stream,
       tableKey: props.keys.operations,
       // Only dev is disposable (DESIGN.md): elsewhere the table outlives a mistaken delete.

@@ -65,7 +65,7 @@ test('events replayed after a crash before the state was saved are no-ops', asyn
 test('a batch that lost the race for the state re-reads it and doubles nothing', async () => {
   const stale = await loadState(table, 'veh-7');
   await processVehicle(table, 'veh-7', hot, rules); // another batch saves first
-  expect(await saveState(table, stale)).toBe(false); // the stale write is refused
+  expect(await saveState(table, stale, { movingAboveKmh: rules.vehicleSilent.movingAboveKmh })).toBe(false); // the stale write is refused
   // processVehicle itself: a second worker with the same readings sees them covered by the newer state
   const loser = await processVehicle(table, 'veh-7', hot, rules);
   expect([loser.written, loser.skipped]).toEqual([0, 3]);
@@ -75,8 +75,8 @@ test('a batch that lost the race for the state re-reads it and doubles nothing',
 test('when another batch saves between the read and the write, the batch starts over from the newer state', async () => {
   let raced = false;
   const racing: DynamoDBDocumentClient = Object.create(client);
-  racing.send = (async (command: { input: { Item?: { alert_id?: string } } }) => {
-    if (!raced && command.input.Item?.alert_id === '#state') {
+  racing.send = (async (command: { input: { Key?: { alert_id?: string }; UpdateExpression?: string } }) => {
+    if (!raced && command.input.Key?.alert_id === '#state' && command.input.UpdateExpression) {
       raced = true;
       // the other batch: the same vehicle's first two hot readings, saved first
       await processVehicle(table, 'veh-7', hot.slice(0, 2), rules);

@@ -1,5 +1,6 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MOVING_INDEX, OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
 import { MOTO_CREDENTIALS, MOTO_REGION } from './moto';
 
 /** A DynamoDB document client for moto_server on 127.0.0.1. */
@@ -9,8 +10,8 @@ export function motoDynamoDb(endpoint: string): DynamoDBDocumentClient {
   });
 }
 
-/** The alerts table as the stack declares it (keys, the sparse index of open alerts by severity). */
-export async function createAlertsTable(client: DynamoDBDocumentClient, tableName: string, openIndex: string): Promise<void> {
+/** The alerts table as the stack declares it (keys, the sparse indexes of open alerts by severity and of vehicles last seen moving). */
+export async function createAlertsTable(client: DynamoDBDocumentClient, tableName: string, openIndex: string = OPEN_INDEX): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -20,6 +21,8 @@ export async function createAlertsTable(client: DynamoDBDocumentClient, tableNam
         { AttributeName: 'alert_id', AttributeType: 'S' },
         { AttributeName: 'open_severity', AttributeType: 'S' },
         { AttributeName: 'opened_at', AttributeType: 'S' },
+        { AttributeName: 'moving_key', AttributeType: 'S' },
+        { AttributeName: 'last_seen', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'vehicle_id', KeyType: 'HASH' },
@@ -33,6 +36,14 @@ export async function createAlertsTable(client: DynamoDBDocumentClient, tableNam
             { AttributeName: 'opened_at', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: MOVING_INDEX,
+          KeySchema: [
+            { AttributeName: 'moving_key', KeyType: 'HASH' },
+            { AttributeName: 'last_seen', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['silent_since'] },
         },
       ],
     }),
