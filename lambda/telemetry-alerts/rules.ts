@@ -25,7 +25,7 @@ export interface AlertRules {
     readonly consecutive: number;
     readonly severity: Severity;
   };
-  readonly sensorStuck: { readonly identicalReadings: number; readonly severity: Severity };
+  readonly sensorStuck: { readonly identicalForMinutes: number; readonly minReadings: number; readonly severity: Severity };
   readonly vehicleSilent: { readonly silentAfterMinutes: number; readonly movingAboveKmh: number; readonly severity: Severity };
 }
 
@@ -64,6 +64,8 @@ export interface VehicleState {
   readonly last?: Pick<Reading, 'engine_temp_c' | 'fuel_used_l' | 'odometer_km' | 'speed_kmh'>;
   /** How many readings in a row the engine temperature has been exactly `last.engine_temp_c`. */
   readonly identicalRun: number;
+  /** When that run began (the first of its readings). */
+  readonly identicalSince?: string;
   readonly rules: Readonly<Partial<Record<RuleName, RuleState>>>;
 }
 
@@ -135,14 +137,20 @@ function step(state: VehicleState, reading: Reading, rules: AlertRules, events: 
 
   // The same temperature to the decimal, reading after reading: the sensor no longer measures.
   // A reading without one neither extends nor breaks the run.
+  // It is judged over time, not a count: at 1 Hz thirty identical readings are half a minute of a
+  // steady engine; a frozen sensor is one that has not moved for many minutes.
   let identicalRun = state.identicalRun;
+  let identicalSince = state.identicalSince;
   let lastTemp = state.last?.engine_temp_c ?? null;
   if (temp !== null) {
-    identicalRun = lastTemp !== null && temp === lastTemp ? state.identicalRun + 1 : 1;
+    const same = lastTemp !== null && temp === lastTemp;
+    identicalRun = same ? state.identicalRun + 1 : 1;
+    identicalSince = same && identicalSince !== undefined ? identicalSince : reading.ts;
     lastTemp = temp;
     const stuck = rules.sensorStuck;
+    const stuckFor = Date.parse(reading.ts) - Date.parse(identicalSince);
     // Its value is the stuck temperature, constant while stuck: no update per reading.
-    apply('sensorStuck', stuck.severity, temp, identicalRun >= stuck.identicalReadings, identicalRun === 1, 1, 1);
+    apply('sensorStuck', stuck.severity, temp, identicalRun >= stuck.minReadings && stuckFor >= stuck.identicalForMinutes * 60_000, identicalRun === 1, 1, 1);
   }
 
   return {
@@ -150,6 +158,7 @@ function step(state: VehicleState, reading: Reading, rules: AlertRules, events: 
     lastTs: reading.ts,
     last: { engine_temp_c: lastTemp, fuel_used_l: reading.fuel_used_l, odometer_km: reading.odometer_km, speed_kmh: kmh ?? state.last?.speed_kmh ?? null },
     identicalRun,
+    ...(identicalSince !== undefined ? { identicalSince } : {}),
     rules: next,
   };
 }

@@ -16,7 +16,7 @@ export const telemetryAlertsSettings = z.object({
     engineOverheat: z.object({ openAboveC: z.number(), closeBelowC: z.number(), consecutive: positiveInt, severity }),
     speeding: z.object({ openAboveKmh: z.number(), closeBelowKmh: z.number(), consecutive: positiveInt, severity }),
     fuelLoss: z.object({ litresPer100kmAbove: z.number(), minDistanceKm: z.number(), standingLitresAbove: z.number(), consecutive: positiveInt, severity }),
-    sensorStuck: z.object({ identicalReadings: positiveInt, severity }),
+    sensorStuck: z.object({ identicalForMinutes: positiveInt, minReadings: positiveInt, severity }),
     vehicleSilent: z.object({ silentAfterMinutes: positiveInt, movingAboveKmh: z.number(), severity }),
   }),
   /** How far the saved last-seen times may lag the stream (tumbling window, batching window, ingestion): the silence check waits as much longer. */

@@ -131,7 +131,8 @@ export async function applyEvent(table: AlertsTable, event: AlertEvent): Promise
         : table.client.send(new UpdateCommand({
             TableName: table.tableName,
             Key: key,
-            UpdateExpression: 'SET #status = :closed, closed_at = :at, last_value = :value, expires_at = :expires REMOVE open_severity',
+            // The closing carries the episode's peak: the rules' highest value, or how long a vehicle was silent.
+            UpdateExpression: 'SET #status = :closed, closed_at = :at, last_value = :value, peak = :peak, expires_at = :expires REMOVE open_severity',
             ConditionExpression: '#status = :open',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -139,6 +140,7 @@ export async function applyEvent(table: AlertsTable, event: AlertEvent): Promise
               ':open': 'open',
               ':at': event.at,
               ':value': event.value,
+              ':peak': event.peak,
               ':expires': Math.floor(Date.parse(event.at) / 1000) + table.closedRetentionDays * 86_400,
             },
           }));

@@ -223,8 +223,14 @@ const alertsSchema = z
       .prefault({}),
     sensorStuck: z
       .object({
-        /** An engine temperature identical to the decimal for 30 readings (15 minutes at 30 s) is a frozen sensor. */
-        identicalReadings: z.number().int().min(3).max(10_000).default(30),
+        /**
+         * An engine temperature identical to the decimal for 15 minutes is a frozen sensor: a
+         * running engine's coolant moves by tenths of a degree within minutes. Judged on time,
+         * not a count, so the rule means the same at every reporting rate.
+         */
+        identicalForMinutes: z.number().int().min(1).max(1440).default(15),
+        /** And at least this many readings: a vehicle that reports rarely is not judged on two. */
+        minReadings: z.number().int().min(3).max(10_000).default(10),
         severity: severity.default('warning'),
       })
       .strict()

@@ -52,6 +52,9 @@ export interface LiveAlertsProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** The alerts table's name: the local run creates it under the same name. */
+export const alertsTableName = (namePrefix: string): string => `${namePrefix}-fleet-alerts`;
+
 /**
  * Live fleet alerts: a function on the telemetry stream runs the alert rules
  * (lambda/telemetry-alerts) and keeps open and closed alerts in a DynamoDB table, every opening,
@@ -75,7 +78,7 @@ export class LiveAlerts extends StatefulConstruct {
     super(scope, id, props);
     const stack = Stack.of(this);
     this.table = new dynamodb.Table(this, 'Table', {
-      tableName: `${props.namePrefix}-fleet-alerts`,
+      tableName: alertsTableName(props.namePrefix),
       partitionKey: { name: 'vehicle_id', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'alert_id', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -237,6 +240,13 @@ export function monitorLiveAlerts(monitoring: PlatformMonitoring, alerts: LiveAl
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     description: 'Live alerts: batches were given up after every retry (their shard and sequence numbers are in the failures queue); readings in them raised no alert.',
     thresholdReason: 'every message is a batch of readings no rule saw.',
+  });
+  monitoring.addAlarm('telemetry-alerts-silence-errors', {
+    metric: alerts.silenceCheck.metricErrors({ period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }),
+    threshold: 2,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'Live alerts: the silent-vehicle check is failing; vehicles that stop sending while moving raise no alert.',
+    thresholdReason: 'one failed run is made up by the next (it finds every silence older than the threshold); two in fifteen minutes are not a blip.',
   });
   monitoring.alertOnEvent('fleet-alert-critical', {
     description: 'A critical fleet alert opened (engine overheating, fuel loss): see the alert in the event and in the alerts table',

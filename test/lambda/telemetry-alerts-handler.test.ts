@@ -97,3 +97,52 @@ test('the same batch delivered twice publishes and writes nothing the second tim
   await handleRecords(batch, twice.deps);
   expect([once.published.length, twice.published.length, twice.counts.ReadingsSkipped]).toEqual([1, 0, 3]);
 });
+
+describe('in a tumbling window', () => {
+  /** The table's writes by command, counted as DynamoDB would bill them. */
+  function counting() {
+    const writes: Record<string, number> = {};
+    const counted: DynamoDBDocumentClient = Object.create(client);
+    counted.send = (async (command: { constructor: { name: string } }) => {
+      const name = command.constructor.name;
+      if (/Put|Update|Transact/.test(name)) writes[name] = (writes[name] ?? 0) + 1;
+      return client.send(command as never);
+    }) as DynamoDBDocumentClient['send'];
+    return { writes, table: { ...table, client: counted } };
+  }
+
+  test('the state is carried between invocations and written once, at the window end; alerts are written as they happen', async () => {
+    const { writes, table: countedTable } = counting();
+    const { deps, published } = harness({ table: countedTable });
+    const first = await handleRecords([record('veh-4', 0, 112), record('veh-5', 0, 90)], deps, { state: {}, final: false });
+    expect(first.batchItemFailures).toEqual([]);
+    expect(Object.keys(first.state?.vehicles ?? {}).sort()).toEqual(['veh-4', 'veh-5']);
+    const second = await handleRecords([record('veh-4', 1, 113), record('veh-4', 2, 114), record('veh-5', 1, 91)], deps, { state: first.state!, final: false });
+    // the alert opened on the third hot reading, in the middle of the window
+    expect(published.map((e) => `${e.vehicleId} ${e.kind}`)).toEqual(['veh-4 opened']);
+    expect(writes).toEqual({ PutCommand: 1 });
+    expect(await client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'vehicle_id = :v', ExpressionAttributeValues: { ':v': 'veh-4' } })).then((r) => r.Items?.length)).toBe(1);
+
+    // the final invocation (records or none) saves each vehicle's state once
+    const last = await handleRecords([record('veh-4', 3, 95)], deps, { state: second.state!, final: true });
+    expect(last).toEqual({ batchItemFailures: [], state: {} });
+    expect(writes).toEqual({ PutCommand: 1, UpdateCommand: 2 });
+
+    // the next window reads the saved state: veh-4's streak of cool readings continues from there
+    const next = harness();
+    await handleRecords([record('veh-4', 4, 94), record('veh-4', 5, 93)], next.deps, { state: {}, final: true });
+    expect(next.published.map((e) => `${e.vehicleId} ${e.kind}`)).toEqual(['veh-4 closed']);
+  });
+
+  test('a retried invocation of the window (Lambda resends it with the state it had) doubles nothing', async () => {
+    const { deps, published } = harness();
+    const batch = [0, 1, 2].map((i) => record('veh-6', i, 115 + i));
+    const once = await handleRecords(batch, deps, { state: {}, final: false });
+    // the function timed out before Lambda got its answer: the batch again, with the window's earlier state
+    const again = await handleRecords(batch, deps, { state: {}, final: false });
+    expect(published.map((e) => e.kind)).toEqual(['opened', 'opened']); // published at least once
+    expect(again.state).toEqual(once.state);
+    await handleRecords([], deps, { state: again.state!, final: true });
+    expect(await openAlerts()).toEqual([`veh-6 engineOverheat#${new Date(T0 + 60_000).toISOString()}`]);
+  });
+});

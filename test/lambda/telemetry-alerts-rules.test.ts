@@ -6,7 +6,8 @@ import { AlertEvent, evaluate, initialState, Reading } from '../../lambda/teleme
  * hovering at the limit is one episode; redelivered and out-of-order readings change nothing.
  * Thresholds are the dev environment's (the defaults): overheat opens above 110 °C for 3 readings
  * and closes below 100 °C for 3; speeding 100/90 km/h for 3; fuel loss above 80 l/100 km, or 1 l
- * standing, and 3 normal intervals to close; sensor stuck after 30 identical temperatures.
+ * standing, and 3 normal intervals to close; sensor stuck after 15 minutes of identical temperatures
+ * (at least 10 readings).
  */
 const rules = loadConfig('dev').alerts;
 const T0 = Date.parse('2026-11-20T08:00:00Z');
@@ -59,10 +60,20 @@ test('fuel loss: one interval far above what the distance explains, or fuel used
   ]);
 });
 
-test('a sensor stuck on one value opens after thirty identical readings and closes when it moves', () => {
+test('a sensor stuck on one value opens after fifteen minutes of identical readings and closes when it moves', () => {
+  // every 30 s: the run from reading 0 spans 15 minutes at reading 30
   const values = readings([...Array.from({ length: 32 }, () => ({ engine_temp_c: 88.4 })), { engine_temp_c: 88.6 }]);
   const { events } = evaluate(initialState('veh-1'), values, rules);
-  expect(summary(events.filter((e) => e.rule === 'sensorStuck'))).toEqual(['sensorStuck opened at 29 peak 88.4', 'sensorStuck closed at 32 peak 88.4']);
+  expect(summary(events.filter((e) => e.rule === 'sensorStuck'))).toEqual(['sensorStuck opened at 30 peak 88.4', 'sensorStuck closed at 32 peak 88.4']);
+});
+
+test('a steady engine at 1 Hz is not a stuck sensor: the rule is judged on time, not on a count of readings', () => {
+  // 60 identical readings a second apart: one minute, far from fifteen
+  const fast = Array.from({ length: 60 }, (_, i): Reading => ({ vehicle_id: 'veh-1', ts: new Date(T0 + i * 1000).toISOString(), speed_kmh: 60, engine_temp_c: 91.2, odometer_km: 1000 + i * 0.017, fuel_used_l: 500 + i * 0.005 }));
+  expect(evaluate(initialState('veh-1'), fast, rules).events.filter((e) => e.rule === 'sensorStuck')).toEqual([]);
+  // two identical readings fifteen minutes apart are too few to judge
+  const rare = readings([{ engine_temp_c: 80 }, { engine_temp_c: 80 }]).map((r, i) => ({ ...r, ts: new Date(T0 + i * 900_000).toISOString() }));
+  expect(evaluate(initialState('veh-1'), rare, rules).events.filter((e) => e.rule === 'sensorStuck')).toEqual([]);
 });
 
 test('a batch delivered twice, and a reading older than the last processed, change nothing', () => {

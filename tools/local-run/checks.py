@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import live_telemetry
 import synthetic
 import zones
 from runner import Context, StepFailed
@@ -36,6 +37,23 @@ def streaming_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
     ]
 
 
+def alerts_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
+    """(check, got, expected) of the live alerts: the table's alerts against the planted episodes."""
+    if ctx.alerts is None:
+        return []
+    a = ctx.alerts
+    shape = lambda alert: (alert["vehicle_id"], alert["rule"], alert["opened_at"], alert["closed_at"], round(float(alert["peak"]), 2))  # noqa: E731
+    kinds = [e["kind"] for e in a["events"]]
+    return [
+        ("live alerts in the table (vehicle, rule, opened, closed, peak)", [shape(x) for x in a["alerts"]], [shape(x) for x in ctx.expected_alerts]),
+        ("live alerts still open", sum(1 for x in a["alerts"] if x["status"] == "open"), 0),
+        ("live alert openings published", kinds.count("opened"), len(ctx.expected_alerts)),
+        ("live alert closings published", kinds.count("closed"), len(ctx.expected_alerts)),
+        ("live readings rejected by the contract", a["counts"].get("ReadingsRejected", 0), live_telemetry.BROKEN_READINGS),
+        ("live readings skipped as redelivered", a["counts"].get("ReadingsSkipped", 0), 1),
+    ]
+
+
 def batch_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
     """(check, got, expected) of the Glue path's counts and tables."""
     e, f = ctx.expected, ctx.flows
@@ -59,7 +77,7 @@ def check_ground_truth(ctx: Context) -> str:
     """The generated run knows its answer: compare every count and KPI row with it (with --only
     streaming, the sensor readings' counts alone)."""
     streaming_only = ctx.args.only == "streaming"
-    checks = streaming_checks(ctx) if streaming_only else [*batch_checks(ctx), *streaming_checks(ctx)]
+    checks = [*(streaming_checks(ctx) if streaming_only else [*batch_checks(ctx), *streaming_checks(ctx)]), *alerts_checks(ctx)]
     failures = [f"{name}: got {got}, expected {want}" for name, got, want in checks if got != want]
     ctx.checks = [{"check": name, "got": got, "expected": want, "ok": got == want} for name, got, want in checks]
     kpi_rows = 0

@@ -12,7 +12,7 @@ from checks import check_ground_truth
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
-                   run_pull, start_moto, start_spark)
+                   put_live_telemetry, live_alerts, run_pull, start_moto, start_spark)
 
 # The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
 REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
@@ -74,6 +74,11 @@ def build_plan(ctx: Context) -> list[Step]:
         plan += [
             ("put the supplied device registry updates on their stream", put_device_updates),
             ("put the supplied raw sensor readings on their stream", replay_sensor_readings),
+        ]
+    if ctx.generated:
+        plan += [
+            ("put an hour of live telemetry with planted episodes on the telemetry stream", put_live_telemetry),
+            ("live alerts: the alerts function over the telemetry stream, the silent-vehicle check on its schedule", live_alerts),
         ]
     plan += [
         ("mirror the raw zone for local Spark", mirror_raw),

@@ -5,7 +5,8 @@
  *                      Glue databases and streams, and the settings of the pull functions;
  *   pull <plan.json>   starts one pull function's stand-in API with the run's data and invokes
  *                      its deployed handler (lambda/<name>/handler.ts) against moto, at the
- *                      simulated times of its schedule; writes a summary JSON file.
+ *                      simulated times of its schedule; writes a summary JSON file;
+ *   alerts <plan.json> runs the live alerts over the telemetry stream in moto (live-alerts.ts).
  *
  * Usage: ts-node --transpile-only tools/local-run/platform.ts names dev
  *        ts-node --transpile-only tools/local-run/platform.ts pull <plan.json>
@@ -14,8 +15,10 @@ import * as fs from 'fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { loadConfig } from '../../lib/config';
 import { LAKE_ZONES, PlatformNames } from '../../lib/config/naming';
+import { alertsTableName } from '../../lib/constructs/live-alerts';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
 import { PULL_FUNCTIONS, pullEnvironment, pullFunction } from '../../lib/registry/pulls';
+import { AlertsPlan, runLiveAlerts } from './live-alerts';
 
 /** moto's default account: the one its buckets belong to, so ExpectedBucketOwner holds locally. */
 export const LOCAL_ACCOUNT = '123456789012';
@@ -46,6 +49,7 @@ export function platformNames(envName: string) {
     pulls: PULL_FUNCTIONS.map((p) => ({ name: p.name, layer: p.layer, dataset: p.dataset })),
     flink: config.streaming.flink,
     snapshotRetentionDays: config.processing.snapshotRetentionDays,
+    alertsTable: alertsTableName(config.resourcePrefix),
     latenessHorizonDays: config.processing.latenessHorizonDays,
   };
 }
@@ -126,8 +130,10 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(platformNames(argument ?? 'dev')));
   } else if (command === 'pull' && argument) {
     await pull(JSON.parse(fs.readFileSync(argument, 'utf8')) as PullPlan);
+  } else if (command === 'alerts' && argument) {
+    await runLiveAlerts(JSON.parse(fs.readFileSync(argument, 'utf8')) as AlertsPlan);
   } else {
-    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json>');
+    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts alerts <plan.json>');
   }
 }
 

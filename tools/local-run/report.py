@@ -134,6 +134,18 @@ def _flows(flows: dict[str, dict[str, int]]) -> str:
     return table + "".join(extra)
 
 
+def _alerts(alerts: dict[str, Any] | None) -> str:
+    """The live alerts section: the alerts table at the end of the run, and what it cost in writes."""
+    if not alerts:
+        return ""
+    rows = [[a["vehicle_id"], a["rule"], a["severity"], a["status"], a["opened_at"], a["closed_at"] or "", a["peak"]] for a in alerts["alerts"]]
+    writes = ", ".join(f"{k} {v:,}" for k, v in sorted(alerts["writes"].items()))
+    return (f'<h2>Live alerts</h2><p class="meta">{alerts["readings"]:,} readings of the telemetry stream through the alerts function in '
+            f'{alerts["invocations"]} invocations, the silent-vehicle check {alerts["silenceChecks"]} times; DynamoDB writes: {html.escape(writes)} '
+            f'({alerts["writesPer10kReadings"]:,} per 10,000 readings).</p>'
+            + _table(["vehicle", "rule", "severity", "status", "opened", "closed", "peak"], rows, numeric={6}))
+
+
 def _read(kpi: dict[str, Any]) -> str:
     """What the query read from the table files on Trino: Athena bills what it scans, at least 10 MB a query."""
     return f"; read {kpi['bytesRead'] / 1000:,.0f} kB" if "bytesRead" in kpi else ""
@@ -178,6 +190,7 @@ def render(summary: dict[str, Any]) -> str:
 {_flows(summary['flows'])}
 <h2>KPI tables</h2>
 {kpi_tables}
+{_alerts(summary.get('alerts'))}
 {'<h2>Checks against the ground truth</h2>' + check_table if checks else ''}
 <h2>Steps</h2>
 <table><thead><tr><th>#</th><th>step</th><th>status</th><th class="num">seconds</th><th>result</th></tr></thead><tbody>{step_rows}</tbody></table>

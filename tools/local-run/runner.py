@@ -65,6 +65,9 @@ class Context:
     outcomes_by_date: dict[str, dict[str, int]] = field(default_factory=dict)
     # KPI dates a late change reached beyond the horizon, as the last aggregation reported them
     dates_beyond_horizon: list[str] = field(default_factory=list)
+    # the live alerts: the episodes planted on the telemetry stream, and what the function made of them
+    expected_alerts: list[dict[str, Any]] = field(default_factory=list)
+    alerts: dict[str, Any] | None = None
 
     @property
     def generated(self) -> bool:
@@ -134,6 +137,7 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
         "kpis": ctx.kpis,
         "checks": ctx.checks,
         "dates_beyond_horizon": ctx.dates_beyond_horizon,
+        "alerts": ctx.alerts,
         "failure": None if failure is None else {"step": failure.step, "cause": failure.cause},
     }
 

@@ -9,10 +9,11 @@ import json
 import os
 import re
 import subprocess
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import live_telemetry
 import synthetic
 import zones
 from flows import DatasetFlow
@@ -110,6 +111,37 @@ def replay_sensor_readings(ctx: Context) -> str:
         return "skipped: no raw sensor readings supplied (the Flink steps will be skipped)"
     count = zones.replay_parquet(ctx.moto, ctx.names["streams"]["sensorReadings"], files, key_field="reading_id")
     return f"{count:,} readings from {len(files)} files put on {ctx.names['streams']['sensorReadings']}"
+
+
+def put_live_telemetry(ctx: Context) -> str:
+    """An hour of live telemetry with planted episodes (live_telemetry.py) on the telemetry stream,
+    as the IoT rule puts it; the alerts it must raise become part of the ground truth."""
+    vehicles = [ctx.fleet.vehicle(v) for v in range(ctx.fleet.vehicles)]
+    # The hour after the last day's driving: its own readings, so the daily lake data stay as generated.
+    start = datetime.combine(ctx.fleet.day_list[-1], datetime.min.time(), timezone.utc) + timedelta(hours=20)
+    lines, ctx.expected_alerts = live_telemetry.generate(vehicles, start)
+    zones.put_lines(ctx.moto, ctx.names["streams"]["telemetry"], lines, key_field="vehicle_id")
+    return f"{len(lines):,} messages of {len(vehicles)} vehicles on {ctx.names['streams']['telemetry']}; {len(ctx.expected_alerts)} planted episodes"
+
+
+def live_alerts(ctx: Context) -> str:
+    """The alerts function's core over the telemetry stream as its event source mapping drives it
+    (batches, tumbling windows), the silent-vehicle check on its schedule, the table in moto
+    (tools/local-run/live-alerts.ts)."""
+    plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "region": ctx.names["region"], "stream": ctx.names["streams"]["telemetry"],
+            "tableName": ctx.names["alertsTable"], "summaryFile": str(ctx.path("logs", "live-alerts.json"))}
+    plan_file = ctx.path("logs", "live-alerts-plan.json")
+    plan_file.write_text(json.dumps(plan))
+    log = ctx.path("logs", "live-alerts.log")
+    with open(log, "w", encoding="utf-8") as out:
+        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "alerts", str(plan_file)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+    if result.returncode != 0:
+        raise RuntimeError(f"the live alerts process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+    ctx.alerts = json.loads(Path(plan["summaryFile"]).read_text())
+    a = ctx.alerts
+    return (f"{a['readings']:,} readings in {a['invocations']} invocations, {a['silenceChecks']} silence checks; {len(a['alerts'])} alerts; "
+            f"{sum(a['writes'].values())} DynamoDB writes ({a['writesPer10kReadings']:,} per 10,000 readings)")
 
 
 def mirror_raw(ctx: Context) -> str:

@@ -69,6 +69,19 @@ def test_kpi_tables_are_printed_from_the_catalogue_as_trino_answers_them(generat
         assert per_100 == pytest.approx(100 * fuel / distance)
 
 
+def test_live_alerts_equal_the_planted_episodes_and_the_report_lists_them(generated):
+    out, _, summary = generated
+    alerts = summary["alerts"]
+    assert [(a["vehicle_id"], a["rule"], a["status"]) for a in alerts["alerts"]] == [
+        ("veh-0000", "engineOverheat", "closed"), ("veh-0001", "vehicleSilent", "closed"), ("veh-0002", "fuelLoss", "closed")]
+    checks = {c["check"]: c for c in summary["checks"]}
+    assert checks["live alerts in the table (vehicle, rule, opened, closed, peak)"]["ok"]
+    # the state is written once a vehicle and window, not once a reading
+    assert alerts["writesPer10kReadings"] < 10_000 * 0.6
+    report = (out / "report.html").read_text()
+    assert "<h2>Live alerts</h2>" in report and "vehicleSilent" in report and "per 10,000 readings" in report
+
+
 def test_the_report_renders_its_charts_in_chromium(generated, tmp_path):
     assert CHROMIUM, "chromium is missing: scripts/test.sh installs Debian's chromium package"
     out, _, summary = generated
