@@ -51,6 +51,10 @@ def main(results_file: str) -> None:
         rows.append(f"| sensor-pull PutRecords calls per 10,000 readings | {b['putRecordsCallsPer10k']} | exactly 20 | {verdict(b['putRecordsCallsPer10k'] == 20)} |")
         moto_verdict = "met" if b["readingsPerSecond"] >= 20000 else f"20,000 not reached; profile: the handler alone does {b['handlerReadingsPerSecond']:,}/s, moto takes the rest"
         rows.append(f"| sensor-pull end to end into moto | {b['readingsPerSecond']:,} readings/s | >= 20,000 or a profile | {moto_verdict} |")
+    if b := results.get("telemetry-alerts"):
+        rows.append(f"| live alerts, {b['readings']:,} readings at 1 Hz through the function into moto's DynamoDB | {b['readingsPerSecond']:,} readings/s (function alone {b['handlerReadingsPerSecond']:,}/s) | | |")
+        floor = round(10_000 / b["tumblingWindowSeconds"])
+        rows.append(f"| live alerts DynamoDB writes per 10,000 readings, {b['tumblingWindowSeconds']} s window vs none | {b['writesPer10k']} vs {b['perBatchWritesPer10k']} | state changes and a save per vehicle a window (floor {floor}) | {verdict(b['writesPer10k'] < b['perBatchWritesPer10k'] and b['writesPer10k'] <= 1.1 * floor + 10)} |")
     if b := results.get("flink-sql"):
         rows.append(f"| Flink SQL enrichment job vs pass-through, {b['readings']:,} readings | {b['enrichmentPerSecond']:,} vs {b['passthroughPerSecond']:,} records/s | ratio >= 0.5 | {b['ratio']:.2f}, {verdict(b['ratio'] >= 0.5)} |")
     if b := results.get("processing"):

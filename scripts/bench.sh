@@ -11,6 +11,7 @@ run() { "$@" 2>/dev/null | tee -a "$results" | grep -v '^{'; }
 run npx --no-install ts-node --transpile-only bench/lambda-bundle.ts weather-pull 21
 run npx --no-install ts-node --transpile-only bench/weather-pull.ts 48 5
 run npx --no-install ts-node --transpile-only bench/sensor-pull.ts 10000 5
+run npx --no-install ts-node --transpile-only bench/telemetry-alerts.ts 100 5
 run .venv/bin/python bench/flink_sql.py 300000 5
 run .venv/bin/python bench/processing.py 1008000,5040000
 .venv/bin/python bench/report.py "$results" > bench/RESULTS.md
