@@ -1,11 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { settingsFromEnvironment } from '../shared/settings';
-import { publishEvents } from '../telemetry-alerts/events';
-import { TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings } from '../telemetry-alerts/settings';
+import { alertsRuntime } from '../telemetry-alerts/runtime';
 import { checkSilentVehicles } from '../telemetry-alerts/silence';
 
 /**
@@ -14,17 +9,11 @@ import { checkSilentVehicles } from '../telemetry-alerts/silence';
  */
 const logger = new Logger({ serviceName: 'telemetry-alerts-silence' });
 const metrics = new Metrics({ serviceName: 'telemetry-alerts-silence' });
-const settings = settingsFromEnvironment(TELEMETRY_ALERTS_SETTINGS, telemetryAlertsSettings, process.env);
-const table = {
-  client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-  tableName: settings.tableName,
-  closedRetentionDays: settings.closedRetentionDays,
-};
-const events = new EventBridgeClient({});
+const { settings, table, publish } = alertsRuntime(process.env);
 
 export async function handler(): Promise<{ opened: number; republished: number; raced: number }> {
   try {
-    const outcome = await checkSilentVehicles(table, settings.rules, new Date(), settings.silenceLagSeconds, (alerts) => publishEvents(events, settings.eventBusName, alerts));
+    const outcome = await checkSilentVehicles(table, settings.rules, new Date(), settings.silenceLagSeconds, publish);
     metrics.addMetric('SilencesOpened', MetricUnit.Count, outcome.opened.length);
     metrics.addMetric('SilencesRepublished', MetricUnit.Count, outcome.republished);
     if (outcome.opened.length > 0) logger.info('silent vehicles', { vehicles: outcome.opened.map((e) => e.vehicleId) });

@@ -3,26 +3,16 @@ import { loadConfig } from '../../lib/config';
 import { AlertsDeps, handleRecords, StreamRecord } from '../../lambda/telemetry-alerts/core';
 import { AlertEvent } from '../../lambda/telemetry-alerts/rules';
 import { AlertsTable, OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
-import { createAlertsTable, motoDynamoDb } from '../../tools/stand-ins/dynamodb';
-import { Moto, startMoto } from '../../tools/stand-ins/moto';
+import { alertsTableFixture } from '../helpers/alerts-table';
 
 /** A batch of the telemetry stream through the alerts function's core, against moto_server's DynamoDB. */
 const rules = loadConfig('dev').alerts;
 const T0 = Date.parse('2026-11-20T08:00:00Z');
 
-let moto: Moto;
+const fixture = alertsTableFixture('alerts-handler');
 let client: DynamoDBDocumentClient;
 let table: AlertsTable;
-let n = 0;
-beforeAll(async () => {
-  moto = await startMoto();
-  client = motoDynamoDb(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
-beforeEach(async () => {
-  table = { client, tableName: `alerts-handler-${++n}`, closedRetentionDays: 30 };
-  await createAlertsTable(client, table.tableName, OPEN_INDEX);
-});
+beforeEach(() => ({ client, table } = fixture));
 
 let sequence = 1000;
 /** A message as the IoT rule puts it on the stream (epoch millis, vehicle_id and ingested_at added). */

@@ -3,8 +3,7 @@ import { loadConfig } from '../../lib/config';
 import { AlertEvent, Reading } from '../../lambda/telemetry-alerts/rules';
 import { checkSilentVehicles } from '../../lambda/telemetry-alerts/silence';
 import { advanceVehicle, AlertsTable, MOVING, MOVING_INDEX, OPEN_INDEX, processVehicle, saveEntry } from '../../lambda/telemetry-alerts/store';
-import { createAlertsTable, motoDynamoDb } from '../../tools/stand-ins/dynamodb';
-import { Moto, startMoto } from '../../tools/stand-ins/moto';
+import { alertsTableFixture } from '../helpers/alerts-table';
 
 /** The silent-vehicle check and the closing of a silence, on moto_server's DynamoDB (127.0.0.1). */
 const rules = loadConfig('dev').alerts;
@@ -23,19 +22,10 @@ const reading = (vehicle: string, seconds: number, speed: number): Reading => ({
 /** The moment the check may open a silence of a vehicle last heard at `seconds`. */
 const due = (seconds: number) => new Date(T0 + (seconds + SILENT_AFTER * 60 + LAG) * 1000 + 1000);
 
-let moto: Moto;
+const fixture = alertsTableFixture('alerts-silence');
 let client: DynamoDBDocumentClient;
 let table: AlertsTable;
-let n = 0;
-beforeAll(async () => {
-  moto = await startMoto();
-  client = motoDynamoDb(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
-beforeEach(async () => {
-  table = { client, tableName: `alerts-silence-${++n}`, closedRetentionDays: 30 };
-  await createAlertsTable(client, table.tableName);
-});
+beforeEach(() => ({ client, table } = fixture));
 
 const published: AlertEvent[] = [];
 const publish = async (events: readonly AlertEvent[]) => void published.push(...events);

@@ -2,8 +2,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { loadConfig } from '../../lib/config';
 import { Reading } from '../../lambda/telemetry-alerts/rules';
 import { AlertsTable, applyEvent, loadState, OPEN_INDEX, processVehicle, saveState } from '../../lambda/telemetry-alerts/store';
-import { createAlertsTable, motoDynamoDb } from '../../tools/stand-ins/dynamodb';
-import { Moto, startMoto } from '../../tools/stand-ins/moto';
+import { alertsTableFixture } from '../helpers/alerts-table';
 
 /** The alerts table's conditional writes on moto_server's DynamoDB (127.0.0.1): one alert per episode whatever is redelivered or raced. */
 const rules = loadConfig('dev').alerts;
@@ -13,19 +12,10 @@ const reading = (i: number, engine: number): Reading => ({ vehicle_id: 'veh-7', 
 const hot = [112, 114, 116].map((t, i) => reading(i, t));
 const cool = [95, 94, 93].map((t, i) => reading(3 + i, t));
 
-let moto: Moto;
+const fixture = alertsTableFixture('alerts');
 let client: DynamoDBDocumentClient;
 let table: AlertsTable;
-let n = 0;
-beforeAll(async () => {
-  moto = await startMoto();
-  client = motoDynamoDb(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
-beforeEach(async () => {
-  table = { client, tableName: `alerts-${++n}`, closedRetentionDays: 30 };
-  await createAlertsTable(client, table.tableName, OPEN_INDEX);
-});
+beforeEach(() => ({ client, table } = fixture));
 
 const openBySeverity = async (severity: string) =>
   (await client.send(new QueryCommand({ TableName: table.tableName, IndexName: OPEN_INDEX, KeyConditionExpression: 'open_severity = :s', ExpressionAttributeValues: { ':s': severity } }))).Items ?? [];
