@@ -12,4 +12,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.ts'],
   testTimeout: 120000,
+  // Every temporary file of the run under one folder, removed at the end (test/helpers/temp-root.js).
+  globalSetup: '<rootDir>/test/helpers/temp-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/temp-teardown.js',
 };

@@ -12,6 +12,7 @@ import { ProcessingStack } from './stacks/processing-stack';
 import { SecurityStack } from './stacks/security-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { StreamingStack } from './stacks/streaming-stack';
+import { WarehouseStack } from './stacks/warehouse-stack';
 
 export const PROJECT_NAME = 'telemetry-lakehouse';
 
@@ -23,6 +24,8 @@ export interface Platform {
   readonly streaming: StreamingStack;
   readonly processing: ProcessingStack;
   readonly operations: OperationsStack;
+  /** Absent where config switches the warehouse off. */
+  readonly warehouse?: WarehouseStack;
   readonly serving: ServingStack;
   readonly monitoring: MonitoringStack;
 }
@@ -116,6 +119,17 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     monitoring: monitoring.monitoring,
   });
 
+  // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.
+  const warehouse = config.warehouse.enabled
+    ? new WarehouseStack(app, stackName(config, 'Warehouse'), {
+        ...common,
+        description: `Telemetry lakehouse (${config.envName}): the Redshift Serverless warehouse with the star schema`,
+        network: network.network,
+        keys: security.keys,
+        access: lakehouse.access,
+      })
+    : undefined;
+
   const serving = new ServingStack(app, stackName(config, 'Serving'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): the KPI API on Athena, the QuickSight dashboard where configured`,
@@ -136,5 +150,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, processing, operations, serving, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, operations, warehouse, serving, monitoring };
 }

@@ -4,6 +4,7 @@
 #   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed;
 #   - the Flink connectors jar (flink-app/target/connectors.jar) with Maven, when pom.xml changed;
 #   - the Iceberg runtime for local Spark, and Trino 476 (Athena's engine) for the KPI SQL (scripts/install-trino.sh).
+#   - PostgreSQL 15, the warehouse SQL's local engine, when missing.
 # Usage: scripts/setup.sh [--node-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,3 +43,15 @@ fi
 
 # Trino 476, the local stand-in for Athena engine v3 (tests and the local run), with Java 25.
 bash scripts/install-trino.sh
+
+# PostgreSQL 15 (Debian's package), the local stand-in for Redshift in the warehouse tests and the
+# local run; tools/engines/local_postgres.py starts a throwaway cluster on 127.0.0.1 from it.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "setup: installing Debian's postgresql (the warehouse's local engine)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: PostgreSQL is missing and this user cannot install it: run 'apt-get install postgresql' as root" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi

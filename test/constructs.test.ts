@@ -26,6 +26,7 @@ import { QueryWorkgroup } from '../lib/constructs/query-workgroup';
 import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
 import { SecureBucket } from '../lib/constructs/secure-bucket';
 import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
+import { Warehouse } from '../lib/constructs/warehouse';
 import { PlatformAwsSolutionsChecks } from '../lib/nag/acknowledgements';
 import { PATHS } from '../lib/paths';
 import { loadCatalogue } from '../lambda/shared/kpi/catalogue';
@@ -155,6 +156,29 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       deletionProtection: true,
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: retain,
+    });
+  },
+  Warehouse: (stack) => {
+    const key = keyIn(stack);
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    const w = loadConfig('dev').warehouse;
+    new Warehouse(stack, 'Warehouse', {
+      namePrefix: 'x',
+      databaseName: w.databaseName,
+      adminUsername: w.adminUsername,
+      warehouseKey: key,
+      baseRpu: w.baseRpu,
+      maxRpu: w.maxRpu,
+      usageLimit: w.usageLimit,
+      admitSecurityGroupIds: [],
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      grantLakeReads: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: ['arn:aws:s3:::lake/processed/data.parquet'] }),
+      createAuditLogGroups: true,
       logsKey: key,
       logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: retain,

@@ -282,6 +282,45 @@ const alertsSchema = z
     path: ['stream', 'tumblingWindowSeconds'],
   });
 
+/** Redshift Serverless capacity: 8 to 1024 RPU in steps of 8 (the service refuses other values). */
+const rpu = z.number().int().min(8).max(1024).refine((n) => n % 8 === 0, { message: 'must be a multiple of 8 RPU' });
+
+/**
+ * The warehouse (issue 12): Redshift Serverless with the star schema, loaded daily from the lake.
+ * On in every environment; an environment names only what differs.
+ */
+const warehouseSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The database of the staging, core and mart schemas. */
+    databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'must be a lower-case Redshift identifier' }).default('telemetry'),
+    /** The administrator, whose password Secrets Manager generates and keeps. */
+    adminUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).refine((u) => u !== 'admin', { message: 'Redshift reserves "admin"' }).default('warehouse_admin'),
+    /** RPUs a query starts with: 8, the smallest, carries a day's load of a few million rows. */
+    baseRpu: rpu.default(8),
+    /** The ceiling Redshift may scale a busy moment to. */
+    maxRpu: rpu.default(64),
+    usageLimit: z
+      .object({
+        /** RPU-hours per period: 8 RPU for three hours a day is the daily load and the analysts' queries, twice over. */
+        rpuHours: z.number().int().min(1).default(48),
+        period: z.enum(['daily', 'weekly', 'monthly']).default('daily'),
+        /** What a breach does: a metric (alarmed) by default; `deactivate` stops queries until the period ends. */
+        breachAction: z.enum(['log', 'emit-metric', 'deactivate']).default('emit-metric'),
+      })
+      .strict()
+      .prefault({}),
+    /** Security groups (sg-...) whose members may connect on 5439: BI tools, a bastion. None by default. */
+    admitSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id' })).default([]),
+    /**
+     * Redshift Serverless writes its audit logs to account-wide groups (/aws/redshift/serverless/<type>):
+     * the first environment of an account creates them, encrypted and retained; others set false.
+     */
+    createAuditLogGroups: z.boolean().default(true),
+  })
+  .strict()
+  .refine((w) => w.baseRpu <= w.maxRpu, { message: 'baseRpu must not exceed maxRpu', path: ['baseRpu'] });
+
 const catalogSchema = z
   .object({
     /**
@@ -576,9 +615,14 @@ export const environmentConfigSchema = z
     serving: servingSchema.prefault({}),
     bi: biSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
+    warehouse: warehouseSchema.prefault({}),
     monitoring: monitoringSchema,
   })
   .strict()
+  .refine((c) => !c.warehouse.enabled || c.network.availabilityZoneCount === 3, {
+    message: 'the warehouse needs three availability zones: Redshift Serverless takes subnets in at least three',
+    path: ['network', 'availabilityZoneCount'],
+  })
   .refine((c) => c.envName === 'dev' || c.removalPolicy !== 'destroy', {
     message: 'only dev may allow DESTROY: staging and prod data must outlive their stacks',
     path: ['removalPolicy'],

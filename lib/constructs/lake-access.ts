@@ -150,6 +150,12 @@ export class LakeAccess extends Construct {
       }
     };
     this.grantAggregatedQueries(this.analystRole);
+    this.grantWarehouseReads = (grantee: iam.IGrantable) => {
+      processed.grantRead(grantee, 'processed/*');
+      aggregated.grantRead(grantee, 'aggregated/*');
+      iam.Grant.addToPrincipal({ grantee, actions: GLUE_READ_ACTIONS, resourceArns: catalogResources(['processed', 'aggregated']) });
+      acknowledgeWildcards(grantee.grantPrincipal as unknown as IConstruct, [GRANT_ACTION_GROUPS, WAREHOUSE_FOLDERS_ALLOWANCE, tableAllowance(props)]);
+    };
 
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS, PREFIX_ALLOWANCE, tableAllowance(props)]);
   }
@@ -160,6 +166,13 @@ export class LakeAccess extends Construct {
    * aggregated zone only, their results under athena-results/.
    */
   readonly grantAggregatedQueries: (grantee: iam.IGrantable) => void;
+
+  /**
+   * What the warehouse's namespace role reads through Redshift Spectrum: the processed and
+   * aggregated tables through the Glue catalog, their objects, and those two zones' keys (the
+   * buckets' grants add Decrypt on their keys); nothing in raw.
+   */
+  readonly grantWarehouseReads: (grantee: iam.IGrantable) => void;
 
   /** The role that writes `source`'s data into raw/<source>/; fails naming the known sources. */
   rawWriterRole(source: string): iam.IRole {
@@ -195,6 +208,12 @@ const PREFIX_ALLOWANCE: WildcardAllowance = {
   reason:
     'Objects under one zone or source prefix: the wildcard stands for object keys below a folder the component owns, ' +
     "never for another bucket or another component's folder.",
+};
+
+/** The two folders the warehouse reads, in buckets referenced from another stack. */
+const WAREHOUSE_FOLDERS_ALLOWANCE: WildcardAllowance = {
+  finding: /^Resource::.*\/(processed\/|aggregated\/)\*$/,
+  reason: 'Objects under the processed and aggregated zones: what the warehouse reads through Spectrum; nothing in raw, no quarantine, no write.',
 };
 
 /** The two folders a KPI reader is granted, in buckets referenced from another stack. */

@@ -45,6 +45,8 @@ export class PlatformKeys extends StatefulConstruct {
   readonly streams: kms.Key;
   /** Operational data: the live fleet alerts table (DynamoDB). */
   readonly operations: kms.Key;
+  /** The warehouse: the Redshift Serverless namespace and its admin secret. */
+  readonly warehouse: kms.Key;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id, props);
@@ -67,6 +69,7 @@ export class PlatformKeys extends StatefulConstruct {
     this.alerts = newKey('alerts', 'SNS alert topic of the telemetry lakehouse');
     this.streams = newKey('streams', 'Kinesis and Firehose streams of the telemetry lakehouse');
     this.operations = newKey('operations', 'Operational data of the telemetry lakehouse: the live alerts table');
+    this.warehouse = newKey('warehouse', 'The Redshift Serverless warehouse of the telemetry lakehouse and its admin secret');
 
     // CloudWatch Logs encrypts with the key on the log group's behalf; the encryption context
     // names the log group, so the key serves only log groups of this account and region.

@@ -90,4 +90,8 @@ export class PlatformNetwork extends StatefulConstruct {
     return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
   }
 
+  /** Subnets with no route out but the VPC's endpoints (the warehouse). */
+  get isolatedSubnets(): ec2.SubnetSelection {
+    return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  }
 }

@@ -34,7 +34,10 @@ export function synthesize(envName: EnvironmentName, configOverride?: (c: Enviro
   const platform = buildPlatform(app, config);
   app.synth();
   const templates = Object.fromEntries(
-    Object.entries(platform).map(([layer, stack]) => [layer, Template.fromStack(stack)]),
+    // A layer config switches off (the warehouse) has no stack and no template.
+    Object.entries(platform)
+      .filter(([, stack]) => stack !== undefined)
+      .map(([layer, stack]) => [layer, Template.fromStack(stack)]),
   ) as Record<keyof Platform, Template>;
   const synthesized = { app, config, platform, outdir, templates };
   cache.set(key, synthesized);

@@ -10,7 +10,8 @@ export const staging: EnvironmentConfigInput = {
   removalPolicy: 'retain',
   network: {
     vpcCidr: '10.20.0.0/20',
-    availabilityZoneCount: 2,
+    // Three: the warehouse's Redshift Serverless workgroup needs subnets in three zones.
+    availabilityZoneCount: 3,
     natGateways: 1,
     flowLogRetentionDays: 90,
   },

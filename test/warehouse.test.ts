@@ -1,0 +1,120 @@
+import { loadConfig } from '../lib/config';
+import { environmentConfigSchema } from '../lib/config/schema';
+import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
+
+/** The warehouse stack as deployed: the namespace, the workgroup, their network and role, the usage limit, the audit logs. */
+describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const t = templates.warehouse;
+  const only = (type: string) => {
+    const all = Object.values(resourcesOf(t, type));
+    expect(all).toHaveLength(1);
+    return all[0];
+  };
+  const namespace = only('AWS::RedshiftServerless::Namespace');
+  const workgroup = only('AWS::RedshiftServerless::Workgroup');
+
+  test('the namespace: its own key, a password Secrets Manager keeps, the audit logs exported, the lake-reading role', () => {
+    const p = namespace.Properties;
+    expect(p).toMatchObject({ NamespaceName: `${config.resourcePrefix}-warehouse`, DbName: config.warehouse.databaseName, AdminUsername: config.warehouse.adminUsername, ManageAdminPassword: true });
+    expect(p.AdminUserPassword).toBeUndefined();
+    for (const key of [p.KmsKeyId, p.AdminPasswordSecretKmsKeyId]) expect(JSON.stringify(key)).toContain('Keyswarehouse');
+    expect(p.LogExports).toEqual(['connectionlog', 'userlog', 'useractivitylog']);
+    expect(JSON.stringify(p.IamRoles)).toContain('WarehouseNamespaceRole');
+    expect(JSON.stringify(p.DefaultIamRoleArn)).toContain('WarehouseNamespaceRole');
+    expect(namespace.DeletionPolicy).toBe(envName === 'dev' ? 'Delete' : 'Retain');
+  });
+
+  test('the workgroup: isolated subnets in three zones, private, enhanced VPC routing, TLS required, activity logged, capacity from config', () => {
+    const p = workgroup.Properties;
+    expect(p).toMatchObject({
+      BaseCapacity: config.warehouse.baseRpu,
+      MaxCapacity: config.warehouse.maxRpu,
+      EnhancedVpcRouting: true,
+      PubliclyAccessible: false,
+      Port: 5439,
+      ConfigParameters: [
+        { ParameterKey: 'require_ssl', ParameterValue: 'true' },
+        { ParameterKey: 'enable_user_activity_logging', ParameterValue: 'true' },
+      ],
+    });
+    expect(p.SubnetIds).toHaveLength(3);
+    for (const subnet of p.SubnetIds) expect(JSON.stringify(subnet)).toMatch(/isolated/i);
+  });
+
+  test('the security group admits nobody by default and sends only HTTPS to the endpoints', () => {
+    const group = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroup'))[0].Properties;
+    expect(group.SecurityGroupIngress).toBeUndefined();
+    expect(group.SecurityGroupEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })]);
+  });
+
+  test('the namespace role reads the processed and aggregated zones and their keys, nothing in raw', () => {
+    const role = Object.entries(resourcesOf(t, 'AWS::IAM::Role')).find(([id]) => id.includes('NamespaceRole'))![1].Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal.Service.sort()).toEqual(['redshift-serverless.amazonaws.com', 'redshift.amazonaws.com']);
+    const statements = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('NamespaceRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const text = JSON.stringify(statements);
+    expect(text).not.toMatch(/raw/i);
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => !/^(s3:(Get|List)|kms:(Decrypt|DescribeKey)|glue:(Get|BatchGet))/.test(a))).toEqual([]);
+    const kms = statements.filter((s) => JSON.stringify(s.Action).includes('kms:Decrypt'));
+    expect(kms.map((s) => JSON.stringify(s.Resource)).join(' ')).toMatch(/Keysprocessed/);
+    expect(kms.map((s) => JSON.stringify(s.Resource)).join(' ')).toMatch(/Keysaggregated/);
+    const glue = statements.filter((s) => JSON.stringify(s.Action).includes('glue:')).flatMap((s) => [s.Resource].flat().map(joinedText));
+    const db = config.resourcePrefix.replace(/-/g, '_');
+    expect(glue.filter((r: string) => /:database\//.test(r)).map((r: string) => r.split('database/')[1]).sort()).toEqual([`${db}_aggregated`, `${db}_processed`]);
+  });
+
+  test('a usage limit on the workgroup with the breach action from config, set at deploy and removed with the stack', () => {
+    const limit = only('Custom::RedshiftServerlessUsageLimit').Properties;
+    const create = JSON.parse(joinedText(limit.Create));
+    expect(create).toMatchObject({ service: 'redshift-serverless', action: 'CreateUsageLimit', parameters: { usageType: 'serverless-compute', amount: config.warehouse.usageLimit.rpuHours, period: 'daily', breachAction: 'emit-metric' } });
+    expect(JSON.parse(joinedText(limit.Delete))).toMatchObject({ action: 'DeleteUsageLimit' });
+  });
+
+  test('every log group is encrypted with the logs key and retained as configured', () => {
+    for (const g of Object.values(resourcesOf(t, 'AWS::Logs::LogGroup'))) {
+      expect(JSON.stringify(g.Properties.KmsKeyId)).toContain('Keyslogs');
+      expect(g.Properties.RetentionInDays).toBe(config.monitoring.logRetentionDays);
+    }
+  });
+
+  test('the three audit log groups exist before the namespace, encrypted with the logs key and retained as configured', () => {
+    const groups = Object.values(resourcesOf(t, 'AWS::Logs::LogGroup'))
+      .map((g) => g.Properties)
+      .filter((g) => typeof g.LogGroupName === 'string' && g.LogGroupName.startsWith('/aws/redshift/'));
+    expect(groups.map((g) => g.LogGroupName).sort()).toEqual(['/aws/redshift/serverless/connectionlog', '/aws/redshift/serverless/useractivitylog', '/aws/redshift/serverless/userlog']);
+    for (const g of groups) {
+      expect(JSON.stringify(g.KmsKeyId)).toContain('Keyslogs');
+      expect(g.RetentionInDays).toBe(config.monitoring.logRetentionDays);
+    }
+    expect((namespace as unknown as { DependsOn: string[] }).DependsOn.filter((d) => d.includes('AuditLog'))).toHaveLength(3);
+  });
+});
+
+describe('warehouse configuration', () => {
+  test('groups named in config are admitted on 5439, and only they', () => {
+    const { templates } = synthesize('dev', (c) => ({ ...c, warehouse: { ...c.warehouse, admitSecurityGroupIds: ['sg-0123456789abcdef0'] } }));
+    const group = Object.values(resourcesOf(templates.warehouse, 'AWS::EC2::SecurityGroup'))[0].Properties;
+    expect(group.SecurityGroupIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5439, ToPort: 5439, SourceSecurityGroupId: 'sg-0123456789abcdef0' })]);
+  });
+
+  test('switched off, there is no warehouse stack', () => {
+    const { platform, templates } = synthesize('dev', (c) => ({ ...c, warehouse: { ...c.warehouse, enabled: false } }));
+    expect(platform.warehouse).toBeUndefined();
+    expect(templates.warehouse).toBeUndefined();
+  });
+
+  test('the warehouse needs three availability zones; capacity in steps of 8 RPU, base not above maximum', () => {
+    const dev = loadConfig('dev');
+    const problems = (override: object) => {
+      const result = environmentConfigSchema.safeParse({ ...dev, ...override });
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ network: { ...dev.network, availabilityZoneCount: 2 } })).toEqual(['network.availabilityZoneCount: the warehouse needs three availability zones: Redshift Serverless takes subnets in at least three']);
+    expect(problems({ network: { ...dev.network, availabilityZoneCount: 2 }, warehouse: { ...dev.warehouse, enabled: false } })).toEqual([]);
+    expect(problems({ warehouse: { ...dev.warehouse, baseRpu: 12 } })).toEqual(['warehouse.baseRpu: must be a multiple of 8 RPU']);
+    expect(problems({ warehouse: { ...dev.warehouse, baseRpu: 128, maxRpu: 64 } })).toEqual(['warehouse.baseRpu: baseRpu must not exceed maxRpu']);
+    expect(problems({ warehouse: { ...dev.warehouse, adminUsername: 'admin' } })).toEqual(['warehouse.adminUsername: Redshift reserves "admin"']);
+  });
+});

@@ -1,0 +1,72 @@
+-- One day's load of the star from the lake, run as one transaction (the Data API's
+-- BatchExecuteStatement; locally, one transaction on PostgreSQL). {{day}} (yyyy-MM-dd),
+-- {{date_key}} (yyyymmdd) and {{loaded_at}} come from the validated day and the run's time. Idempotent: every statement replaces what
+-- it writes for the day, or rebuilds a dimension from the lake's current state, so a rerun of a
+-- day, or a reload of an older day after a later one, gives the same rows.
+
+-- The day.
+DELETE FROM core.dim_date WHERE date_key = {{date_key}};
+INSERT INTO core.dim_date (date_key, calendar_date, year, month, day_of_month, iso_weekday)
+SELECT {{date_key}}, DATE '{{day}}', CAST(DATE_PART('year', DATE '{{day}}') AS SMALLINT), CAST(DATE_PART('month', DATE '{{day}}') AS SMALLINT),
+       CAST(DATE_PART('day', DATE '{{day}}') AS SMALLINT),
+       CAST(CASE WHEN DATE_PART('dow', DATE '{{day}}') = 0 THEN 7 ELSE DATE_PART('dow', DATE '{{day}}') END AS SMALLINT);
+
+-- Customers, type 2: every version of the CRM history, valid from its commit until the next one.
+-- Rebuilt whole (it is small), under keys that do not change, so older facts keep their versions.
+DELETE FROM core.dim_customer WHERE customer_version_key <> 'unknown';
+INSERT INTO core.dim_customer (customer_version_key, customer_id, segment, valid_from, valid_to, version_number, is_deleted)
+SELECT customer_id || '@' || TO_CHAR(commit_ts, 'YYYY-MM-DD"T"HH24:MI:SS.US'), customer_id,
+       CASE WHEN op = 'D' THEN NULL ELSE segment END, commit_ts,
+       LEAD(commit_ts) OVER (PARTITION BY customer_id ORDER BY commit_ts),
+       CAST(ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY commit_ts) AS INTEGER), op = 'D'
+FROM staging_processed.customers__history;
+
+-- Shipments: upserted, never deleted here, so a fact of an older day keeps the shipment it had.
+DELETE FROM core.dim_shipment WHERE shipment_id IN (SELECT shipment_id FROM staging_processed.shipments);
+INSERT INTO core.dim_shipment (shipment_id, vehicle_id, customer_id, origin_city, destination_city, departed_at, arrived_at)
+SELECT shipment_id, vehicle_id, customer_id, origin_city, destination_city, departed_at, arrived_at FROM staging_processed.shipments;
+
+-- Cities and vehicles: added as they appear.
+INSERT INTO core.dim_city (city)
+SELECT DISTINCT city FROM staging_processed.weather w WHERE NOT EXISTS (SELECT 1 FROM core.dim_city c WHERE c.city = w.city);
+INSERT INTO core.dim_vehicle (vehicle_id)
+SELECT DISTINCT vehicle_id FROM staging_aggregated.fuel_intervals i
+WHERE i.metric_date = DATE '{{day}}' AND NOT EXISTS (SELECT 1 FROM core.dim_vehicle v WHERE v.vehicle_id = i.vehicle_id);
+
+-- The day's weather, observed or flagged missing.
+DELETE FROM core.dim_weather WHERE weather_key <> 'unknown' AND CAST(observation_hour AS DATE) = DATE '{{day}}';
+INSERT INTO core.dim_weather (weather_key, city, observation_hour, temperature_c, temp_range, condition, is_missing)
+SELECT city || '@' || TO_CHAR(observation_hour, 'YYYY-MM-DD"T"HH24'), city, observation_hour, temperature_c, temp_range, condition, is_missing
+FROM staging_processed.weather WHERE CAST(observation_hour AS DATE) = DATE '{{day}}';
+
+-- The day's intervals, each pointed at the customer version valid at its time (before a
+-- customer's first known version, that first version, as the lake's KPI takes it).
+DELETE FROM core.fact_fuel_interval WHERE date_key = {{date_key}};
+INSERT INTO core.fact_fuel_interval (date_key, interval_end, hour_of_day, vehicle_id, shipment_id, customer_version_key, city, weather_key, customer_segment, distance_km, fuel_l, outcome)
+SELECT {{date_key}}, i.ts, CAST(DATE_PART('hour', i.ts) AS SMALLINT), i.vehicle_id,
+       COALESCE(s.shipment_id, 'unknown'), COALESCE(c.customer_version_key, 'unknown'), COALESCE(i.city, 'unknown'), COALESCE(w.weather_key, 'unknown'),
+       COALESCE(i.customer_segment, 'unknown'), i.distance_km, i.fuel_l, i.outcome
+FROM staging_aggregated.fuel_intervals i
+LEFT JOIN core.dim_shipment s ON s.shipment_id = i.shipment_id
+LEFT JOIN core.dim_customer c ON c.customer_id = i.customer_id AND c.customer_version_key <> 'unknown'
+  AND ((c.valid_from <= i.ts AND (c.valid_to IS NULL OR i.ts < c.valid_to)) OR (c.version_number = 1 AND i.ts < c.valid_from))
+LEFT JOIN core.dim_weather w ON w.weather_key = i.city || '@' || TO_CHAR(i.ts, 'YYYY-MM-DD"T"HH24') AND NOT w.is_missing
+WHERE i.metric_date = DATE '{{day}}';
+
+-- The KPI's grain, from the intervals the KPI counts.
+DELETE FROM core.fact_daily_fuel WHERE date_key = {{date_key}};
+INSERT INTO core.fact_daily_fuel (date_key, city, temp_range, weather_condition, customer_segment, intervals, vehicles, distance_km, fuel_l)
+SELECT f.date_key, f.city, w.temp_range, w.condition, f.customer_segment, COUNT(*), COUNT(DISTINCT f.vehicle_id), SUM(f.distance_km), SUM(f.fuel_l)
+FROM core.fact_fuel_interval f JOIN core.dim_weather w ON w.weather_key = f.weather_key
+WHERE f.date_key = {{date_key}} AND f.outcome = 'in_kpi'
+GROUP BY f.date_key, f.city, w.temp_range, w.condition, f.customer_segment;
+
+-- What the load wrote and what went to the unknown members.
+DELETE FROM core.load_log WHERE date_key = {{date_key}};
+INSERT INTO core.load_log (date_key, loaded_at, intervals, daily_rows, without_shipment, unknown_customer, without_weather)
+SELECT {{date_key}}, TIMESTAMP '{{loaded_at}}',
+       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}}),
+       (SELECT COUNT(*) FROM core.fact_daily_fuel WHERE date_key = {{date_key}}),
+       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id = 'unknown' AND outcome <> 'first_reading' AND outcome <> 'gap_over_15_min' AND outcome <> 'negative_delta'),
+       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id <> 'unknown' AND customer_version_key = 'unknown'),
+       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id <> 'unknown' AND weather_key = 'unknown');

@@ -1,0 +1,206 @@
+"""The warehouse's migrations and daily load on a real PostgreSQL (127.0.0.1, a throwaway cluster),
+against lake rows written here by hand, with every expected star row worked out by hand.
+
+The fleet of the fixture, 2026-11-02 (Monday) and 2026-11-03:
+- customer C1 is 'enterprise' from 2026-11-01 and 'mid_market' from 2026-11-02 12:00 (a segment
+  change in the middle of a day); C2 is 'small_business', first known at 2026-11-02 12:00 (an
+  interval before that counts under that first version, as the lake's KPI takes it); C3 is on a
+  shipment but the CRM history does not know it;
+- shipments S1 (vehicle V1, C1, Madrid), S2 (V2, C2, Barcelona), S3 (V3, C3, Madrid); vehicle V4
+  drives without a shipment;
+- weather for Madrid and Barcelona, every hour 'Medium' and 'clear', but Madrid's 13:00 on the
+  first day is missing;
+- the lake's intervals (aggregated.fuel_intervals) and KPI rows (telemetry_metrics) as the
+  aggregation job writes them for that data.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "engines"))
+import warehouse_sql  # noqa: E402
+from local_postgres import LocalPostgres  # noqa: E402
+
+D1, D2 = "2026-11-02", "2026-11-03"
+AT = datetime(2026, 11, 4, 6, 0, tzinfo=timezone.utc)
+
+CUSTOMERS = [
+    ("C1", "Acme", "enterprise", "ES", "2026-10-01 00:00", "2026-11-01 00:00", "I", "2026-11-01 00:00"),
+    ("C1", "Acme", "mid_market", "ES", "2026-10-01 00:00", "2026-11-02 12:00", "U", "2026-11-02 12:00"),
+    ("C2", "Bolt", "small_business", "ES", "2026-10-01 00:00", "2026-11-02 12:00", "I", "2026-11-02 12:00"),
+]
+SHIPMENTS = [
+    ("S1", "C1", "V1", "Madrid", "Valencia", "2026-11-02 06:00", "2026-11-03 18:00", 1000.0, "delivered"),
+    ("S2", "C2", "V2", "Barcelona", "Girona", "2026-11-02 06:00", "2026-11-03 18:00", 800.0, "delivered"),
+    ("S3", "C3", "V3", "Madrid", "Toledo", "2026-11-02 06:00", "2026-11-02 18:00", 500.0, "delivered"),
+]
+WEATHER = [
+    (city, f"{day} {hour:02d}:00", 15.0, 0.0, 10.0, 0, None if (city, day, hour) == ("Madrid", D1, 13) else "clear",
+     None if (city, day, hour) == ("Madrid", D1, 13) else "Medium", (city, day, hour) == ("Madrid", D1, 13))
+    for city in ("Madrid", "Barcelona") for day in (D1, D2) for hour in range(6, 19)
+]
+# vehicle, ts, metric date, shipment, customer, city, temp range, condition, segment, km, litres, outcome
+INTERVALS = [
+    ("V1", f"{D1} 06:00", D1, None, None, None, None, None, None, None, None, "first_reading"),
+    ("V1", f"{D1} 10:00", D1, "S1", "C1", "Madrid", "Medium", "clear", "enterprise", 1.0, 0.30, "in_kpi"),
+    ("V1", f"{D1} 13:30", D1, "S1", "C1", "Madrid", None, None, "mid_market", 1.0, 0.30, "no_weather"),
+    ("V1", f"{D1} 14:00", D1, "S1", "C1", "Madrid", "Medium", "clear", "mid_market", 1.0, 0.32, "in_kpi"),
+    ("V2", f"{D1} 10:00", D1, "S2", "C2", "Barcelona", "Medium", "clear", "small_business", 2.0, 0.50, "in_kpi"),
+    ("V3", f"{D1} 10:00", D1, "S3", "C3", "Madrid", "Medium", "clear", None, 1.0, 0.40, "in_kpi"),
+    ("V4", f"{D1} 10:00", D1, None, None, None, None, None, None, 1.0, 0.30, "no_shipment"),
+    ("V1", f"{D2} 10:00", D2, "S1", "C1", "Madrid", "Medium", "clear", "mid_market", 1.5, 0.45, "in_kpi"),
+    ("V2", f"{D2} 10:00", D2, "S2", "C2", "Barcelona", "Medium", "clear", "small_business", 2.0, 0.60, "in_kpi"),
+]
+METRICS = [
+    (D1, "Madrid", "Medium", "clear", "enterprise", 1, 1, 1.0, 0.30),
+    (D1, "Madrid", "Medium", "clear", "mid_market", 1, 1, 1.0, 0.32),
+    (D1, "Barcelona", "Medium", "clear", "small_business", 1, 1, 2.0, 0.50),
+    (D1, "Madrid", "Medium", "clear", "unknown", 1, 1, 1.0, 0.40),
+    (D2, "Madrid", "Medium", "clear", "mid_market", 1, 1, 1.5, 0.45),
+    (D2, "Barcelona", "Medium", "clear", "small_business", 1, 1, 2.0, 0.60),
+]
+C1_V1, C1_V2, C2_V1 = "C1@2026-11-01T00:00:00.000000", "C1@2026-11-02T12:00:00.000000", "C2@2026-11-02T12:00:00.000000"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    pg = LocalPostgres.start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture()
+def conn(postgres, request):
+    """A fresh database with the migrations applied and the lake rows above in staging."""
+    name = f"w_{request.node.name[:40].lower()}".replace("[", "_").replace("]", "_").replace("-", "_")
+    postgres.create_database(name)
+    with postgres.connect(name) as c:
+        warehouse_sql.migrate(c)
+        with c.transaction():
+            with c.cursor() as cur:
+                cur.executemany("INSERT INTO staging_processed.customers__history VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", CUSTOMERS)
+                cur.executemany("INSERT INTO staging_processed.shipments VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", SHIPMENTS)
+                cur.executemany("INSERT INTO staging_processed.weather VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", WEATHER)
+                cur.executemany("INSERT INTO staging_aggregated.fuel_intervals VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", INTERVALS)
+                cur.executemany("INSERT INTO staging_aggregated.telemetry_metrics VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s, 100 * %s / %s)",
+                                [(*m, m[8], m[7]) for m in METRICS])
+        yield c
+
+
+def rows(conn, sql: str) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+
+def everything(conn) -> dict[str, list[tuple]]:
+    """Every row the load writes, but the load's own timestamp."""
+    tables = ["core.dim_date", "core.dim_city", "core.dim_vehicle", "core.dim_customer", "core.dim_shipment", "core.dim_weather",
+              "core.fact_fuel_interval", "core.fact_daily_fuel"]
+    out = {t: sorted(rows(conn, f"SELECT * FROM {t}"), key=repr) for t in tables}
+    out["core.load_log"] = sorted(rows(conn, "SELECT date_key, intervals, daily_rows, without_shipment, unknown_customer, without_weather FROM core.load_log"))
+    return out
+
+
+def test_migrations_run_once_in_order_and_redshift_only_sql_is_replaced_by_its_local_stand_in(postgres):
+    assert [n for n, _ in warehouse_sql.migrations("redshift")] == ["V001__schemas", "V002__staging", "V003__core", "V004__physical", "V005__mart"]
+    local = warehouse_sql.migrations("postgres")
+    assert [(n, p.parent.name) for n, p in local] == [("V001__schemas", "migrations"), ("V002__staging", "local"), ("V003__core", "migrations"), ("V005__mart", "migrations")]
+    postgres.create_database("migrations_once")
+    with postgres.connect("migrations_once") as c:
+        assert warehouse_sql.migrate(c) == ["V001__schemas", "V002__staging", "V003__core", "V005__mart"]
+        assert warehouse_sql.migrate(c) == []
+        assert rows(c, "SELECT version FROM public.schema_migrations ORDER BY version") == [("V001__schemas",), ("V002__staging",), ("V003__core",), ("V005__mart",)]
+
+
+def test_the_star_rows_of_a_small_fleet(conn):
+    log = warehouse_sql.load_day(conn, D1, AT)
+    assert log == {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1}
+    assert rows(conn, "SELECT date_key, calendar_date::text, year, month, day_of_month, iso_weekday FROM core.dim_date") == [(20261102, D1, 2026, 11, 2, 1)]
+    assert rows(conn, "SELECT vehicle_id, interval_end::text, hour_of_day, shipment_id, customer_version_key, city, weather_key, customer_segment, outcome "
+                      "FROM core.fact_fuel_interval ORDER BY vehicle_id, interval_end") == [
+        ("V1", f"{D1} 06:00:00", 6, "unknown", "unknown", "unknown", "unknown", "unknown", "first_reading"),
+        ("V1", f"{D1} 10:00:00", 10, "S1", C1_V1, "Madrid", "Madrid@2026-11-02T10", "enterprise", "in_kpi"),
+        ("V1", f"{D1} 13:30:00", 13, "S1", C1_V2, "Madrid", "unknown", "mid_market", "no_weather"),
+        ("V1", f"{D1} 14:00:00", 14, "S1", C1_V2, "Madrid", "Madrid@2026-11-02T14", "mid_market", "in_kpi"),
+        ("V2", f"{D1} 10:00:00", 10, "S2", C2_V1, "Barcelona", "Barcelona@2026-11-02T10", "small_business", "in_kpi"),
+        ("V3", f"{D1} 10:00:00", 10, "S3", "unknown", "Madrid", "Madrid@2026-11-02T10", "unknown", "in_kpi"),
+        ("V4", f"{D1} 10:00:00", 10, "unknown", "unknown", "unknown", "unknown", "unknown", "no_shipment"),
+    ]
+    assert rows(conn, "SELECT vehicle_id FROM core.dim_vehicle ORDER BY 1") == [("V1",), ("V2",), ("V3",), ("V4",)]
+    assert rows(conn, "SELECT city FROM core.dim_city ORDER BY 1") == [("Barcelona",), ("Madrid",), ("unknown",)]
+    assert rows(conn, "SELECT count(*), count(*) FILTER (WHERE is_missing) FROM core.dim_weather WHERE weather_key <> 'unknown'") == [(26, 1)]
+    # the deleted-later shipment stays: every shipment of the lake, and the unknown member
+    assert rows(conn, "SELECT shipment_id FROM core.dim_shipment ORDER BY 1") == [("S1",), ("S2",), ("S3",), ("unknown",)]
+
+
+def test_a_segment_change_in_the_middle_of_a_day_is_a_second_version(conn):
+    warehouse_sql.load_day(conn, D1, AT)
+    assert rows(conn, "SELECT customer_version_key, customer_id, segment, valid_from::text, valid_to::text, version_number, is_deleted "
+                      "FROM core.dim_customer ORDER BY customer_id, version_number") == [
+        (C1_V1, "C1", "enterprise", "2026-11-01 00:00:00", "2026-11-02 12:00:00", 1, False),
+        (C1_V2, "C1", "mid_market", "2026-11-02 12:00:00", None, 2, False),
+        (C2_V1, "C2", "small_business", "2026-11-02 12:00:00", None, 1, False),
+        ("unknown", "unknown", None, "1970-01-01 00:00:00", None, 0, False),
+    ]
+    # the morning's interval counts under the old segment, the afternoon's under the new one
+    assert rows(conn, "SELECT customer_segment, intervals, fuel_l FROM mart.fuel_by_customer_segment_daily WHERE metric_date = '2026-11-02' ORDER BY 1") == [
+        ("enterprise", 1, 0.30), ("mid_market", 1, 0.32), ("small_business", 1, 0.50), ("unknown", 1, 0.40)]
+
+
+def test_the_mart_equals_the_lakes_telemetry_metrics_row_for_row(conn):
+    for day in (D1, D2):
+        warehouse_sql.load_day(conn, day, AT)
+    columns = "metric_date, city, temp_range, weather_condition, customer_segment, intervals, vehicles, round(distance_km::numeric, 6), round(fuel_l::numeric, 6), round(fuel_l_per_100km::numeric, 6)"
+    mart = sorted(rows(conn, f"SELECT {columns} FROM mart.telemetry_metrics"))
+    lake = sorted(rows(conn, f"SELECT {columns} FROM staging_aggregated.telemetry_metrics"))
+    assert len(mart) == 6 and mart == lake
+    # rolled up over both days: Madrid's intervals of both days, its vehicles counted once
+    # (Madrid: 0.30 + 0.32 + 0.40 + 0.45 l over 1 + 1 + 1 + 1.5 km; Barcelona: 0.50 + 0.60 l over 4 km)
+    assert rows(conn, "SELECT city, intervals, vehicles, round(fuel_l_per_100km::numeric, 4)::float FROM mart.fuel_by_city ORDER BY 1") == [
+        ("Barcelona", 2, 1, 27.5), ("Madrid", 4, 2, 32.6667)]
+
+
+def test_a_day_loaded_twice_gives_the_same_rows(conn):
+    warehouse_sql.load_day(conn, D1, AT)
+    once = everything(conn)
+    warehouse_sql.load_day(conn, D1, AT)
+    assert everything(conn) == once
+
+
+def test_an_older_day_reloaded_after_a_later_one_gives_the_same_rows(conn):
+    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load_day(conn, D2, AT)
+    in_order = everything(conn)
+    warehouse_sql.load_day(conn, D1, AT)
+    assert everything(conn) == in_order
+    assert rows(conn, "SELECT date_key, intervals FROM core.load_log ORDER BY 1") == [(20261102, 7), (20261103, 2)]
+
+
+def test_an_interval_whose_customer_is_unknown_goes_to_the_unknown_member_and_is_counted(conn):
+    log = warehouse_sql.load_day(conn, D1, AT)
+    assert log["unknown_customer"] == 1
+    assert rows(conn, "SELECT vehicle_id, shipment_id, customer_segment FROM core.fact_fuel_interval WHERE customer_version_key = 'unknown' AND shipment_id <> 'unknown'") == [
+        ("V3", "S3", "unknown")]
+    # nothing dropped: every interval of the lake's day is a fact
+    assert rows(conn, "SELECT count(*) FROM core.fact_fuel_interval") == rows(conn, f"SELECT count(*) FROM staging_aggregated.fuel_intervals WHERE metric_date = '{D1}'")
+
+
+def test_a_failing_statement_leaves_the_day_as_it_was(conn, monkeypatch):
+    warehouse_sql.load_day(conn, D1, AT)
+    before = everything(conn)
+    original = warehouse_sql.statements
+    # the load's last statement fails: one transaction, so nothing of the rerun is kept
+    monkeypatch.setattr(warehouse_sql, "statements", lambda sql: [*original(sql), "SELECT 1 / 0"])
+    with pytest.raises(Exception, match="division by zero"):
+        warehouse_sql.load_day(conn, D1, datetime(2026, 11, 5, tzinfo=timezone.utc))
+    assert everything(conn) == before
+
+
+@pytest.mark.parametrize("day", ["2026-11-2", "2026-11-02'; DROP TABLE core.dim_date; --", "2026-02-30", ""])
+def test_a_day_that_is_not_a_date_is_refused_before_any_sql(day):
+    with pytest.raises(ValueError):
+        warehouse_sql.day_values(day)
