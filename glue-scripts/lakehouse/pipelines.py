@@ -252,6 +252,29 @@ METRICS_COLUMNS = [
     ("fuel_l_per_100km", "double"),
 ]
 
+# Every interval the KPI considered, with its attribution and outcome: the grain of the warehouse's
+# fact_fuel_interval (warehouse/), in the aggregated zone beside telemetry_metrics.
+INTERVALS_TABLE = "fuel_intervals"
+INTERVAL_COLUMNS = [
+    ("vehicle_id", "string"),
+    ("ts", "timestamp"),
+    ("metric_date", "date"),
+    ("shipment_id", "string"),
+    ("customer_id", "string"),
+    ("city", "string"),
+    ("temp_range", "string"),
+    ("weather_condition", "string"),
+    ("customer_segment", "string"),
+    ("distance_km", "double"),
+    ("fuel_l", "double"),
+    ("outcome", "string"),
+]
+
+
+def intervals_table(metrics_table: str) -> str:
+    """fuel_intervals, in the namespace of telemetry_metrics."""
+    return f"{metrics_table.rsplit('.', 1)[0]}.{INTERVALS_TABLE}"
+
 
 # The processed datasets the KPI reads: the aggregation job's inputs in lib/registry/jobs.json
 # (a test holds the two equal).
@@ -289,7 +312,8 @@ def run_aggregation(
     (dates_beyond_horizon, alarmed), and stay in the ledger for a backfill. A backfill
     (`backfill_from` .. `day`) recomputes every date of its range, whatever the ledger holds.
     The recomputed dates' rows are replaced in one atomic commit (overwrite by filter), even where
-    the new result has none; then the ledger entries read are consumed.
+    the new result has none, in fuel_intervals (every interval with its attribution and outcome)
+    and then in telemetry_metrics; then the ledger entries read are consumed.
     """
     from .contracts import contract_of, load_contracts
 
@@ -315,7 +339,14 @@ def run_aggregation(
     weather_rows = spark.table(tables["weather"]).where(F.to_date("observation_hour").isin(dates))
     attributed = metrics.attributed_intervals(intervals, shipments, weather_rows, spark.table(tables["customer_versions"])).localCheckpoint()
     result = metrics.telemetry_metrics(attributed)
-    ensure_table(spark, metrics_table, METRICS_COLUMNS, [{"column": "metric_date", "transform": "identity"}])
+    # The intervals first: should the job fail between the two commits, the ledger is not consumed
+    # and the rerun replaces both.
+    by_date = [{"column": "metric_date", "transform": "identity"}]
+    ensure_table(spark, intervals_table(metrics_table), INTERVAL_COLUMNS, by_date)
+    attributed.withColumn("metric_date", F.to_date("ts")).select(*[c for c, _ in INTERVAL_COLUMNS]).writeTo(intervals_table(metrics_table)).overwrite(
+        F.col("metric_date").isin(dates)
+    )
+    ensure_table(spark, metrics_table, METRICS_COLUMNS, by_date)
     result.select(*[c for c, _ in METRICS_COLUMNS]).writeTo(metrics_table).overwrite(F.col("metric_date").isin(dates))
     kpi_dates.consume(spark, ledger, started, dates, pending)
 

@@ -126,6 +126,13 @@ def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
     pipelines.run_aggregation(spark, tables, out, "2026-11-21", horizon_days=7)
     assert table_rows(spark, out, "metric_date", "city", "customer_segment", "intervals", "fuel_l_per_100km") == snapshot
     assert first.details == {"in_kpi": 2, "dates_recomputed": 1, "dates_beyond_horizon": 0}
+    # every interval, attributed, beside the KPI (the warehouse's interval grain), replaced by the rerun too
+    intervals = table_rows(spark, "lake.aggregated_test.fuel_intervals", "vehicle_id", "ts", "metric_date", "shipment_id", "customer_id", "city",
+                           "temp_range", "weather_condition", "customer_segment", "distance_km", "fuel_l", "outcome")
+    assert intervals == [
+        ("v1", T("2026-11-21 10:05:00"), T("2026-11-21").date(), "s1", "c1", "Madrid", "High", "clear", "enterprise", 8.0, 2.0, "in_kpi"),
+        ("v1", T("2026-11-21 10:10:00"), T("2026-11-21").date(), "s1", "c1", "Madrid", "High", "clear", "enterprise", 12.0, 3.0, "in_kpi"),
+    ]
 
 
 def test_maintenance_compacts_small_files_and_expires_snapshots(spark):

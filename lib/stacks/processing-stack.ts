@@ -57,7 +57,7 @@ export class ProcessingStack extends PlatformStack {
       weatherCities: config.ingestion.weather.cities.map((c) => c.name),
       latenessHorizonDays: config.processing.latenessHorizonDays,
       snapshotRetentionDays: config.processing.snapshotRetentionDays,
-      icebergTables: [...processed.map((c) => processedIcebergTable(tables, c.dataset)), aggregatedIcebergTable(tables, aggregation.outputs[0])],
+      icebergTables: [...processed.map((c) => processedIcebergTable(tables, c.dataset)), ...aggregation.outputs.map((table) => aggregatedIcebergTable(tables, table))],
     };
 
     this.etl = new GlueEtlJobs(this, 'Etl', {

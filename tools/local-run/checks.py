@@ -54,6 +54,20 @@ def alerts_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
     ]
 
 
+def warehouse_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
+    """(check, got, expected) of the warehouse load: every interval a fact, the unknown members' counts."""
+    if ctx.warehouse is None:
+        return []
+    outcomes = ctx.expected.interval_outcomes
+    logs = ctx.warehouse["loadLog"].values()
+    return [
+        ("warehouse interval facts (every outcome)", ctx.warehouse["rows"]["fact_fuel_interval"], sum(outcomes.values())),
+        ("warehouse intervals without a shipment", sum(log["without_shipment"] for log in logs), outcomes.get("no_shipment", 0)),
+        ("warehouse intervals without weather", sum(log["without_weather"] for log in logs), outcomes.get("no_weather", 0)),
+        ("warehouse intervals of a customer the CRM does not know", sum(log["unknown_customer"] for log in logs), 0),
+    ]
+
+
 def batch_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
     """(check, got, expected) of the Glue path's counts and tables."""
     e, f = ctx.expected, ctx.flows
@@ -77,7 +91,7 @@ def check_ground_truth(ctx: Context) -> str:
     """The generated run knows its answer: compare every count and KPI row with it (with --only
     streaming, the sensor readings' counts alone)."""
     streaming_only = ctx.args.only == "streaming"
-    checks = [*(streaming_checks(ctx) if streaming_only else [*batch_checks(ctx), *streaming_checks(ctx)]), *alerts_checks(ctx)]
+    checks = [*(streaming_checks(ctx) if streaming_only else [*batch_checks(ctx), *warehouse_checks(ctx), *streaming_checks(ctx)]), *alerts_checks(ctx)]
     failures = [f"{name}: got {got}, expected {want}" for name, got, want in checks if got != want]
     ctx.checks = [{"check": name, "got": got, "expected": want, "ok": got == want} for name, got, want in checks]
     kpi_rows = 0

@@ -12,7 +12,7 @@ from checks import check_ground_truth
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
-                   put_live_telemetry, live_alerts, run_pull, start_moto, start_spark)
+                   put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark)
 
 # The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
 REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
@@ -100,6 +100,7 @@ def build_plan(ctx: Context) -> list[Step]:
         plan += [
             ("start a local Trino, Athena's engine, over the aggregated table", start_trino),
             ("KPIs of the catalogue (queries/*.sql) on Trino as Athena runs them, checked against Spark", kpi_queries),
+            ("the warehouse on a local PostgreSQL: migrations, every KPI date loaded, the mart checked against telemetry_metrics", load_warehouse),
         ]
     if ctx.generated:
         plan.append(("check results against the generator's ground truth", check_ground_truth))

@@ -50,6 +50,7 @@ export function platformNames(envName: string) {
     flink: config.streaming.flink,
     snapshotRetentionDays: config.processing.snapshotRetentionDays,
     alertsTable: alertsTableName(config.resourcePrefix),
+    warehouse: { databaseName: config.warehouse.databaseName },
     latenessHorizonDays: config.processing.latenessHorizonDays,
   };
 }

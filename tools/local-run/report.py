@@ -146,6 +146,17 @@ def _alerts(alerts: dict[str, Any] | None) -> str:
             + _table(["vehicle", "rule", "severity", "status", "opened", "closed", "peak"], rows, numeric={6}))
 
 
+def _warehouse(warehouse: dict[str, Any] | None) -> str:
+    """The warehouse section: rows per table of the star, and the load's time."""
+    if not warehouse:
+        return ""
+    rows = [[table, count] for table, count in warehouse["rows"].items()]
+    unknown = {k: sum(log[k] for log in warehouse["loadLog"].values()) for k in ("without_shipment", "unknown_customer", "without_weather")}
+    return (f'<h2>Warehouse</h2><p class="meta">{len(warehouse["days"])} days loaded into the star schema on a local PostgreSQL (Redshift\'s stand-in) '
+            f'in {warehouse["loadSeconds"]:.1f} s; mart.telemetry_metrics equals the lake\'s {warehouse["martRows"]} rows. Intervals pointed at an unknown member: '
+            f'{html.escape(", ".join(f"{k} {v}" for k, v in unknown.items()))}.</p>' + _table(["table", "rows"], rows, numeric={1}))
+
+
 def _read(kpi: dict[str, Any]) -> str:
     """What the query read from the table files on Trino: Athena bills what it scans, at least 10 MB a query."""
     return f"; read {kpi['bytesRead'] / 1000:,.0f} kB" if "bytesRead" in kpi else ""
@@ -190,6 +201,7 @@ def render(summary: dict[str, Any]) -> str:
 {_flows(summary['flows'])}
 <h2>KPI tables</h2>
 {kpi_tables}
+{_warehouse(summary.get('warehouse'))}
 {_alerts(summary.get('alerts'))}
 {'<h2>Checks against the ground truth</h2>' + check_table if checks else ''}
 <h2>Steps</h2>

@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if ctx.trino is not None:
             ctx.trino.stop()
+        if ctx.postgres is not None:
+            ctx.postgres.stop()
         if ctx.spark is not None:
             ctx.spark.stop()
         if ctx.moto is not None:

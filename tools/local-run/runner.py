@@ -51,6 +51,7 @@ class Context:
     moto: zones.Moto | None = None
     spark: Any = None
     trino: Any = None  # tools/engines/local_trino.py, the local stand-in for Athena
+    postgres: Any = None  # tools/engines/local_postgres.py, the local stand-in for Redshift
     days: list[str] = field(default_factory=list)
     cities: list[str] = field(default_factory=list)
     expected: synthetic.Expected | None = None
@@ -68,6 +69,8 @@ class Context:
     # the live alerts: the episodes planted on the telemetry stream, and what the function made of them
     expected_alerts: list[dict[str, Any]] = field(default_factory=list)
     alerts: dict[str, Any] | None = None
+    # the warehouse load: days, time, rows per table, the load log of each day
+    warehouse: dict[str, Any] | None = None
 
     @property
     def generated(self) -> bool:
@@ -138,6 +141,7 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
         "checks": ctx.checks,
         "dates_beyond_horizon": ctx.dates_beyond_horizon,
         "alerts": ctx.alerts,
+        "warehouse": ctx.warehouse,
         "failure": None if failure is None else {"step": failure.step, "cause": failure.cause},
     }
 

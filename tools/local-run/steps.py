@@ -353,6 +353,61 @@ def start_trino(ctx: Context) -> str:
     return f"Trino {ctx.trino.execute('SELECT node_version FROM system.runtime.nodes')[1][0][0]} on {ctx.trino.endpoint}, {database}.telemetry_metrics registered"
 
 
+# The lake tables the warehouse load reads, by the staging table that stands for each locally
+# (warehouse/local/V002__staging.sql): (zone, lake table) -> staging table.
+WAREHOUSE_STAGING = {
+    ("processed", "customers__history"): "staging_processed.customers__history",
+    ("processed", "shipments"): "staging_processed.shipments",
+    ("processed", "weather"): "staging_processed.weather",
+    ("aggregated", "fuel_intervals"): "staging_aggregated.fuel_intervals",
+    ("aggregated", "telemetry_metrics"): "staging_aggregated.telemetry_metrics",
+}
+
+
+def load_warehouse(ctx: Context) -> str:
+    """The warehouse on a local PostgreSQL (Redshift's stand-in): the migrations, the lake tables
+    the run wrote copied into the staging tables that stand for Redshift's external schemas, every
+    KPI date loaded by the daily load; mart.telemetry_metrics must equal the lake's row for row."""
+    import time
+
+    import warehouse_sql
+    from local_postgres import LocalPostgres
+
+    ctx.postgres = LocalPostgres.start()
+    database = ctx.names["warehouse"]["databaseName"]
+    ctx.postgres.create_database(database)
+    with ctx.postgres.connect(database) as conn:
+        warehouse_sql.migrate(conn)
+        columns_of = lambda table: [r[0] for r in conn.execute(  # noqa: E731
+            "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = %s ORDER BY ordinal_position", (table,)).fetchall()]
+        with conn.transaction():
+            for (zone, lake_table), staging in WAREHOUSE_STAGING.items():
+                columns = columns_of(staging)
+                lake = ctx.spark.table(ctx.table(zone, lake_table))
+                selected = lake.select(*[c if c in lake.columns else c.capitalize() for c in columns])  # the CDC history's Op column
+                with conn.cursor().copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in selected.toLocalIterator():
+                        copy.write_row(tuple(row))
+        days = [r[0].isoformat() for r in conn.execute("SELECT DISTINCT metric_date FROM staging_aggregated.fuel_intervals ORDER BY 1").fetchall()]
+        started = time.perf_counter()
+        logs = {day: warehouse_sql.load_day(conn, day) for day in days}
+        seconds = time.perf_counter() - started
+        compared = ("metric_date, city, temp_range, weather_condition, customer_segment, intervals, vehicles, "
+                    "round(distance_km::numeric, 6), round(fuel_l::numeric, 6), round(fuel_l_per_100km::numeric, 6)")
+        mart = sorted(conn.execute(f"SELECT {compared} FROM mart.telemetry_metrics").fetchall())
+        lake = sorted(conn.execute(f"SELECT {compared} FROM staging_aggregated.telemetry_metrics").fetchall())
+        if mart != lake:
+            only_mart, only_lake = set(mart) - set(lake), set(lake) - set(mart)
+            raise AssertionError(f"mart.telemetry_metrics differs from the lake's: {len(only_mart)} rows only in the mart (first {sorted(only_mart)[:2]}), "
+                                 f"{len(only_lake)} only in the lake (first {sorted(only_lake)[:2]})")
+        counts = {t: conn.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
+                  for t in ("dim_date", "dim_city", "dim_vehicle", "dim_customer", "dim_shipment", "dim_weather", "fact_fuel_interval", "fact_daily_fuel")}
+    ctx.warehouse = {"days": days, "loadSeconds": round(seconds, 2), "rows": counts, "loadLog": logs, "martRows": len(mart)}
+    unknown = {k: sum(log[k] for log in logs.values()) for k in ("without_shipment", "unknown_customer", "without_weather")}
+    return (f"{len(days)} days loaded in {seconds:.1f} s; {counts['fact_fuel_interval']:,} interval facts, {counts['fact_daily_fuel']} daily rows; "
+            f"mart.telemetry_metrics equals the lake's {len(mart)} rows; to unknown members: {unknown}")
+
+
 def kpi_queries(ctx: Context) -> str:
     """Every KPI of the catalogue over the run's days, as `npm run kpi -- <name> --from --to` asks
     Athena: the statement the TypeScript core sends, run on Trino. Spark runs the same KPI, and

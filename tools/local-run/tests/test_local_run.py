@@ -82,6 +82,19 @@ def test_live_alerts_equal_the_planted_episodes_and_the_report_lists_them(genera
     assert "<h2>Live alerts</h2>" in report and "vehicleSilent" in report and "per 10,000 readings" in report
 
 
+def test_the_warehouse_is_loaded_and_its_mart_equals_the_lakes_kpi(generated):
+    out, _, summary = generated
+    warehouse = summary["warehouse"]
+    assert warehouse["days"] == ["2026-11-02", "2026-11-03"]
+    checks = {c["check"]: c for c in summary["checks"]}
+    assert checks["warehouse interval facts (every outcome)"]["ok"] and checks["warehouse intervals without weather"]["ok"]
+    # the mart has every KPI row the aggregation wrote (the step compared them row for row), every interval a fact
+    assert warehouse["martRows"] == summary["flows"]["telemetry_metrics"]["glue_written"] > 0
+    assert warehouse["rows"]["fact_fuel_interval"] == summary["flows"]["telemetry_metrics"]["glue_read"]
+    report = (out / "report.html").read_text()
+    assert "<h2>Warehouse</h2>" in report and "fact_fuel_interval" in report
+
+
 def test_the_report_renders_its_charts_in_chromium(generated, tmp_path):
     assert CHROMIUM, "chromium is missing: scripts/test.sh installs Debian's chromium package"
     out, _, summary = generated
