@@ -40,8 +40,8 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
       '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
       '--backfill_from': 'none',
     });
-    // the four processed tables, the KPI and the intervals beside it
-    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',').map((t: string) => t.split('.').pop())).toEqual(['customers', 'shipments', 'telematics', 'weather', 'telemetry_metrics', 'fuel_intervals']);
+    // the four processed tables, the KPI, the intervals beside it and the ledger of recomputed dates
+    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',').map((t: string) => t.split('.').pop())).toEqual(['customers', 'shipments', 'telematics', 'weather', 'telemetry_metrics', 'fuel_intervals', 'kpi_recomputed_dates']);
     expect(job('iceberg-maintenance').DefaultArguments['--snapshot_retention_days']).toBe(String(config.processing.snapshotRetentionDays));
   });
 

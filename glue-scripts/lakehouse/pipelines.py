@@ -276,6 +276,16 @@ def intervals_table(metrics_table: str) -> str:
     return f"{metrics_table.rsplit('.', 1)[0]}.{INTERVALS_TABLE}"
 
 
+# Every KPI date each run recomputed, and when: what the warehouse's daily load reloads
+# (warehouse/load/pending_dates.sql), so the star follows the lake's late corrections.
+RECOMPUTED_TABLE = "kpi_recomputed_dates"
+RECOMPUTED_COLUMNS = [("metric_date", "date"), ("recomputed_at", "timestamp")]
+
+
+def recomputed_table(metrics_table: str) -> str:
+    return f"{metrics_table.rsplit('.', 1)[0]}.{RECOMPUTED_TABLE}"
+
+
 # The processed datasets the KPI reads: the aggregation job's inputs in lib/registry/jobs.json
 # (a test holds the two equal).
 KPI_INPUTS = ("telematics", "weather", "shipments", "customers")
@@ -348,6 +358,11 @@ def run_aggregation(
     )
     ensure_table(spark, metrics_table, METRICS_COLUMNS, by_date)
     result.select(*[c for c, _ in METRICS_COLUMNS]).writeTo(metrics_table).overwrite(F.col("metric_date").isin(dates))
+    # Then the record of what changed, for the warehouse: appended after both tables, so an entry
+    # never names a date whose rows are not yet there.
+    ensure_table(spark, recomputed_table(metrics_table), RECOMPUTED_COLUMNS, [])
+    stamp = started.astimezone(timezone.utc).replace(tzinfo=None)
+    spark.createDataFrame([(d, stamp) for d in dates], "metric_date date, recomputed_at timestamp").writeTo(recomputed_table(metrics_table)).append()
     kpi_dates.consume(spark, ledger, started, dates, pending)
 
     stats = KpiRun("telemetry_metrics", read=intervals.count(), written=result.count(), outcomes_by_date={d.isoformat(): {} for d in dates})

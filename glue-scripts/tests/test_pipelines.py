@@ -133,6 +133,8 @@ def test_aggregation_rerun_gives_the_same_table(spark, tmp_path):
         ("v1", T("2026-11-21 10:05:00"), T("2026-11-21").date(), "s1", "c1", "Madrid", "High", "clear", "enterprise", 8.0, 2.0, "in_kpi"),
         ("v1", T("2026-11-21 10:10:00"), T("2026-11-21").date(), "s1", "c1", "Madrid", "High", "clear", "enterprise", 12.0, 3.0, "in_kpi"),
     ]
+    # each run records the dates it recomputed, for the warehouse's load
+    assert [r[0] for r in table_rows(spark, "lake.aggregated_test.kpi_recomputed_dates", "metric_date")] == [T("2026-11-21").date()] * 2
 
 
 def test_maintenance_compacts_small_files_and_expires_snapshots(spark):

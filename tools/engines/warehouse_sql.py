@@ -10,7 +10,7 @@ distribution and sort keys). No other file is edited on the way to PostgreSQL.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +48,24 @@ def render(sql: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], sql)
 
 
-def day_values(day: str, loaded_at: datetime | None = None) -> dict[str, str]:
-    """The load's values for a day, which must be a yyyy-MM-dd date (they are written into the SQL)."""
+# The load's files (warehouse/load/): the dates to load, then the star, in one transaction.
+PENDING_LOAD = ("pending_dates.sql", "star.sql", "advance_watermark.sql")
+ONE_DAY_LOAD = ("one_day.sql", "star.sql")
+LOG_COLUMNS = ["intervals", "daily_rows", "without_shipment", "unknown_customer", "without_weather"]
+
+
+def day_values(day: str) -> dict[str, str]:
+    """The values of a by-hand load of a day, which must be a yyyy-MM-dd date (it is written into the SQL)."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
         raise ValueError(f"day must be yyyy-MM-dd, got {day!r}")
-    parsed = date.fromisoformat(day)
-    at = (loaded_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return {"day": parsed.isoformat(), "date_key": parsed.strftime("%Y%m%d"), "loaded_at": at.strftime("%Y-%m-%d %H:%M:%S")}
+    return {"day": date.fromisoformat(day).isoformat()}
+
+
+def load_statements(day: str | None = None) -> list[str]:
+    """The statements of a load: the dates the lake recomputed since the last load (the daily run),
+    or one day's reload."""
+    files, values = (ONE_DAY_LOAD, day_values(day)) if day is not None else (PENDING_LOAD, {})
+    return [s for f in files for s in statements(render((WAREHOUSE / "load" / f).read_text(encoding="utf-8"), values))]
 
 
 def migrate(conn) -> list[str]:
@@ -74,14 +85,10 @@ def migrate(conn) -> list[str]:
     return applied
 
 
-def load_day(conn, day: str, loaded_at: datetime | None = None) -> dict[str, int]:
-    """The daily load of `day` in one transaction; returns the day's row of core.load_log."""
-    sql = render((WAREHOUSE / "load" / "daily.sql").read_text(encoding="utf-8"), day_values(day, loaded_at))
+def load(conn, day: str | None = None) -> dict[str, dict[str, int]]:
+    """A load in one transaction (the pending dates, or `day`); returns core.load_log by date loaded."""
     with conn.transaction():
-        for statement in statements(sql):
+        for statement in load_statements(day):
             conn.execute(statement)
-    row = conn.execute(
-        "SELECT intervals, daily_rows, without_shipment, unknown_customer, without_weather FROM core.load_log WHERE date_key = %s",
-        (int(day.replace("-", "")),),
-    ).fetchone()
-    return dict(zip(["intervals", "daily_rows", "without_shipment", "unknown_customer", "without_weather"], row))
+        loaded = conn.execute(f"SELECT l.date_key, {', '.join('l.' + c for c in LOG_COLUMNS)} FROM core.load_log l JOIN load_dates d ON d.date_key = l.date_key ORDER BY 1").fetchall()
+    return {f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}": dict(zip(LOG_COLUMNS, rest)) for k, *rest in loaded}

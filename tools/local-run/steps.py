@@ -361,13 +361,15 @@ WAREHOUSE_STAGING = {
     ("processed", "weather"): "staging_processed.weather",
     ("aggregated", "fuel_intervals"): "staging_aggregated.fuel_intervals",
     ("aggregated", "telemetry_metrics"): "staging_aggregated.telemetry_metrics",
+    ("aggregated", "kpi_recomputed_dates"): "staging_aggregated.kpi_recomputed_dates",
 }
 
 
 def load_warehouse(ctx: Context) -> str:
     """The warehouse on a local PostgreSQL (Redshift's stand-in): the migrations, the lake tables
-    the run wrote copied into the staging tables that stand for Redshift's external schemas, every
-    KPI date loaded by the daily load; mart.telemetry_metrics must equal the lake's row for row."""
+    the run wrote copied into the staging tables that stand for Redshift's external schemas, the
+    daily load (every KPI date the aggregation recomputed, late ones included);
+    mart.telemetry_metrics must equal the lake's row for row."""
     import time
 
     import warehouse_sql
@@ -388,10 +390,10 @@ def load_warehouse(ctx: Context) -> str:
                 with conn.cursor().copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in selected.toLocalIterator():
                         copy.write_row(tuple(row))
-        days = [r[0].isoformat() for r in conn.execute("SELECT DISTINCT metric_date FROM staging_aggregated.fuel_intervals ORDER BY 1").fetchall()]
         started = time.perf_counter()
-        logs = {day: warehouse_sql.load_day(conn, day) for day in days}
+        logs = warehouse_sql.load(conn)
         seconds = time.perf_counter() - started
+        days = sorted(logs)
         compared = ("metric_date, city, temp_range, weather_condition, customer_segment, intervals, vehicles, "
                     "round(distance_km::numeric, 6), round(fuel_l::numeric, 6), round(fuel_l_per_100km::numeric, 6)")
         mart = sorted(conn.execute(f"SELECT {compared} FROM mart.telemetry_metrics").fetchall())
@@ -404,7 +406,7 @@ def load_warehouse(ctx: Context) -> str:
                   for t in ("dim_date", "dim_city", "dim_vehicle", "dim_customer", "dim_shipment", "dim_weather", "fact_fuel_interval", "fact_daily_fuel")}
     ctx.warehouse = {"days": days, "loadSeconds": round(seconds, 2), "rows": counts, "loadLog": logs, "martRows": len(mart)}
     unknown = {k: sum(log[k] for log in logs.values()) for k in ("without_shipment", "unknown_customer", "without_weather")}
-    return (f"{len(days)} days loaded in {seconds:.1f} s; {counts['fact_fuel_interval']:,} interval facts, {counts['fact_daily_fuel']} daily rows; "
+    return (f"{len(days)} KPI dates loaded in {seconds:.1f} s; {counts['fact_fuel_interval']:,} interval facts, {counts['fact_daily_fuel']} daily rows; "
             f"mart.telemetry_metrics equals the lake's {len(mart)} rows; to unknown members: {unknown}")
 
 

@@ -28,3 +28,7 @@ CREATE TABLE staging_aggregated.telemetry_metrics (
   metric_date DATE, city VARCHAR(64), temp_range VARCHAR(16), weather_condition VARCHAR(32), customer_segment VARCHAR(64),
   intervals BIGINT, vehicles BIGINT, distance_km DOUBLE PRECISION, fuel_l DOUBLE PRECISION, fuel_l_per_100km DOUBLE PRECISION
 );
+
+CREATE TABLE staging_aggregated.kpi_recomputed_dates (
+  metric_date DATE, recomputed_at TIMESTAMP
+);

@@ -81,15 +81,19 @@ CREATE TABLE core.fact_daily_fuel (
   fuel_l            DOUBLE PRECISION NOT NULL
 );
 
--- The latest load of each day: what it wrote, and the intervals it pointed at an unknown member.
+-- The latest load of each date: what it wrote, and the intervals it pointed at an unknown member.
 CREATE TABLE core.load_log (
-  date_key          INTEGER   NOT NULL,
-  loaded_at         TIMESTAMP NOT NULL,
-  intervals         BIGINT    NOT NULL,
-  daily_rows        BIGINT    NOT NULL,
-  without_shipment  BIGINT    NOT NULL,  -- no shipment covered the interval (outcome no_shipment)
-  unknown_customer  BIGINT    NOT NULL,  -- a shipment whose customer the CRM history does not know
-  without_weather   BIGINT    NOT NULL   -- a shipment, but no weather observation for its city and hour
+  date_key          INTEGER NOT NULL,
+  intervals         BIGINT  NOT NULL,
+  daily_rows        BIGINT  NOT NULL,
+  without_shipment  BIGINT  NOT NULL,  -- no shipment covered the interval (outcome no_shipment)
+  unknown_customer  BIGINT  NOT NULL,  -- a shipment whose customer the CRM history does not know
+  without_weather   BIGINT  NOT NULL   -- a shipment, but no weather observation for its city and hour
+);
+
+-- How far the lake's ledger of recomputed KPI dates has been loaded (load/advance_watermark.sql).
+CREATE TABLE core.load_watermark (
+  recomputed_until TIMESTAMP NOT NULL
 );
 
 -- The unknown members.

@@ -17,7 +17,6 @@ The fleet of the fixture, 2026-11-02 (Monday) and 2026-11-03:
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ import warehouse_sql  # noqa: E402
 from local_postgres import LocalPostgres  # noqa: E402
 
 D1, D2 = "2026-11-02", "2026-11-03"
-AT = datetime(2026, 11, 4, 6, 0, tzinfo=timezone.utc)
 
 CUSTOMERS = [
     ("C1", "Acme", "enterprise", "ES", "2026-10-01 00:00", "2026-11-01 00:00", "I", "2026-11-01 00:00"),
@@ -56,6 +54,9 @@ INTERVALS = [
     ("V1", f"{D2} 10:00", D2, "S1", "C1", "Madrid", "Medium", "clear", "mid_market", 1.5, 0.45, "in_kpi"),
     ("V2", f"{D2} 10:00", D2, "S2", "C2", "Barcelona", "Medium", "clear", "small_business", 2.0, 0.60, "in_kpi"),
 ]
+# The aggregation's ledger: its first run recomputed the first day; the next day's run recomputed
+# the second day and the first again (a late change).
+RECOMPUTED = [(D1, "2026-11-03 02:00"), (D2, "2026-11-04 02:00"), (D1, "2026-11-04 02:00")]
 METRICS = [
     (D1, "Madrid", "Medium", "clear", "enterprise", 1, 1, 1.0, 0.30),
     (D1, "Madrid", "Medium", "clear", "mid_market", 1, 1, 1.0, 0.32),
@@ -87,6 +88,7 @@ def conn(postgres, request):
                 cur.executemany("INSERT INTO staging_processed.shipments VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", SHIPMENTS)
                 cur.executemany("INSERT INTO staging_processed.weather VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", WEATHER)
                 cur.executemany("INSERT INTO staging_aggregated.fuel_intervals VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", INTERVALS)
+                cur.executemany("INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES (%s,%s)", RECOMPUTED[:1])
                 cur.executemany("INSERT INTO staging_aggregated.telemetry_metrics VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s, 100 * %s / %s)",
                                 [(*m, m[8], m[7]) for m in METRICS])
         yield c
@@ -97,11 +99,12 @@ def rows(conn, sql: str) -> list[tuple]:
 
 
 def everything(conn) -> dict[str, list[tuple]]:
-    """Every row the load writes, but the load's own timestamp."""
+    """Every row the load writes."""
     tables = ["core.dim_date", "core.dim_city", "core.dim_vehicle", "core.dim_customer", "core.dim_shipment", "core.dim_weather",
               "core.fact_fuel_interval", "core.fact_daily_fuel"]
     out = {t: sorted(rows(conn, f"SELECT * FROM {t}"), key=repr) for t in tables}
-    out["core.load_log"] = sorted(rows(conn, "SELECT date_key, intervals, daily_rows, without_shipment, unknown_customer, without_weather FROM core.load_log"))
+    out["core.load_log"] = sorted(rows(conn, "SELECT * FROM core.load_log"))
+    out["core.load_watermark"] = sorted(rows(conn, "SELECT * FROM core.load_watermark"))
     return out
 
 
@@ -117,8 +120,8 @@ def test_migrations_run_once_in_order_and_redshift_only_sql_is_replaced_by_its_l
 
 
 def test_the_star_rows_of_a_small_fleet(conn):
-    log = warehouse_sql.load_day(conn, D1, AT)
-    assert log == {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1}
+    log = warehouse_sql.load(conn, D1)
+    assert log == {D1: {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1}}
     assert rows(conn, "SELECT date_key, calendar_date::text, year, month, day_of_month, iso_weekday FROM core.dim_date") == [(20261102, D1, 2026, 11, 2, 1)]
     assert rows(conn, "SELECT vehicle_id, interval_end::text, hour_of_day, shipment_id, customer_version_key, city, weather_key, customer_segment, outcome "
                       "FROM core.fact_fuel_interval ORDER BY vehicle_id, interval_end") == [
@@ -138,7 +141,7 @@ def test_the_star_rows_of_a_small_fleet(conn):
 
 
 def test_a_segment_change_in_the_middle_of_a_day_is_a_second_version(conn):
-    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load(conn, D1)
     assert rows(conn, "SELECT customer_version_key, customer_id, segment, valid_from::text, valid_to::text, version_number, is_deleted "
                       "FROM core.dim_customer ORDER BY customer_id, version_number") == [
         (C1_V1, "C1", "enterprise", "2026-11-01 00:00:00", "2026-11-02 12:00:00", 1, False),
@@ -153,7 +156,7 @@ def test_a_segment_change_in_the_middle_of_a_day_is_a_second_version(conn):
 
 def test_the_mart_equals_the_lakes_telemetry_metrics_row_for_row(conn):
     for day in (D1, D2):
-        warehouse_sql.load_day(conn, day, AT)
+        warehouse_sql.load(conn, day)
     columns = "metric_date, city, temp_range, weather_condition, customer_segment, intervals, vehicles, round(distance_km::numeric, 6), round(fuel_l::numeric, 6), round(fuel_l_per_100km::numeric, 6)"
     mart = sorted(rows(conn, f"SELECT {columns} FROM mart.telemetry_metrics"))
     lake = sorted(rows(conn, f"SELECT {columns} FROM staging_aggregated.telemetry_metrics"))
@@ -165,24 +168,24 @@ def test_the_mart_equals_the_lakes_telemetry_metrics_row_for_row(conn):
 
 
 def test_a_day_loaded_twice_gives_the_same_rows(conn):
-    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load(conn, D1)
     once = everything(conn)
-    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load(conn, D1)
     assert everything(conn) == once
 
 
 def test_an_older_day_reloaded_after_a_later_one_gives_the_same_rows(conn):
-    warehouse_sql.load_day(conn, D1, AT)
-    warehouse_sql.load_day(conn, D2, AT)
+    warehouse_sql.load(conn, D1)
+    warehouse_sql.load(conn, D2)
     in_order = everything(conn)
-    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load(conn, D1)
     assert everything(conn) == in_order
     assert rows(conn, "SELECT date_key, intervals FROM core.load_log ORDER BY 1") == [(20261102, 7), (20261103, 2)]
 
 
 def test_an_interval_whose_customer_is_unknown_goes_to_the_unknown_member_and_is_counted(conn):
-    log = warehouse_sql.load_day(conn, D1, AT)
-    assert log["unknown_customer"] == 1
+    log = warehouse_sql.load(conn, D1)
+    assert log[D1]["unknown_customer"] == 1
     assert rows(conn, "SELECT vehicle_id, shipment_id, customer_segment FROM core.fact_fuel_interval WHERE customer_version_key = 'unknown' AND shipment_id <> 'unknown'") == [
         ("V3", "S3", "unknown")]
     # nothing dropped: every interval of the lake's day is a fact
@@ -190,14 +193,42 @@ def test_an_interval_whose_customer_is_unknown_goes_to_the_unknown_member_and_is
 
 
 def test_a_failing_statement_leaves_the_day_as_it_was(conn, monkeypatch):
-    warehouse_sql.load_day(conn, D1, AT)
+    warehouse_sql.load(conn, D1)
     before = everything(conn)
     original = warehouse_sql.statements
     # the load's last statement fails: one transaction, so nothing of the rerun is kept
     monkeypatch.setattr(warehouse_sql, "statements", lambda sql: [*original(sql), "SELECT 1 / 0"])
     with pytest.raises(Exception, match="division by zero"):
-        warehouse_sql.load_day(conn, D1, datetime(2026, 11, 5, tzinfo=timezone.utc))
+        warehouse_sql.load(conn, D1)
     assert everything(conn) == before
+
+
+def test_the_daily_load_takes_every_date_the_lake_recomputed_since_the_last_one(conn):
+    # the first night: the ledger names the first day
+    assert list(warehouse_sql.load(conn)) == [D1]
+    assert rows(conn, "SELECT recomputed_until::text FROM core.load_watermark") == [("2026-11-03 02:00:00",)]
+    # nothing new: nothing loaded, nothing changed
+    before = everything(conn)
+    assert warehouse_sql.load(conn) == {}
+    assert everything(conn) == before
+    # the second night recomputed the second day and, for a late change, the first: both reloaded
+    conn.execute("INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES (%s, %s), (%s, %s)", [*RECOMPUTED[1], *RECOMPUTED[2]])
+    assert sorted(warehouse_sql.load(conn)) == [D1, D2]
+    assert rows(conn, "SELECT max(recomputed_until)::text FROM core.load_watermark") == [("2026-11-04 02:00:00",)]
+    # the same as loading each day by hand
+    by_hand = everything(conn)
+    warehouse_sql.load(conn, D1)
+    warehouse_sql.load(conn, D2)
+    assert everything(conn) == by_hand
+
+
+def test_a_late_correction_in_the_lake_reaches_the_star_on_the_next_load(conn):
+    warehouse_sql.load(conn)
+    # the lake corrects V2's interval (a late reading fixed its fuel) and recomputes the day
+    conn.execute("UPDATE staging_aggregated.fuel_intervals SET fuel_l = 0.55 WHERE vehicle_id = 'V2' AND metric_date = %s", (D1,))
+    conn.execute("INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES (%s, %s)", (D1, "2026-11-04 02:00"))
+    warehouse_sql.load(conn)
+    assert rows(conn, "SELECT fuel_l FROM mart.telemetry_metrics WHERE city = 'Barcelona' AND metric_date = %s" % f"'{D1}'") == [(0.55,)]
 
 
 @pytest.mark.parametrize("day", ["2026-11-2", "2026-11-02'; DROP TABLE core.dim_date; --", "2026-02-30", ""])

@@ -56,8 +56,8 @@ def test_the_kpi_reads_the_aggregation_jobs_inputs():
 
     (aggregation,) = [job for job in REGISTRY if job["stage"] == "aggregation"]
     assert sorted(pipelines.KPI_INPUTS) == sorted(aggregation["inputs"])
-    # and writes what the registry says: the KPI first (its --metrics_table), the intervals beside it
-    assert aggregation["outputs"] == ["telemetry_metrics", pipelines.INTERVALS_TABLE]
+    # and writes what the registry says: the KPI first (its --metrics_table), the intervals and the ledger of recomputed dates beside it
+    assert aggregation["outputs"] == ["telemetry_metrics", pipelines.INTERVALS_TABLE, pipelines.RECOMPUTED_TABLE]
 
 
 def test_streaming_only_runs_no_glue_step():

@@ -1,15 +1,16 @@
--- One day's load of the star from the lake, run as one transaction (the Data API's
--- BatchExecuteStatement; locally, one transaction on PostgreSQL). {{day}} (yyyy-MM-dd),
--- {{date_key}} (yyyymmdd) and {{loaded_at}} come from the validated day and the run's time. Idempotent: every statement replaces what
--- it writes for the day, or rebuilds a dimension from the lake's current state, so a rerun of a
--- day, or a reload of an older day after a later one, gives the same rows.
+-- The star's load for the dates in load_dates (pending_dates.sql or one_day.sql runs first, in the
+-- same transaction: the Data API's BatchExecuteStatement, or one transaction on PostgreSQL).
+-- Idempotent: every statement replaces what it writes for those dates, or rebuilds a dimension
+-- from the lake's current state, so a rerun, or an older date reloaded after a later one, gives
+-- the same rows.
 
--- The day.
-DELETE FROM core.dim_date WHERE date_key = {{date_key}};
+-- The dates.
+DELETE FROM core.dim_date WHERE date_key IN (SELECT date_key FROM load_dates);
 INSERT INTO core.dim_date (date_key, calendar_date, year, month, day_of_month, iso_weekday)
-SELECT {{date_key}}, DATE '{{day}}', CAST(DATE_PART('year', DATE '{{day}}') AS SMALLINT), CAST(DATE_PART('month', DATE '{{day}}') AS SMALLINT),
-       CAST(DATE_PART('day', DATE '{{day}}') AS SMALLINT),
-       CAST(CASE WHEN DATE_PART('dow', DATE '{{day}}') = 0 THEN 7 ELSE DATE_PART('dow', DATE '{{day}}') END AS SMALLINT);
+SELECT date_key, metric_date, CAST(DATE_PART('year', metric_date) AS SMALLINT), CAST(DATE_PART('month', metric_date) AS SMALLINT),
+       CAST(DATE_PART('day', metric_date) AS SMALLINT),
+       CAST(CASE WHEN DATE_PART('dow', metric_date) = 0 THEN 7 ELSE DATE_PART('dow', metric_date) END AS SMALLINT)
+FROM load_dates;
 
 -- Customers, type 2: every version of the CRM history, valid from its commit until the next one.
 -- Rebuilt whole (it is small), under keys that do not change, so older facts keep their versions.
@@ -21,7 +22,7 @@ SELECT customer_id || '@' || TO_CHAR(commit_ts, 'YYYY-MM-DD"T"HH24:MI:SS.US'), c
        CAST(ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY commit_ts) AS INTEGER), op = 'D'
 FROM staging_processed.customers__history;
 
--- Shipments: upserted, never deleted here, so a fact of an older day keeps the shipment it had.
+-- Shipments: upserted, never deleted here, so a fact of an older date keeps the shipment it had.
 DELETE FROM core.dim_shipment WHERE shipment_id IN (SELECT shipment_id FROM staging_processed.shipments);
 INSERT INTO core.dim_shipment (shipment_id, vehicle_id, customer_id, origin_city, destination_city, departed_at, arrived_at)
 SELECT shipment_id, vehicle_id, customer_id, origin_city, destination_city, departed_at, arrived_at FROM staging_processed.shipments;
@@ -31,42 +32,44 @@ INSERT INTO core.dim_city (city)
 SELECT DISTINCT city FROM staging_processed.weather w WHERE NOT EXISTS (SELECT 1 FROM core.dim_city c WHERE c.city = w.city);
 INSERT INTO core.dim_vehicle (vehicle_id)
 SELECT DISTINCT vehicle_id FROM staging_aggregated.fuel_intervals i
-WHERE i.metric_date = DATE '{{day}}' AND NOT EXISTS (SELECT 1 FROM core.dim_vehicle v WHERE v.vehicle_id = i.vehicle_id);
+WHERE i.metric_date IN (SELECT metric_date FROM load_dates) AND NOT EXISTS (SELECT 1 FROM core.dim_vehicle v WHERE v.vehicle_id = i.vehicle_id);
 
--- The day's weather, observed or flagged missing.
-DELETE FROM core.dim_weather WHERE weather_key <> 'unknown' AND CAST(observation_hour AS DATE) = DATE '{{day}}';
+-- The dates' weather, observed or flagged missing.
+DELETE FROM core.dim_weather WHERE weather_key <> 'unknown' AND CAST(observation_hour AS DATE) IN (SELECT metric_date FROM load_dates);
 INSERT INTO core.dim_weather (weather_key, city, observation_hour, temperature_c, temp_range, condition, is_missing)
 SELECT city || '@' || TO_CHAR(observation_hour, 'YYYY-MM-DD"T"HH24'), city, observation_hour, temperature_c, temp_range, condition, is_missing
-FROM staging_processed.weather WHERE CAST(observation_hour AS DATE) = DATE '{{day}}';
+FROM staging_processed.weather WHERE CAST(observation_hour AS DATE) IN (SELECT metric_date FROM load_dates);
 
--- The day's intervals, each pointed at the customer version valid at its time (before a
+-- The dates' intervals, each pointed at the customer version valid at its time (before a
 -- customer's first known version, that first version, as the lake's KPI takes it).
-DELETE FROM core.fact_fuel_interval WHERE date_key = {{date_key}};
+DELETE FROM core.fact_fuel_interval WHERE date_key IN (SELECT date_key FROM load_dates);
 INSERT INTO core.fact_fuel_interval (date_key, interval_end, hour_of_day, vehicle_id, shipment_id, customer_version_key, city, weather_key, customer_segment, distance_km, fuel_l, outcome)
-SELECT {{date_key}}, i.ts, CAST(DATE_PART('hour', i.ts) AS SMALLINT), i.vehicle_id,
+SELECT d.date_key, i.ts, CAST(DATE_PART('hour', i.ts) AS SMALLINT), i.vehicle_id,
        COALESCE(s.shipment_id, 'unknown'), COALESCE(c.customer_version_key, 'unknown'), COALESCE(i.city, 'unknown'), COALESCE(w.weather_key, 'unknown'),
        COALESCE(i.customer_segment, 'unknown'), i.distance_km, i.fuel_l, i.outcome
 FROM staging_aggregated.fuel_intervals i
+JOIN load_dates d ON d.metric_date = i.metric_date
 LEFT JOIN core.dim_shipment s ON s.shipment_id = i.shipment_id
 LEFT JOIN core.dim_customer c ON c.customer_id = i.customer_id AND c.customer_version_key <> 'unknown'
   AND ((c.valid_from <= i.ts AND (c.valid_to IS NULL OR i.ts < c.valid_to)) OR (c.version_number = 1 AND i.ts < c.valid_from))
-LEFT JOIN core.dim_weather w ON w.weather_key = i.city || '@' || TO_CHAR(i.ts, 'YYYY-MM-DD"T"HH24') AND NOT w.is_missing
-WHERE i.metric_date = DATE '{{day}}';
+LEFT JOIN core.dim_weather w ON w.weather_key = i.city || '@' || TO_CHAR(i.ts, 'YYYY-MM-DD"T"HH24') AND NOT w.is_missing;
 
 -- The KPI's grain, from the intervals the KPI counts.
-DELETE FROM core.fact_daily_fuel WHERE date_key = {{date_key}};
+DELETE FROM core.fact_daily_fuel WHERE date_key IN (SELECT date_key FROM load_dates);
 INSERT INTO core.fact_daily_fuel (date_key, city, temp_range, weather_condition, customer_segment, intervals, vehicles, distance_km, fuel_l)
 SELECT f.date_key, f.city, w.temp_range, w.condition, f.customer_segment, COUNT(*), COUNT(DISTINCT f.vehicle_id), SUM(f.distance_km), SUM(f.fuel_l)
 FROM core.fact_fuel_interval f JOIN core.dim_weather w ON w.weather_key = f.weather_key
-WHERE f.date_key = {{date_key}} AND f.outcome = 'in_kpi'
+WHERE f.date_key IN (SELECT date_key FROM load_dates) AND f.outcome = 'in_kpi'
 GROUP BY f.date_key, f.city, w.temp_range, w.condition, f.customer_segment;
 
--- What the load wrote and what went to the unknown members.
-DELETE FROM core.load_log WHERE date_key = {{date_key}};
-INSERT INTO core.load_log (date_key, loaded_at, intervals, daily_rows, without_shipment, unknown_customer, without_weather)
-SELECT {{date_key}}, TIMESTAMP '{{loaded_at}}',
-       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}}),
-       (SELECT COUNT(*) FROM core.fact_daily_fuel WHERE date_key = {{date_key}}),
-       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id = 'unknown' AND outcome <> 'first_reading' AND outcome <> 'gap_over_15_min' AND outcome <> 'negative_delta'),
-       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id <> 'unknown' AND customer_version_key = 'unknown'),
-       (SELECT COUNT(*) FROM core.fact_fuel_interval WHERE date_key = {{date_key}} AND shipment_id <> 'unknown' AND weather_key = 'unknown');
+-- What the load wrote per date, and what went to the unknown members.
+DELETE FROM core.load_log WHERE date_key IN (SELECT date_key FROM load_dates);
+INSERT INTO core.load_log (date_key, intervals, daily_rows, without_shipment, unknown_customer, without_weather)
+SELECT d.date_key, COUNT(f.date_key), COALESCE(MAX(r.daily_rows), 0),
+       COALESCE(SUM(CASE WHEN f.outcome = 'no_shipment' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN f.shipment_id <> 'unknown' AND f.customer_version_key = 'unknown' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN f.shipment_id <> 'unknown' AND f.weather_key = 'unknown' THEN 1 ELSE 0 END), 0)
+FROM load_dates d
+LEFT JOIN core.fact_fuel_interval f ON f.date_key = d.date_key
+LEFT JOIN (SELECT date_key, COUNT(*) AS daily_rows FROM core.fact_daily_fuel GROUP BY date_key) r ON r.date_key = d.date_key
+GROUP BY d.date_key;

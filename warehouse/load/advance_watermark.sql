@@ -1,0 +1,4 @@
+-- After a daily run's load: the ledger's entries it covered are done.
+INSERT INTO core.load_watermark (recomputed_until)
+SELECT MAX(recomputed_at) FROM staging_aggregated.kpi_recomputed_dates
+HAVING MAX(recomputed_at) > (SELECT COALESCE(MAX(recomputed_until), TIMESTAMP '1970-01-01 00:00:00') FROM core.load_watermark);
