@@ -51,6 +51,9 @@ def main(results_file: str) -> None:
         rows.append(f"| sensor-pull PutRecords calls per 10,000 readings | {b['putRecordsCallsPer10k']} | exactly 20 | {verdict(b['putRecordsCallsPer10k'] == 20)} |")
         moto_verdict = "met" if b["readingsPerSecond"] >= 20000 else f"20,000 not reached; profile: the handler alone does {b['handlerReadingsPerSecond']:,}/s, moto takes the rest"
         rows.append(f"| sensor-pull end to end into moto | {b['readingsPerSecond']:,} readings/s | >= 20,000 or a profile | {moto_verdict} |")
+    if b := results.get("warehouse-load"):
+        for r in b["results"]:
+            rows.append(f"| warehouse daily load, {r['rows']:,} intervals of one day on PostgreSQL 15 | {r['rowsPerSecond']:,} rows/s ({r['loadSeconds']} s; rerun {r['rerunSeconds']} s) | | |")
     if b := results.get("telemetry-alerts"):
         rows.append(f"| live alerts, {b['readings']:,} readings at 1 Hz through the function into moto's DynamoDB | {b['readingsPerSecond']:,} readings/s (function alone {b['handlerReadingsPerSecond']:,}/s) | | |")
         floor = round(10_000 / b["tumblingWindowSeconds"])
