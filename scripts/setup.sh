@@ -47,11 +47,6 @@ bash scripts/install-trino.sh
 # PostgreSQL 15 (Debian's package), the local stand-in for Redshift in the warehouse tests and the
 # local run; tools/engines/local_postgres.py starts a throwaway cluster on 127.0.0.1 from it.
 if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
-  echo "setup: installing Debian's postgresql (the warehouse's local engine)"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: PostgreSQL is missing and this user cannot install it: run 'apt-get install postgresql' as root" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  . scripts/apt-install.sh
+  apt_install postgresql "the warehouse's local engine"
 fi

@@ -8,13 +8,8 @@ bash scripts/setup.sh
 
 # Headless Chromium for the report test (Debian's package), installed when missing.
 if ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing Debian's chromium for the report test"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: chromium is missing and this user cannot install it: run 'apt-get install chromium' as root" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  . scripts/apt-install.sh
+  apt_install chromium "the report test"
 fi
 
 export CDK_DISABLE_VERSION_CHECK=1
