@@ -35,7 +35,7 @@ describe('configuration', () => {
 
   test('environments differ where the design says they do', () => {
     const [dev, staging, prod] = ['dev', 'staging', 'prod'].map(loadConfig);
-    expect([dev.network.availabilityZoneCount, staging.network.availabilityZoneCount, prod.network.availabilityZoneCount]).toEqual([3, 3, 3]);
+    expect([dev.network.availabilityZoneCount, staging.network.availabilityZoneCount, prod.network.availabilityZoneCount]).toEqual([2, 2, 3]);
     expect([dev.removalPolicy, staging.removalPolicy, prod.removalPolicy]).toEqual(['destroy', 'retain', 'retain']);
     expect(prod.athena.bytesScannedCutoffPerQuery).toBeGreaterThan(dev.athena.bytesScannedCutoffPerQuery);
   });
@@ -83,7 +83,7 @@ describe('configuration', () => {
     });
 
     test('more NAT gateways than availability zones', () => {
-      expect(problemsOf('dev', variant('dev', (c) => (c.network.natGateways = 4)))).toEqual([
+      expect(problemsOf('dev', variant('dev', (c) => (c.network.natGateways = 3)))).toEqual([
         'network.natGateways: cannot exceed the number of availability zones',
       ]);
     });

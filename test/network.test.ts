@@ -6,8 +6,11 @@ describe.each(ENVIRONMENTS)('network (%s)', (envName) => {
   const t = templates.network;
   const azs = config.network.availabilityZoneCount;
 
+  const allSubnets = resourcesOf(t, 'AWS::EC2::Subnet');
+  const warehouseIds = Object.keys(allSubnets).filter((id) => id.startsWith('NetworkWarehouseSubnet'));
+
   test(`spans ${azs} availability zones with public, private and isolated subnets`, () => {
-    const subnets = Object.values(resourcesOf(t, 'AWS::EC2::Subnet'));
+    const subnets = Object.entries(allSubnets).filter(([id]) => !warehouseIds.includes(id)).map(([, s]) => s);
     expect(subnets).toHaveLength(3 * azs);
     const zones = new Set(subnets.map((s) => JSON.stringify(s.Properties.AvailabilityZone)));
     expect(zones.size).toBe(azs);
@@ -15,6 +18,18 @@ describe.each(ENVIRONMENTS)('network (%s)', (envName) => {
     expect(kinds.filter((k) => k === 'isolated')).toHaveLength(azs);
     expect(kinds.filter((k) => k === 'private')).toHaveLength(azs);
     for (const s of subnets) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
+  });
+
+  test("the warehouse's three isolated subnets: three zones, the VPC's last /24, S3's gateway routes and no other route", () => {
+    expect(warehouseIds).toHaveLength(3);
+    const octets = config.network.vpcCidr.split('/')[0].split('.');
+    const last = Number(octets[2]) + 2 ** (32 - Number(config.network.vpcCidr.split('/')[1])) / 256 - 1;
+    expect(warehouseIds.map((id) => allSubnets[id].Properties.CidrBlock)).toEqual([0, 64, 128].map((o) => `${octets[0]}.${octets[1]}.${last}.${o}/26`));
+    expect(new Set(warehouseIds.map((id) => JSON.stringify(allSubnets[id].Properties.AvailabilityZone))).size).toBe(3);
+    const gateway = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) => e.Properties.VpcEndpointType === 'Gateway')!;
+    for (const n of [1, 2, 3]) expect(JSON.stringify(gateway.Properties.RouteTableIds)).toContain(`NetworkWarehouseSubnet${n}RouteTable`);
+    const routes = Object.keys(resourcesOf(t, 'AWS::EC2::Route')).filter((id) => id.startsWith('NetworkWarehouseSubnet'));
+    expect(routes).toEqual([]);
   });
 
   test('has the configured NAT gateways', () => {

@@ -1,5 +1,6 @@
 import { loadConfig } from '../lib/config';
 import { environmentConfigSchema } from '../lib/config/schema';
+import { warehouseSubnetCidrs } from '../lib/constructs/platform-network';
 import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 /** The warehouse stack as deployed: the namespace, the workgroup, their network and role, the usage limit, the audit logs. */
@@ -25,7 +26,7 @@ describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
     expect(namespace.DeletionPolicy).toBe(envName === 'dev' ? 'Delete' : 'Retain');
   });
 
-  test('the workgroup: isolated subnets in three zones, private, enhanced VPC routing, TLS required, activity logged, capacity from config', () => {
+  test('the workgroup: its own isolated subnets in three zones, private, enhanced VPC routing, TLS required, activity logged, capacity from config', () => {
     const p = workgroup.Properties;
     expect(p).toMatchObject({
       BaseCapacity: config.warehouse.baseRpu,
@@ -39,7 +40,7 @@ describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
       ],
     });
     expect(p.SubnetIds).toHaveLength(3);
-    for (const subnet of p.SubnetIds) expect(JSON.stringify(subnet)).toMatch(/isolated/i);
+    for (const subnet of p.SubnetIds) expect(JSON.stringify(subnet)).toMatch(/NetworkWarehouseSubnet\d/);
   });
 
   test('the security group admits nobody by default and sends only HTTPS to the endpoints', () => {
@@ -99,20 +100,26 @@ describe('warehouse configuration', () => {
     expect(group.SecurityGroupIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5439, ToPort: 5439, SourceSecurityGroupId: 'sg-0123456789abcdef0' })]);
   });
 
-  test('switched off, there is no warehouse stack', () => {
+  test('switched off, there is no warehouse stack and no warehouse subnet', () => {
     const { platform, templates } = synthesize('dev', (c) => ({ ...c, warehouse: { ...c.warehouse, enabled: false } }));
     expect(platform.warehouse).toBeUndefined();
     expect(templates.warehouse).toBeUndefined();
+    expect(Object.keys(resourcesOf(templates.network, 'AWS::EC2::Subnet')).filter((id) => id.includes('Warehouse'))).toEqual([]);
   });
 
-  test('the warehouse needs three availability zones; capacity in steps of 8 RPU, base not above maximum', () => {
+  test("the warehouse's subnets take the VPC's last /24, which no VPC tier reaches", () => {
+    expect(warehouseSubnetCidrs('10.10.0.0/20')).toEqual(['10.10.15.0/26', '10.10.15.64/26', '10.10.15.128/26']);
+    expect(warehouseSubnetCidrs('10.30.0.0/19')).toEqual(['10.30.31.0/26', '10.30.31.64/26', '10.30.31.128/26']);
+    expect(() => warehouseSubnetCidrs('10.0.0.0/24')).toThrow('a VPC of /23 or larger');
+  });
+
+  test('capacity in steps of 8 RPU, base not above maximum; no reserved user name', () => {
     const dev = loadConfig('dev');
     const problems = (override: object) => {
       const result = environmentConfigSchema.safeParse({ ...dev, ...override });
       return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     };
-    expect(problems({ network: { ...dev.network, availabilityZoneCount: 2 } })).toEqual(['network.availabilityZoneCount: the warehouse needs three availability zones: Redshift Serverless takes subnets in at least three']);
-    expect(problems({ network: { ...dev.network, availabilityZoneCount: 2 }, warehouse: { ...dev.warehouse, enabled: false } })).toEqual([]);
+    expect(problems({})).toEqual([]);
     expect(problems({ warehouse: { ...dev.warehouse, baseRpu: 12 } })).toEqual(['warehouse.baseRpu: must be a multiple of 8 RPU']);
     expect(problems({ warehouse: { ...dev.warehouse, baseRpu: 128, maxRpu: 64 } })).toEqual(['warehouse.baseRpu: baseRpu must not exceed maxRpu']);
     expect(problems({ warehouse: { ...dev.warehouse, adminUsername: 'admin' } })).toEqual(['warehouse.adminUsername: Redshift reserves "admin"']);

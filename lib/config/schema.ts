@@ -619,10 +619,7 @@ export const environmentConfigSchema = z
     monitoring: monitoringSchema,
   })
   .strict()
-  .refine((c) => !c.warehouse.enabled || c.network.availabilityZoneCount === 3, {
-    message: 'the warehouse needs three availability zones: Redshift Serverless takes subnets in at least three',
-    path: ['network', 'availabilityZoneCount'],
-  })
+
   .refine((c) => c.envName === 'dev' || c.removalPolicy !== 'destroy', {
     message: 'only dev may allow DESTROY: staging and prod data must outlive their stacks',
     path: ['removalPolicy'],

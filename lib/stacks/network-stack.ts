@@ -21,6 +21,7 @@ export class NetworkStack extends PlatformStack {
       availabilityZoneCount: network.availabilityZoneCount,
       natGateways: network.natGateways,
       flowLogRetentionDays: network.flowLogRetentionDays,
+      warehouseSubnets: this.config.warehouse.enabled,
       logsKey: props.keys.logs,
       removalPolicy: this.removalPolicy,
     });

@@ -31,7 +31,7 @@ export class WarehouseStack extends PlatformStack {
       usageLimit: w.usageLimit,
       admitSecurityGroupIds: w.admitSecurityGroupIds,
       vpc: props.network.vpc,
-      vpcSubnets: props.network.isolatedSubnets,
+      vpcSubnets: props.network.warehouseSubnets,
       grantLakeReads: props.access.grantWarehouseReads,
       createAuditLogGroups: w.createAuditLogGroups,
       logsKey: props.keys.logs,

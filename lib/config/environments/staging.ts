@@ -10,8 +10,7 @@ export const staging: EnvironmentConfigInput = {
   removalPolicy: 'retain',
   network: {
     vpcCidr: '10.20.0.0/20',
-    // Three: the warehouse's Redshift Serverless workgroup needs subnets in three zones.
-    availabilityZoneCount: 3,
+    availabilityZoneCount: 2,
     natGateways: 1,
     flowLogRetentionDays: 90,
   },
