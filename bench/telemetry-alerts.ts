@@ -41,13 +41,16 @@ function fleetReadings(vehicles: number, minutes: number): (StreamRecord & { at:
 
 /** Every record through the core as the mapping delivers them: windows of `windowSeconds` (0: none), batches of `batchSize`. */
 async function drive(records: (StreamRecord & { at: number })[], deps: AlertsDeps, batchSize: number, windowSeconds: number): Promise<number> {
-  const start = performance.now();
+  // Grouping into windows is the event source mapping's work, not the function's: outside the timing.
   const windowMs = Math.max(windowSeconds, 1) * 1000;
   const byWindow = new Map<number, StreamRecord[]>();
   for (const r of records) {
     const w = windowSeconds === 0 ? 0 : Math.floor(r.at / windowMs);
-    byWindow.set(w, [...(byWindow.get(w) ?? []), { sequenceNumber: r.sequenceNumber, data: r.data }]);
+    const group = byWindow.get(w) ?? [];
+    group.push({ sequenceNumber: r.sequenceNumber, data: r.data });
+    byWindow.set(w, group);
   }
+  const start = performance.now();
   for (const batchRecords of byWindow.values()) {
     let state: WindowState = {};
     for (let i = 0; i < batchRecords.length; i += batchSize) {

@@ -61,6 +61,12 @@ function nagFindings(app: App): string[] {
   }
 }
 
+/** A throwaway VPC of isolated subnets, in `zones` zones. */
+function isolatedVpc(stack: Stack, zones: number): ec2.Vpc {
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: zones, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+  return vpc;
+}
 const keyIn = (stack: Stack) => new kms.Key(stack, 'Key', { enableKeyRotation: true });
 const logBucketIn = (scope: Construct) =>
   new SecureBucket(scope, 'AccessLogs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain }).bucket;
@@ -124,8 +130,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
   DataQualityRulesets: (stack) => new DataQualityRulesets(stack, 'Rules', { namePrefix: 'x', databaseName: 'x_processed', contracts: contracts.filter((c) => c.processed) }),
   KpiApi: (stack) => {
     const key = keyIn(stack);
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    const vpc = isolatedVpc(stack, 2);
     new KpiApi(stack, 'KpiApi', {
       apiName: 'x-kpi-api',
       settings: { athena: { workGroup: 'x', database: 'x_aggregated', resultReuseMaxAgeMinutes: 60, bytesScannedCutoff: 10 ** 10 }, maxRangeDays: 366, syncWaitMs: 20_000, pageSize: 1000 },
@@ -143,8 +148,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
   },
   LiveAlerts: (stack) => {
     const key = keyIn(stack);
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    const vpc = isolatedVpc(stack, 2);
     const { stream, closedRetentionDays, ...rules } = loadConfig('dev').alerts;
     new LiveAlerts(stack, 'Alerts', {
       namePrefix: 'x',
@@ -163,8 +167,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
   },
   Warehouse: (stack) => {
     const key = keyIn(stack);
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+    const vpc = isolatedVpc(stack, 3);
     const w = loadConfig('dev').warehouse;
     new Warehouse(stack, 'Warehouse', {
       namePrefix: 'x',

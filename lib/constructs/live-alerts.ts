@@ -113,6 +113,8 @@ export class LiveAlerts extends StatefulConstruct {
       eventBusName,
       silenceLagSeconds: props.stream.tumblingWindowSeconds + props.stream.batchingWindowSeconds + 60,
     };
+    // Both functions sit in the same subnets and log alike.
+    const placement = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, logsKey: props.logsKey, logRetention: props.logRetention, removalPolicy: props.removalPolicy };
     const putAlertEvents = new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName })],
@@ -130,11 +132,7 @@ export class LiveAlerts extends StatefulConstruct {
       },
       timeout: Duration.seconds(60),
       memoryMiB: 512,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logsKey: props.logsKey,
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
+      ...placement,
     });
     this.function = fn;
     // Items of the table only: no Scan, no index, no batch or table-level actions.
@@ -184,11 +182,7 @@ export class LiveAlerts extends StatefulConstruct {
       },
       timeout: Duration.seconds(120),
       memoryMiB: 256,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logsKey: props.logsKey,
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
+      ...placement,
     });
     this.silenceCheck = silence.function;
     silence.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${MOVING_INDEX}`] }));

@@ -246,7 +246,8 @@ def glue_aggregate(day: str, backfill_from: str | None = None) -> Callable[[Cont
             return f"skipped: no {' or '.join(missing)} processed yet; the changes recorded so far wait for the next day's run"
         table = ctx.table("aggregated", "telemetry_metrics")
         stats = pipelines.run_aggregation(ctx.spark, tables, table, day, horizon_days=ctx.horizon_days, backfill_from=backfill_from)
-        ctx.committed_tables.append(table)
+        # every table the aggregation writes, as the registry's outputs list them for maintenance
+        ctx.committed_tables += [table, pipelines.intervals_table(table), pipelines.recomputed_table(table)]
         ctx.outcomes_by_date.update(stats.outcomes_by_date)
         ctx.dates_beyond_horizon = stats.lists["dates_beyond_horizon"]
         ctx.flows.interval_outcomes = {}
