@@ -11,6 +11,7 @@ export const PATHS = {
   flinkApp: path.join(REPO_ROOT, 'flink-app'),
   contracts: path.join(REPO_ROOT, 'contracts'),
   queries: path.join(REPO_ROOT, 'queries'),
+  warehouse: path.join(REPO_ROOT, 'warehouse'),
   lockFile: path.join(REPO_ROOT, 'package-lock.json'),
 } as const;
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "engines"))
@@ -109,14 +110,44 @@ def everything(conn) -> dict[str, list[tuple]]:
 
 
 def test_migrations_run_once_in_order_and_redshift_only_sql_is_replaced_by_its_local_stand_in(postgres):
-    assert [n for n, _ in warehouse_sql.migrations("redshift")] == ["V001__schemas", "V002__staging", "V003__core", "V004__physical", "V005__mart"]
+    assert [n for n, _ in warehouse_sql.migrations("redshift")] == ["V001__schemas", "V002__staging", "V003__core", "V004__physical", "V005__mart", "V006__roles"]
     local = warehouse_sql.migrations("postgres")
-    assert [(n, p.parent.name) for n, p in local] == [("V001__schemas", "migrations"), ("V002__staging", "local"), ("V003__core", "migrations"), ("V005__mart", "migrations")]
+    assert [(n, p.parent.name) for n, p in local] == [("V001__schemas", "migrations"), ("V002__staging", "local"), ("V003__core", "migrations"), ("V005__mart", "migrations"), ("V006__roles", "local")]
     postgres.create_database("migrations_once")
     with postgres.connect("migrations_once") as c:
-        assert warehouse_sql.migrate(c) == ["V001__schemas", "V002__staging", "V003__core", "V005__mart"]
+        assert warehouse_sql.migrate(c) == ["V001__schemas", "V002__staging", "V003__core", "V005__mart", "V006__roles"]
         assert warehouse_sql.migrate(c) == []
-        assert rows(c, "SELECT version FROM public.schema_migrations ORDER BY version") == [("V001__schemas",), ("V002__staging",), ("V003__core",), ("V005__mart",)]
+        assert rows(c, "SELECT version FROM public.schema_migrations ORDER BY version") == [("V001__schemas",), ("V002__staging",), ("V003__core",), ("V005__mart",), ("V006__roles",)]
+
+
+def test_the_load_runs_as_the_loader_role_which_cannot_change_the_schema_the_lake_or_the_migrations(conn):
+    conn.execute("SET ROLE warehouse_loader")
+    try:
+        assert set(warehouse_sql.load(conn)) == {D1}
+        assert set(warehouse_sql.load(conn, D2)) == {D2}
+        for forbidden in ["DROP TABLE core.fact_daily_fuel", "CREATE TABLE core.scratch (a INTEGER)", "TRUNCATE core.fact_fuel_interval",
+                          "INSERT INTO public.schema_migrations VALUES ('V999__x', now())",
+                          "INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES ('2026-11-09', now())",
+                          "CREATE OR REPLACE VIEW mart.telemetry_metrics AS SELECT 1 AS a"]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with conn.transaction():
+                    conn.execute(forbidden)
+    finally:
+        conn.execute("RESET ROLE")
+    assert rows(conn, "SELECT COUNT(*) FROM core.fact_fuel_interval") == [(len(INTERVALS),)]
+
+
+def test_the_reader_role_reads_the_mart_and_the_star_and_writes_nothing(conn):
+    warehouse_sql.load(conn)
+    conn.execute("SET ROLE warehouse_reader")
+    try:
+        assert len(rows(conn, "SELECT * FROM mart.telemetry_metrics")) == len([m for m in METRICS if m[0] == D1])
+        assert rows(conn, "SELECT COUNT(*) FROM core.dim_date") == [(1,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            with conn.transaction():
+                conn.execute("DELETE FROM core.fact_daily_fuel")
+    finally:
+        conn.execute("RESET ROLE")
 
 
 def test_the_star_rows_of_a_small_fleet(conn):
