@@ -36,8 +36,13 @@ class LocalPostgres:
     def start(cls, log: Path | None = None) -> "LocalPostgres":
         if not (BIN / "initdb").exists():
             raise RuntimeError(f"PostgreSQL is not installed ({BIN}/initdb missing): run scripts/setup.sh")
-        root = Path(tempfile.mkdtemp(prefix="tlh-postgres-"))
         as_user = "postgres" if os.geteuid() == 0 else None
+        # As root the cluster runs as `postgres`, which must reach its directory: a private TMPDIR
+        # (the jest run's, mode 700) is closed to it, so the cluster goes to /tmp then.
+        parent = tempfile.gettempdir()
+        if as_user and not os.stat(parent).st_mode & 0o001:
+            parent = "/tmp"
+        root = Path(tempfile.mkdtemp(prefix="tlh-postgres-", dir=parent))
         if as_user:
             shutil.chown(root, user=as_user)
         pg = cls(root, _free_port(), as_user)
