@@ -98,6 +98,18 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     contracts,
   });
 
+  // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.
+  const warehouse = config.warehouse.enabled
+    ? new WarehouseStack(app, stackName(config, 'Warehouse'), {
+        ...common,
+        description: `Telemetry lakehouse (${config.envName}): the Redshift Serverless warehouse with the star schema`,
+        network: network.network,
+        keys: security.keys,
+        access: lakehouse.access,
+        monitoring: monitoring.monitoring,
+      })
+    : undefined;
+
   const processing = new ProcessingStack(app, stackName(config, 'Processing'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): Glue ETL into Iceberg, KPI aggregation, orchestration, named queries`,
@@ -108,6 +120,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     monitoring: monitoring.monitoring,
     contracts,
     jobs,
+    warehouseLoad: warehouse?.loadTarget,
   });
 
   const operations = new OperationsStack(app, stackName(config, 'Operations'), {
@@ -119,16 +132,6 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     monitoring: monitoring.monitoring,
   });
 
-  // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.
-  const warehouse = config.warehouse.enabled
-    ? new WarehouseStack(app, stackName(config, 'Warehouse'), {
-        ...common,
-        description: `Telemetry lakehouse (${config.envName}): the Redshift Serverless warehouse with the star schema`,
-        network: network.network,
-        keys: security.keys,
-        access: lakehouse.access,
-      })
-    : undefined;
 
   const serving = new ServingStack(app, stackName(config, 'Serving'), {
     ...common,

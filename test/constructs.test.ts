@@ -27,6 +27,8 @@ import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
 import { SecureBucket } from '../lib/constructs/secure-bucket';
 import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
 import { Warehouse } from '../lib/constructs/warehouse';
+import { WarehouseMigrations } from '../lib/constructs/warehouse-migrations';
+import { warehouseMigrations } from '../lib/warehouse-sql';
 import { PlatformAwsSolutionsChecks } from '../lib/nag/acknowledgements';
 import { PATHS } from '../lib/paths';
 import { loadCatalogue } from '../lambda/shared/kpi/catalogue';
@@ -182,6 +184,23 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       grantLakeReads: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: ['arn:aws:s3:::lake/processed/data.parquet'] }),
       createAuditLogGroups: true,
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: retain,
+    });
+  },
+  WarehouseMigrations: (stack) => {
+    const key = keyIn(stack);
+    new WarehouseMigrations(stack, 'Migrations', {
+      namePrefix: 'x',
+      workgroupName: 'x-warehouse',
+      workgroupArn: 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/11111111-2222-3333-4444-555555555555',
+      databaseName: 'telemetry',
+      adminSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift!x-warehouse-admin-AbCdEf',
+      warehouseKey: key,
+      migrations: warehouseMigrations('redshift', { processed_database: 'x_processed', aggregated_database: 'x_aggregated', namespace_role_arn: 'arn:aws:iam::123456789012:role/x' }),
+      vpc: isolatedVpc(stack, 2),
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       logsKey: key,
       logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: retain,

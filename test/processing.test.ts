@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { warehouseLoadStatements } from '../lib/warehouse-sql';
 import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
 
 describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
@@ -52,7 +53,7 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(sec.JobBookmarksEncryption.JobBookmarksEncryptionMode).toBe('CSE-KMS');
   });
 
-  test('the daily state machine: sources in parallel, then aggregation, then maintenance; retries, catch, ALL logging, X-Ray', () => {
+  test('the daily state machine: sources in parallel, then aggregation, then maintenance beside the warehouse load; retries, catch, ALL logging, X-Ray', () => {
     const sm = Object.values(resourcesOf(t, 'AWS::StepFunctions::StateMachine'))[0].Properties;
     expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
     expect(sm.TracingConfiguration).toEqual({ Enabled: true });
@@ -61,7 +62,11 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(parallel.Type).toBe('Parallel');
     expect(parallel.Branches.map((b: any) => b.StartAt).sort()).toEqual(['crm-etl', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`));
     expect(parallel.Next).toBe(`${prefix}-aggregate-metrics`);
-    expect(definition.States[`${prefix}-aggregate-metrics`].Next).toBe(`${prefix}-iceberg-maintenance`);
+    expect(definition.States[`${prefix}-aggregate-metrics`].Next).toBe('AfterAggregation');
+    const after = definition.States.AfterAggregation;
+    expect(after.Branches.map((b: any) => b.StartAt)).toEqual([`${prefix}-iceberg-maintenance`, 'WarehouseLoad']);
+    expect(after.Next).toBe('Done');
+    expect(after.Catch[0].Next).toBe('PipelineFailed');
     expect(parallel.Catch[0].Next).toBe('PipelineFailed');
     const task = parallel.Branches[0].States[parallel.Branches[0].StartAt];
     expect(task.Resource).toContain('glue:startJobRun.sync');
@@ -69,7 +74,7 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.processing.schedule });
   });
 
-  test('a backfill input ({from, to}) runs the aggregation alone over the range', () => {
+  test('a backfill input ({from, to}) runs the aggregation over the range, then the warehouse load', () => {
     const sm = Object.values(resourcesOf(t, 'AWS::StepFunctions::StateMachine'))[0].Properties;
     const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
     const choice = definition.States.DayGiven;
@@ -77,8 +82,47 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(choice.Choices[1]).toEqual({ Variable: '$.day', IsPresent: true, Next: 'SourceJobs' });
     const backfill = definition.States[`${prefix}-aggregate-metrics-backfill`];
     expect(backfill.Parameters).toEqual({ JobName: `${prefix}-aggregate-metrics`, Arguments: { '--day.$': '$.to', '--backfill_from.$': '$.from' } });
-    expect(backfill.Next).toBe('Done');
+    expect(backfill.Next).toBe('WarehouseLoadAfterBackfill');
     expect(backfill.Catch[0].Next).toBe('PipelineFailed');
+    expect(definition.States.WarehouseLoadAfterBackfill).toMatchObject({ Type: 'Parallel', Next: 'Done', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'PipelineFailed' }] });
+  });
+
+  test('the warehouse load: one BatchExecuteStatement of the load SQL, polled to its end, a failure retried then failing the pipeline', () => {
+    const sm = Object.values(resourcesOf(t, 'AWS::StepFunctions::StateMachine'))[0].Properties;
+    const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+    const load = definition.States.AfterAggregation.Branches[1].States.WarehouseLoad;
+    expect(load.Retry).toEqual([{ ErrorEquals: ['WarehouseLoadFailed', 'States.TaskFailed'], MaxAttempts: 2, IntervalSeconds: 120, BackoffRate: 2 }]);
+    const states = load.Branches[0].States;
+    expect(states.WarehouseLoadStart).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
+      Parameters: { WorkgroupName: `${prefix}-warehouse`, Database: config.warehouse.databaseName, Sqls: warehouseLoadStatements() },
+      Next: 'WarehouseLoadWait',
+    });
+    expect(states.WarehouseLoadStart.Parameters).not.toHaveProperty('SecretArn');
+    expect(states.WarehouseLoadDescribe).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:redshiftdata:describeStatement', Parameters: { 'Id.$': '$.warehouseLoad.Id' }, Next: 'WarehouseLoadEnded' });
+    expect(states.WarehouseLoadEnded.Choices).toEqual([
+      { Variable: '$.warehouseLoad.Status', StringEquals: 'FINISHED', Next: 'WarehouseLoadLoaded' },
+      { Or: [{ Variable: '$.warehouseLoad.Status', StringEquals: 'FAILED' }, { Variable: '$.warehouseLoad.Status', StringEquals: 'ABORTED' }], Next: 'WarehouseLoadFailed' },
+    ]);
+    expect(states.WarehouseLoadEnded.Default).toBe('WarehouseLoadWait');
+    expect(states.WarehouseLoadFailed).toMatchObject({ Type: 'Fail', Error: 'WarehouseLoadFailed', CausePath: 'States.JsonToString($.warehouseLoad.Described)' });
+  });
+
+  test("the state machine's role runs statements on the warehouse's workgroup only, looks only at its own, and signs in as warehouse_loader", () => {
+    const role = Object.entries(resourcesOf(t, 'AWS::IAM::Role')).find(([id]) => id.startsWith('OrchestrationStateMachineRole'))!;
+    expect(role[1].Properties.Tags).toContainEqual({ Key: 'RedshiftDbRoles', Value: 'warehouse_loader' });
+    const statements = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role[0]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const redshift = statements.filter((s: any) => JSON.stringify(s.Action).includes('redshift'));
+    expect(redshift).toHaveLength(2);
+    expect(redshift[0].Action).toEqual(['redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials']);
+    expect(JSON.stringify(redshift[0].Resource)).toContain('WorkgroupWorkgroupArn');
+    expect(redshift[1]).toMatchObject({
+      Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+      Resource: '*',
+      Condition: { StringLike: { 'redshift-data:statement-owner-iam-userid': { 'Fn::Join': ['', [{ 'Fn::GetAtt': [role[0], 'RoleId'] }, ':*']] } } },
+    });
   });
 
   test('KPI dates changed beyond the lateness horizon page someone', () => {

@@ -1,6 +1,7 @@
 import { loadConfig } from '../lib/config';
 import { environmentConfigSchema } from '../lib/config/schema';
 import { warehouseSubnetCidrs } from '../lib/constructs/platform-network';
+import { warehouseMigrations } from '../lib/warehouse-sql';
 import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 /** The warehouse stack as deployed: the namespace, the workgroup, their network and role, the usage limit, the audit logs. */
@@ -93,10 +94,75 @@ describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
   });
 });
 
+describe.each(ENVIRONMENTS)('warehouse migrations and load (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const t = templates.warehouse;
+  const migrations = Object.values(resourcesOf(t, 'Custom::WarehouseMigrations'))[0];
+  const roleStatements = (rolePrefix: string) => {
+    const roleId = Object.keys(resourcesOf(t, 'AWS::IAM::Role')).find((id) => id.startsWith(rolePrefix))!;
+    return Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+
+  test("every migration of warehouse/migrations, Redshift's selection, rendered with the stack's names, run after the workgroup exists", () => {
+    const p = migrations.Properties;
+    expect(p).toMatchObject({ WorkgroupName: `${config.resourcePrefix}-warehouse`, Database: config.warehouse.databaseName });
+    expect(p.SecretArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WarehouseAdminSecret/), 'namespace.adminPasswordSecretArn'] });
+    expect(p.Migrations.map((m: { Version: string }) => m.Version)).toEqual(warehouseMigrations('redshift', { processed_database: 'p', aggregated_database: 'a', namespace_role_arn: 'r' }).map((m) => m.version));
+    const staging = p.Migrations[1].Statements.map(joinedText);
+    const db = config.resourcePrefix.replace(/-/g, '_');
+    expect(staging[0]).toContain(`FROM DATA CATALOG DATABASE '${db}_processed' IAM_ROLE '`);
+    expect(JSON.stringify(p.Migrations[1].Statements[0])).toContain('WarehouseNamespaceRole');
+    expect((migrations as unknown as { DependsOn: string[] }).DependsOn).toContainEqual(expect.stringMatching(/^WarehouseWorkgroup/));
+  });
+
+  test('the admin secret is read from the namespace at deploy (GetNamespace on that namespace only)', () => {
+    const call = Object.values(resourcesOf(t, 'Custom::RedshiftServerlessAdminSecret'))[0].Properties;
+    expect(JSON.parse(joinedText(call.Create))).toMatchObject({ service: 'redshift-serverless', action: 'GetNamespace', parameters: { namespaceName: `${config.resourcePrefix}-warehouse` }, outputPaths: ['namespace.adminPasswordSecretArn'] });
+    const policy = Object.entries(resourcesOf(t, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('WarehouseAdminSecretCustomResourcePolicy'))![1];
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Action: 'redshift-serverless:GetNamespace', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^WarehouseNamespace/), 'Namespace.NamespaceArn'] } }]);
+  });
+
+  test("the migrations function may run statements on this workgroup, read its own statements, the admin secret and the warehouse key's decryption, nothing more of Redshift", () => {
+    const statements = roleStatements('MigrationsFunctionRole');
+    const warehouseRelated = statements.filter((s: any) => /redshift|secretsmanager|kms/.test(JSON.stringify(s.Action)));
+    expect(warehouseRelated).toEqual([
+      { Action: ['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^WarehouseWorkgroup/), 'Workgroup.WorkgroupArn'] } },
+      {
+        Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+        Effect: 'Allow',
+        Resource: '*',
+        Condition: { StringLike: { 'redshift-data:statement-owner-iam-userid': { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^MigrationsFunctionRole/), 'RoleId'] }, ':*']] } } },
+      },
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^WarehouseAdminSecret/), 'namespace.adminPasswordSecretArn'] } },
+      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: expect.anything() },
+    ]);
+    expect(JSON.stringify(warehouseRelated[3].Resource)).toContain('Keyswarehouse');
+  });
+
+  test("a day's compute above 80% of the usage limit's daily share alerts on-call", () => {
+    const alarm = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .find((a) => a.AlarmName === `${config.resourcePrefix}-warehouse-compute-near-limit`)!;
+    const days = { daily: 1, weekly: 7, monthly: 31 }[config.warehouse.usageLimit.period];
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Redshift-Serverless',
+      MetricName: 'ComputeSeconds',
+      Dimensions: [{ Name: 'Workgroup', Value: `${config.resourcePrefix}-warehouse` }],
+      Statistic: 'Sum',
+      Period: 86400,
+      Threshold: Math.round((config.warehouse.usageLimit.rpuHours * 3600 * 0.8) / days),
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm.AlarmActions).toHaveLength(1);
+  });
+});
+
 describe('warehouse configuration', () => {
   test('groups named in config are admitted on 5439, and only they', () => {
     const { templates } = synthesize('dev', (c) => ({ ...c, warehouse: { ...c.warehouse, admitSecurityGroupIds: ['sg-0123456789abcdef0'] } }));
-    const group = Object.values(resourcesOf(templates.warehouse, 'AWS::EC2::SecurityGroup'))[0].Properties;
+    const group = Object.values(resourcesOf(templates.warehouse, 'AWS::EC2::SecurityGroup')).map((g) => g.Properties).find((g) => g.GroupDescription.includes('Redshift from'))!;
     expect(group.SecurityGroupIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5439, ToPort: 5439, SourceSecurityGroupId: 'sg-0123456789abcdef0' })]);
   });
 
@@ -105,6 +171,12 @@ describe('warehouse configuration', () => {
     expect(platform.warehouse).toBeUndefined();
     expect(templates.warehouse).toBeUndefined();
     expect(Object.keys(resourcesOf(templates.network, 'AWS::EC2::Subnet')).filter((id) => id.includes('Warehouse'))).toEqual([]);
+    // The daily pipeline goes from the aggregation to maintenance alone, and its role has no Redshift access.
+    const sm = Object.values(resourcesOf(templates.processing, 'AWS::StepFunctions::StateMachine'))[0].Properties;
+    const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+    expect(definition.States[`${platform.processing.config.resourcePrefix}-aggregate-metrics`].Next).toBe(`${platform.processing.config.resourcePrefix}-iceberg-maintenance`);
+    expect(JSON.stringify(definition)).not.toContain('redshiftdata');
+    expect(JSON.stringify(resourcesOf(templates.processing, 'AWS::IAM::Policy'))).not.toContain('redshift');
   });
 
   test("the warehouse's subnets take the VPC's last /24, which no VPC tier reaches", () => {

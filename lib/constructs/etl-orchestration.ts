@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -12,6 +13,7 @@ import { GLUE_METRICS_NAMESPACE } from '../config/metrics';
 import { PlatformMonitoring } from './platform-monitoring';
 import { encryptedLogGroup } from './log-groups';
 import { StatefulConstruct } from './removal';
+import { grantWarehouseLoad, WarehouseLoadTarget, warehouseLoadStep } from './warehouse-load';
 
 export interface EtlOrchestrationProps {
   readonly namePrefix: string;
@@ -20,6 +22,11 @@ export interface EtlOrchestrationProps {
   /** Then the aggregation, then Iceberg maintenance. */
   readonly aggregationJob: glue.CfnJob;
   readonly maintenanceJob: glue.CfnJob;
+  /**
+   * The warehouse to load after the aggregation, beside the maintenance (both read what the
+   * aggregation wrote; neither waits for the other). @default - no warehouse (config switches it off)
+   */
+  readonly warehouseLoad?: WarehouseLoadTarget;
   /** The day argument every job takes (`--<dayArgument> yyyy-MM-dd`). */
   readonly dayArgument: string;
   readonly schedule: string;
@@ -59,7 +66,7 @@ export class EtlOrchestration extends StatefulConstruct {
     for (const job of props.sourceJobs) sources.branch(run(job));
     sources.addCatch(failed, { resultPath: '$.failure' });
     const aggregate = run(props.aggregationJob).addCatch(failed, { resultPath: '$.failure' });
-    const maintain = run(props.maintenanceJob).addCatch(failed, { resultPath: '$.failure' });
+    const maintain = run(props.maintenanceJob);
 
     const backfill = run(props.aggregationJob, `${props.aggregationJob.name}-backfill`, {
       [day]: sfn.JsonPath.stringAt('$.to'),
@@ -72,8 +79,20 @@ export class EtlOrchestration extends StatefulConstruct {
       .when(sfn.Condition.and(sfn.Condition.isPresent('$.from'), sfn.Condition.isPresent('$.to')), backfill)
       .when(sfn.Condition.isPresent('$.day'), sources)
       .otherwise(defaultDay.next(sources));
-    sources.next(aggregate).next(maintain).next(done);
-    backfill.next(done);
+    // After the aggregation: maintenance and, with a warehouse, its load of the recomputed dates,
+    // side by side (both read what the aggregation wrote; neither needs the other). A backfill's
+    // dates reach the warehouse the same way: the load takes every date the aggregation's ledger
+    // lists since the last load.
+    sources.next(aggregate);
+    if (props.warehouseLoad) {
+      const afterAggregation = new sfn.Parallel(this, 'AfterAggregation', { resultPath: sfn.JsonPath.DISCARD });
+      afterAggregation.branch(maintain).branch(warehouseLoadStep(this, 'WarehouseLoad', props.warehouseLoad));
+      aggregate.next(afterAggregation.addCatch(failed, { resultPath: '$.failure' })).next(done);
+      backfill.next(warehouseLoadStep(this, 'WarehouseLoadAfterBackfill', props.warehouseLoad).addCatch(failed, { resultPath: '$.failure' })).next(done);
+    } else {
+      aggregate.next(maintain.addCatch(failed, { resultPath: '$.failure' })).next(done);
+      backfill.next(done);
+    }
 
     const logGroup = encryptedLogGroup(this, 'Logs', `/aws/vendedlogs/states/${props.namePrefix}-daily-etl`, props);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -85,6 +104,7 @@ export class EtlOrchestration extends StatefulConstruct {
     });
     // CDK renders both a DependsOn and a GetAtt on the state machine's role; cfn-lint calls the
     // DependsOn redundant (W3005). Harmless, and not ours to change: switched off on this resource.
+    if (props.warehouseLoad) grantWarehouseLoad(this.stateMachine.role as iam.Role, props.warehouseLoad);
     const cfnStateMachine = this.stateMachine.node.defaultChild as CfnResource;
     cfnStateMachine.cfnOptions.metadata = { ...cfnStateMachine.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
     Validations.of(this.stateMachine.role).acknowledge({

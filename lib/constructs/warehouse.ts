@@ -1,4 +1,5 @@
-import { CfnResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +8,7 @@ import * as redshift from 'aws-cdk-lib/aws-redshiftserverless';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { encryptedLogGroup } from './log-groups';
+import { PlatformMonitoring } from './platform-monitoring';
 import { StatefulConstruct } from './removal';
 
 /** The audit logs a namespace exports to CloudWatch Logs, each to `/aws/redshift/serverless/<type>`. */
@@ -60,6 +62,11 @@ export class Warehouse extends StatefulConstruct {
   readonly workgroup: redshift.CfnWorkgroup;
   readonly role: iam.Role;
   readonly securityGroup: ec2.SecurityGroup;
+  /**
+   * The ARN of the admin secret Redshift keeps (manageAdminPassword). CloudFormation returns no such
+   * attribute, so it is read from the namespace at deploy (GetNamespace).
+   */
+  readonly adminSecretArn: string;
 
   constructor(scope: Construct, id: string, props: WarehouseProps) {
     super(scope, id, props);
@@ -157,6 +164,22 @@ export class Warehouse extends StatefulConstruct {
         }),
       ]),
     });
+    const namespaceAnswer = new cr.AwsCustomResource(this, 'AdminSecret', {
+      resourceType: 'Custom::RedshiftServerlessAdminSecret',
+      logGroup: encryptedLogGroup(this, 'AdminSecretLogs', undefined, props),
+      installLatestAwsSdk: false,
+      onUpdate: {
+        service: 'redshift-serverless',
+        action: 'GetNamespace',
+        parameters: { namespaceName },
+        physicalResourceId: cr.PhysicalResourceId.of(`${namespaceName}/admin-secret`),
+        outputPaths: ['namespace.adminPasswordSecretArn'],
+      },
+      // Its policy names the namespace by GetAtt, which also orders the call after the namespace.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['redshift-serverless:GetNamespace'], resources: [this.namespace.attrNamespaceNamespaceArn] })]),
+    });
+    this.adminSecretArn = namespaceAnswer.getResponseField('namespace.adminPasswordSecretArn');
+
     // The SDK-call provider is CDK's singleton function; its role carries Lambda's basic execution
     // policy, and CDK orders it after its role twice over (cfn-lint W3005), as in every provider.
     const provider = stack.node.findChild(USAGE_LIMIT_PROVIDER_ID);
@@ -167,4 +190,34 @@ export class Warehouse extends StatefulConstruct {
       reason: 'CDK-managed provider that sets the workgroup usage limit (CloudFormation has no resource for it); its role and code come with the CDK release.',
     });
   }
+}
+
+/** Days in each usage-limit period, to turn the limit into a daily share. A month counts 31 days, so the share is never above the limit's pace. */
+const PERIOD_DAYS = { daily: 1, weekly: 7, monthly: 31 } as const;
+/** The share of the daily budget at which the alarm warns, before the limit's breach action. */
+const COMPUTE_WARNING_SHARE = 0.8;
+
+/**
+ * Alerts of the warehouse: a day's compute (RPU-seconds, AWS/Redshift-Serverless ComputeSeconds)
+ * above 80% of the usage limit's daily share. The limit's own breach action (log, emit-metric,
+ * deactivate) acts at the period's end; this says days earlier that the period is on course to
+ * reach it. The load's failures alert through the daily pipeline's execution-failed rule.
+ */
+export function monitorWarehouse(monitoring: PlatformMonitoring, warehouse: Warehouse, usageLimit: WarehouseProps['usageLimit']): void {
+  const dailyBudgetSeconds = (usageLimit.rpuHours * 3600) / PERIOD_DAYS[usageLimit.period];
+  monitoring.addAlarm('warehouse-compute-near-limit', {
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/Redshift-Serverless',
+      metricName: 'ComputeSeconds',
+      dimensionsMap: { Workgroup: warehouse.workgroup.workgroupName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.days(1),
+    }),
+    threshold: Math.round(dailyBudgetSeconds * COMPUTE_WARNING_SHARE),
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    description:
+      `The warehouse used over ${COMPUTE_WARNING_SHARE * 100}% of a day's share of its usage limit (${usageLimit.rpuHours} RPU-hours ${usageLimit.period}, breach action ${usageLimit.breachAction}). ` +
+      'Find the heavy queries in SYS_QUERY_HISTORY; raise warehouse.usageLimit only for a known cause.',
+    thresholdReason: `a day at this pace reaches the ${usageLimit.period} limit before the period ends; ${COMPUTE_WARNING_SHARE * 100}% leaves a day to act before the breach action.`,
+  });
 }

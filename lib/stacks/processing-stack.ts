@@ -13,6 +13,7 @@ import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgemen
 import { PATHS } from '../paths';
 import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, processedDatasets } from '../registry';
 import { aggregatedIcebergTable, JobArgumentContext, jobArguments, processedIcebergTable } from '../registry/arguments';
+import { WarehouseLoadTarget } from '../constructs/warehouse-load';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface ProcessingStackProps extends PlatformStackProps {
@@ -24,6 +25,8 @@ export interface ProcessingStackProps extends PlatformStackProps {
   readonly contracts: readonly DatasetContract[];
   /** The job registry, checked against the contracts (lib/registry/jobs.json). */
   readonly jobs: readonly JobDeclaration[];
+  /** The warehouse the daily pipeline loads after the aggregation. @default - none (config switches the warehouse off) */
+  readonly warehouseLoad?: WarehouseLoadTarget;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface ProcessingStackProps extends PlatformStackProps {
 export class ProcessingStack extends PlatformStack {
   /** One Glue job per registry entry that runs on Glue, by job name. */
   readonly etl: GlueEtlJobs;
-  /** The daily state machine (sources, aggregation, maintenance; or a backfill) and its schedule. */
+  /** The daily state machine (sources, aggregation, maintenance and the warehouse load; or a backfill) and its schedule. */
   readonly orchestration: EtlOrchestration;
   /** A Glue Data Quality ruleset per processed table, from its contract. */
   readonly rulesets: DataQualityRulesets;
@@ -83,6 +86,7 @@ export class ProcessingStack extends PlatformStack {
       schedule: config.processing.schedule,
       logsKey: keys.logs,
       logRetention: config.monitoring.logRetentionDays,
+      warehouseLoad: props.warehouseLoad,
       removalPolicy: this.removalPolicy,
     });
     this.rulesets = new DataQualityRulesets(this, 'Rules', { namePrefix: config.resourcePrefix, databaseName: tables.processedDatabase, contracts: processed });

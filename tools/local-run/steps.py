@@ -369,8 +369,9 @@ WAREHOUSE_STAGING = {
 def load_warehouse(ctx: Context) -> str:
     """The warehouse on a local PostgreSQL (Redshift's stand-in): the migrations, the lake tables
     the run wrote copied into the staging tables that stand for Redshift's external schemas, the
-    daily load (every KPI date the aggregation recomputed, late ones included);
-    mart.telemetry_metrics must equal the lake's row for row."""
+    daily load (every KPI date the aggregation recomputed, late ones included) under the loader's
+    database role, as the state machine runs it; mart.telemetry_metrics must equal the lake's row
+    for row."""
     import time
 
     import warehouse_sql
@@ -391,9 +392,12 @@ def load_warehouse(ctx: Context) -> str:
                 with conn.cursor().copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in selected.toLocalIterator():
                         copy.write_row(tuple(row))
+        # As the deployed load: under the loader's database role (migration V006), not the admin.
+        conn.execute("SET ROLE warehouse_loader")
         started = time.perf_counter()
         logs = warehouse_sql.load(conn)
         seconds = time.perf_counter() - started
+        conn.execute("RESET ROLE")
         days = sorted(logs)
         compared = ("metric_date, city, temp_range, weather_condition, customer_segment, intervals, vehicles, "
                     "round(distance_km::numeric, 6), round(fuel_l::numeric, 6), round(fuel_l_per_100km::numeric, 6)")

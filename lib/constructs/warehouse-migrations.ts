@@ -1,0 +1,97 @@
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { WarehouseMigration } from '../warehouse-sql';
+import { encryptedLogGroup } from './log-groups';
+import { privateFunction } from './private-function';
+import { StatefulConstruct } from './removal';
+import { grantDataApiStatements } from './warehouse-data-api';
+
+export interface WarehouseMigrationsProps {
+  readonly namePrefix: string;
+  readonly workgroupName: string;
+  readonly workgroupArn: string;
+  readonly databaseName: string;
+  /** The namespace's managed admin secret: migrations create schemas and roles, which only the admin may. */
+  readonly adminSecretArn: string;
+  /** Encrypts the admin secret. */
+  readonly warehouseKey: kms.IKey;
+  /** Redshift's own selection of warehouse/migrations (lib/warehouse-sql.ts), rendered with the stack's names. */
+  readonly migrations: readonly WarehouseMigration[];
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The warehouse's migrations, applied at deploy (issue 12): a custom resource whose properties
+ * carry every migration's statements, so a new file in warehouse/migrations/ changes them and
+ * CloudFormation runs the handler again (lambda/warehouse-migrations). The handler applies, through
+ * the Redshift Data API as the admin, each migration not yet recorded in public.schema_migrations,
+ * with its record in one transaction; a failure fails the deploy with the statement's error.
+ */
+export class WarehouseMigrations extends StatefulConstruct {
+  readonly resource: CustomResource;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: WarehouseMigrationsProps) {
+    super(scope, id, props);
+    const functionName = `${props.namePrefix}-warehouse-migrations`;
+    const handler = privateFunction(this, {
+      name: 'warehouse-migrations',
+      functionName,
+      description: 'Applies the warehouse migrations not yet recorded, through the Redshift Data API, at deploy',
+      purpose: 'runs the warehouse migrations as its admin through the Data API',
+      environment: {},
+      // The Data API is polled to each statement's end; the handler stops 30 s before this to report.
+      timeout: Duration.minutes(14),
+      memoryMiB: 256,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = handler.role;
+    grantDataApiStatements(this.role, props.workgroupArn, ['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecretArn] }));
+    props.warehouseKey.grantDecrypt(this.role);
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: handler.function,
+      logGroup: encryptedLogGroup(this, 'ProviderLogs', undefined, props),
+      providerFunctionName: `${props.namePrefix}-warehouse-migrations-provider`,
+    });
+    // The provider framework's own function (CDK's code) carries Lambda's basic execution policy
+    // and invokes the handler by ARN with any qualifier.
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's custom-resource provider framework function, which only relays CloudFormation's request to the migrations handler; its role and code come with the CDK release.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((handler.function.node.defaultChild as CfnResource).logicalId)}.Arn>:*]`,
+        reason: 'The provider framework may invoke the one migrations handler at any version or alias; the wildcard is the qualifier of that single function.',
+      },
+    );
+    // CDK orders the framework function after its role twice over (cfn-lint W3005), as in every provider.
+    const frameworkFunction = provider.node.findChild('framework-onEvent').node.defaultChild as CfnResource;
+    frameworkFunction.cfnOptions.metadata = { ...frameworkFunction.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
+    this.resource = new CustomResource(this, 'Migrations', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::WarehouseMigrations',
+      properties: {
+        WorkgroupName: props.workgroupName,
+        Database: props.databaseName,
+        SecretArn: props.adminSecretArn,
+        Migrations: props.migrations.map((m) => ({ Version: m.version, Statements: m.statements })),
+      },
+    });
+  }
+}
