@@ -92,3 +92,25 @@ def load(conn, day: str | None = None) -> dict[str, dict[str, int]]:
             conn.execute(statement)
         loaded = conn.execute(f"SELECT l.date_key, {', '.join('l.' + c for c in LOG_COLUMNS)} FROM core.load_log l JOIN load_dates d ON d.date_key = l.date_key ORDER BY 1").fetchall()
     return {f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}": dict(zip(LOG_COLUMNS, rest)) for k, *rest in loaded}
+
+
+def reload_request(day: str, workgroup: str, database: str) -> dict:
+    """The Data API request that reloads `day` by hand: `aws redshift-data batch-execute-statement
+    --cli-input-json file://...` runs it as one transaction, as whoever calls it (the caller needs
+    warehouse_loader, or the admin secret with --secret-arn)."""
+    return {"WorkgroupName": workgroup, "Database": database, "Sqls": load_statements(day), "StatementName": f"warehouse-reload-{day}"}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Prints the Data API request that reloads one day of the warehouse.")
+    parser.add_argument("--day", required=True, help="yyyy-MM-dd")
+    parser.add_argument("--workgroup", required=True, help="the warehouse stack's WorkgroupName output")
+    parser.add_argument("--database", required=True, help="the warehouse stack's DatabaseName output")
+    args = parser.parse_args()
+    try:
+        print(json.dumps(reload_request(args.day, args.workgroup, args.database), indent=1))
+    except ValueError as e:
+        parser.exit(2, f"error: --day {args.day}: {e}\n")

@@ -16,6 +16,7 @@ The fleet of the fixture, 2026-11-02 (Monday) and 2026-11-03:
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -266,3 +267,13 @@ def test_a_late_correction_in_the_lake_reaches_the_star_on_the_next_load(conn):
 def test_a_day_that_is_not_a_date_is_refused_before_any_sql(day):
     with pytest.raises(ValueError):
         warehouse_sql.day_values(day)
+
+
+def test_a_reload_by_hand_is_one_data_api_request_of_the_one_day_load():
+    request = warehouse_sql.reload_request(D1, "tlh-dev-warehouse", "telemetry")
+    assert request["WorkgroupName"] == "tlh-dev-warehouse" and request["Database"] == "telemetry"
+    assert request["Sqls"] == warehouse_sql.load_statements(D1) and len(request["Sqls"]) <= 40
+    assert f"DATE '{D1}'" in request["Sqls"][1]
+    assert not any("load_watermark" in s and s.startswith("INSERT") for s in request["Sqls"])
+    run = subprocess.run([sys.executable, str(Path(warehouse_sql.__file__)), "--day", "2026-13-02", "--workgroup", "w", "--database", "d"], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.strip() == "error: --day 2026-13-02: month must be in 1..12" and run.stdout == ""
