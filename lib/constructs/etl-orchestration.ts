@@ -37,10 +37,12 @@ export interface EtlOrchestrationProps {
 
 /**
  * The daily pipeline as a Step Functions state machine: the source jobs in parallel, then the
- * aggregation, then Iceberg maintenance, each a synchronous Glue run (.sync) retried once with
- * backoff, for the day given in the input ({"day": "yyyy-MM-dd"}) or, on the schedule, yesterday.
- * A backfill ({"from": "yyyy-MM-dd", "to": "yyyy-MM-dd"}) runs the aggregation alone, recomputing
- * every KPI date of the range from the processed tables (which already hold every late change).
+ * aggregation, then Iceberg maintenance and, where there is a warehouse, its load beside it
+ * (warehouse-load.ts); each Glue step a synchronous run (.sync) retried once with backoff, for the
+ * day given in the input ({"day": "yyyy-MM-dd"}) or, on the schedule, yesterday. A backfill
+ * ({"from": "yyyy-MM-dd", "to": "yyyy-MM-dd"}) runs the aggregation alone, recomputing every KPI
+ * date of the range from the processed tables (which already hold every late change), then the
+ * warehouse load, which takes those dates from the aggregation's ledger.
  * A failure ends in a Fail state carrying the error and cause; the monitoring stack turns the
  * execution's FAILED event into an alert. Logging of ALL events to an encrypted log group, X-Ray.
  */
