@@ -15,6 +15,8 @@ export interface WarehouseLoadTarget {
 
 /** The database role the load runs under: the state machine's role carries it in its RedshiftDbRoles tag (migration V006). */
 export const WAREHOUSE_LOADER_DB_ROLE = 'warehouse_loader';
+/** The IAM tag Redshift Serverless reads for the database roles of an IAM identity that signs in. */
+export const REDSHIFT_DB_ROLES_TAG = 'RedshiftDbRoles';
 /** Seconds between two looks at the running load. */
 const POLL_SECONDS = 30;
 
@@ -75,7 +77,7 @@ export function warehouseLoadStep(scope: Construct, id: string, target: Warehous
 
 /** What the state machine's role needs for the load, and the tag that gives it the loader's database role. */
 export function grantWarehouseLoad(role: iam.Role, target: WarehouseLoadTarget): void {
-  Tags.of(role).add('RedshiftDbRoles', WAREHOUSE_LOADER_DB_ROLE);
+  Tags.of(role).add(REDSHIFT_DB_ROLES_TAG, WAREHOUSE_LOADER_DB_ROLE);
   grantDataApiStatements(role, target.workgroupArn, ['redshift-data:BatchExecuteStatement']);
   // Without a secret the Data API signs in with temporary credentials of the caller's IAM identity.
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['redshift-serverless:GetCredentials'], resources: [target.workgroupArn] }));
