@@ -34,5 +34,5 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
     { intervalMs: 2_000, deadline: Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS },
   );
   logger.info('warehouse migrations', { applied: outcome.applied, alreadyApplied: outcome.alreadyApplied.length });
-  return { PhysicalResourceId: physicalResourceId, Data: { Applied: outcome.applied.join(',') || 'none', Latest: migrations[migrations.length - 1].version } };
+  return { PhysicalResourceId: physicalResourceId, Data: { Applied: outcome.applied.join(',') || 'none', Latest: migrations.at(-1)?.version ?? 'none' } };
 }

@@ -70,6 +70,15 @@ describe('warehouse migrations at deploy, through the Data API', () => {
     await expect(applyMigrations(api.client, admin('refused'), [{ version: 'V1__a', statements: [] }], polling())).rejects.toThrow('migration V1__a has no statements');
   });
 
+  test('a call under a database role that does not exist fails, as Redshift refuses the sign-in', async () => {
+    const stranger = await startRedshiftData({ iamDbRoles: ['no_such_role'] });
+    try {
+      await expect(runInOneTransaction(stranger.client, { workgroupName: 'w', database: 'd' }, ['SELECT 1'], 'a stranger', polling())).rejects.toThrow('a stranger failed: ERROR: role "no_such_role" does not exist');
+    } finally {
+      await stranger.stop();
+    }
+  });
+
   test('a statement still running at the deadline is an error that says so, not a success', async () => {
     const gone = { intervalMs: 1_000, deadline: Date.now() };
     await expect(runInOneTransaction(api.client, admin('deadline'), ['SELECT 1'], 'slow statement', gone)).rejects.toThrow(/^slow statement still STARTED at the deadline \(statement [0-9a-f-]+\); it may still finish/);

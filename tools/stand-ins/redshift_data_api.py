@@ -99,7 +99,9 @@ class DataApi:
                             results[sub["Id"]] = ([d.name for d in cur.description], [list(r) for r in rows])
                         else:
                             sub["ResultRows"] = max(cur.rowcount, 0)
-            except psycopg.Error:
+            except psycopg.Error as e:
+                # A failure outside the statements (the role to run under) fails the batch too.
+                error = error or f"ERROR: {e.diag.message_primary or e}"
                 results.clear()
         record = {
             "Id": statement_id, "Status": "FAILED" if error else "FINISHED", "Error": error, "Subs": subs, "Results": results,
