@@ -45,9 +45,9 @@ export function renderSql(sql: string, values: Readonly<Record<string, string>>)
   return sql.replace(PLACEHOLDER, (_, name: string) => values[name]);
 }
 
-/** The migrations in order, each rendered with `values` (the stack's names on Redshift) and split. */
-export function warehouseMigrations(engine: WarehouseEngine, values: Readonly<Record<string, string>> = {}): WarehouseMigration[] {
-  const folder = path.join(PATHS.warehouse, 'migrations');
+/** The migrations in order, each rendered with `values` (the stack's names on Redshift) and split; `root` is warehouse/ (another in the tests). */
+export function warehouseMigrations(engine: WarehouseEngine, values: Readonly<Record<string, string>> = {}, root: string = PATHS.warehouse): WarehouseMigration[] {
+  const folder = path.join(root, 'migrations');
   const files = fs
     .readdirSync(folder)
     .filter((f) => /^V\d+__.*\.sql$/.test(f))
@@ -57,7 +57,7 @@ export function warehouseMigrations(engine: WarehouseEngine, values: Readonly<Re
     const version = file.endsWith(REDSHIFT_ONLY) ? file.slice(0, -REDSHIFT_ONLY.length) : file.slice(0, -'.sql'.length);
     if (!VERSION.test(version)) throw new Error(`warehouse migration ${file}: its name must be V<n>__<lower_snake_name>.sql`);
     if (file.endsWith(REDSHIFT_ONLY) && engine !== 'redshift') {
-      const local = path.join(PATHS.warehouse, 'local', `${version}.sql`);
+      const local = path.join(root, 'local', `${version}.sql`);
       if (fs.existsSync(local)) chosen.push({ version, file: local });
       continue;
     }

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PATHS, REPO_ROOT } from '../lib/paths';
+import { REPO_ROOT } from '../lib/paths';
 import { DATA_API_BATCH_LIMIT, renderSql, sqlStatements, warehouseLoadStatements, warehouseMigrations } from '../lib/warehouse-sql';
 
 const PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python');
@@ -63,16 +63,10 @@ describe('the warehouse SQL as the Data API runs it', () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'warehouse-'));
     fs.mkdirSync(path.join(folder, 'migrations'));
     fs.mkdirSync(path.join(folder, 'local'));
-    const original = PATHS.warehouse;
-    (PATHS as { warehouse: string }).warehouse = folder;
-    try {
-      fs.writeFileSync(path.join(folder, 'migrations', 'V001__long.sql'), Array.from({ length: DATA_API_BATCH_LIMIT }, (_, i) => `SELECT ${i};`).join('\n'));
-      expect(() => warehouseMigrations('postgres')).toThrow(`warehouse migration V001__long has ${DATA_API_BATCH_LIMIT} statements: the Data API runs at most ${DATA_API_BATCH_LIMIT - 1} and its record in one transaction; split it`);
-      fs.writeFileSync(path.join(folder, 'migrations', 'V001__long.sql'), 'SELECT 1;');
-      fs.writeFileSync(path.join(folder, 'migrations', 'V002__Bad-Name.sql'), 'SELECT 1;');
-      expect(() => warehouseMigrations('postgres')).toThrow('warehouse migration V002__Bad-Name.sql: its name must be V<n>__<lower_snake_name>.sql');
-    } finally {
-      (PATHS as { warehouse: string }).warehouse = original;
-    }
+    fs.writeFileSync(path.join(folder, 'migrations', 'V001__long.sql'), Array.from({ length: DATA_API_BATCH_LIMIT }, (_, i) => `SELECT ${i};`).join('\n'));
+    expect(() => warehouseMigrations('postgres', {}, folder)).toThrow(`warehouse migration V001__long has ${DATA_API_BATCH_LIMIT} statements: the Data API runs at most ${DATA_API_BATCH_LIMIT - 1} and its record in one transaction; split it`);
+    fs.writeFileSync(path.join(folder, 'migrations', 'V001__long.sql'), 'SELECT 1;');
+    fs.writeFileSync(path.join(folder, 'migrations', 'V002__Bad-Name.sql'), 'SELECT 1;');
+    expect(() => warehouseMigrations('postgres', {}, folder)).toThrow('warehouse migration V002__Bad-Name.sql: its name must be V<n>__<lower_snake_name>.sql');
   });
 });

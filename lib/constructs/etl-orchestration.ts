@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { GLUE_METRICS_NAMESPACE } from '../config/metrics';
+import { allowRedundantDependency } from '../nag/acknowledgements';
 import { PlatformMonitoring } from './platform-monitoring';
 import { encryptedLogGroup } from './log-groups';
 import { StatefulConstruct } from './removal';
@@ -104,11 +105,8 @@ export class EtlOrchestration extends StatefulConstruct {
       tracingEnabled: true,
       timeout: Duration.hours(6),
     });
-    // CDK renders both a DependsOn and a GetAtt on the state machine's role; cfn-lint calls the
-    // DependsOn redundant (W3005). Harmless, and not ours to change: switched off on this resource.
     if (props.warehouseLoad) grantWarehouseLoad(this.stateMachine.role as iam.Role, props.warehouseLoad);
-    const cfnStateMachine = this.stateMachine.node.defaultChild as CfnResource;
-    cfnStateMachine.cfnOptions.metadata = { ...cfnStateMachine.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
+    allowRedundantDependency(this.stateMachine.node.defaultChild as CfnResource);
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Step Functions log delivery and X-Ray tracing APIs (logs:CreateLogDelivery..., xray:PutTraceSegments...) authorize only on "*".',

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCdkProviderFunction } from '../nag/acknowledgements';
 import { WarehouseMigration } from '../warehouse-sql';
 import { encryptedLogGroup } from './log-groups';
 import { privateFunction } from './private-function';
@@ -68,21 +69,12 @@ export class WarehouseMigrations extends StatefulConstruct {
       logGroup: encryptedLogGroup(this, 'ProviderLogs', undefined, props),
       providerFunctionName: `${props.namePrefix}-warehouse-migrations-provider`,
     });
-    // The provider framework's own function (CDK's code) carries Lambda's basic execution policy
-    // and invokes the handler by ARN with any qualifier.
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "CDK's custom-resource provider framework function, which only relays CloudFormation's request to the migrations handler; its role and code come with the CDK release.",
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((handler.function.node.defaultChild as CfnResource).logicalId)}.Arn>:*]`,
-        reason: 'The provider framework may invoke the one migrations handler at any version or alias; the wildcard is the qualifier of that single function.',
-      },
-    );
-    // CDK orders the framework function after its role twice over (cfn-lint W3005), as in every provider.
-    const frameworkFunction = provider.node.findChild('framework-onEvent').node.defaultChild as CfnResource;
-    frameworkFunction.cfnOptions.metadata = { ...frameworkFunction.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
+    // The provider framework's relay (CDK's code) invokes the handler by ARN with any qualifier.
+    acknowledgeCdkProviderFunction(provider, provider.node.findChild('framework-onEvent').node.defaultChild as CfnResource, "relays CloudFormation's requests to the warehouse migrations handler");
+    Validations.of(provider).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((handler.function.node.defaultChild as CfnResource).logicalId)}.Arn>:*]`,
+      reason: 'The provider framework may invoke the one migrations handler at any version or alias; the wildcard is the qualifier of that single function.',
+    });
     this.resource = new CustomResource(this, 'Migrations', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::WarehouseMigrations',

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as redshift from 'aws-cdk-lib/aws-redshiftserverless';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCdkProviderFunction } from '../nag/acknowledgements';
 import { encryptedLogGroup } from './log-groups';
 import { PlatformMonitoring } from './platform-monitoring';
 import { StatefulConstruct } from './removal';
@@ -14,7 +15,7 @@ import { StatefulConstruct } from './removal';
 /** The audit logs a namespace exports to CloudWatch Logs, each to `/aws/redshift/serverless/<type>`. */
 export const WAREHOUSE_LOG_EXPORTS = ['connectionlog', 'userlog', 'useractivitylog'] as const;
 /** The id CDK gives the single function behind every AwsCustomResource of a stack. */
-const USAGE_LIMIT_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+const SDK_CALL_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 /** Redshift's port, the only one the security group opens. */
 export const WAREHOUSE_PORT = 5439;
 
@@ -180,15 +181,13 @@ export class Warehouse extends StatefulConstruct {
     });
     this.adminSecretArn = namespaceAnswer.getResponseField('namespace.adminPasswordSecretArn');
 
-    // The SDK-call provider is CDK's singleton function; its role carries Lambda's basic execution
-    // policy, and CDK orders it after its role twice over (cfn-lint W3005), as in every provider.
-    const provider = stack.node.findChild(USAGE_LIMIT_PROVIDER_ID);
-    const providerFunction = provider.node.defaultChild as CfnResource;
-    providerFunction.cfnOptions.metadata = { ...providerFunction.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'CDK-managed provider that sets the workgroup usage limit (CloudFormation has no resource for it); its role and code come with the CDK release.',
-    });
+    // Both SDK calls run in CDK's singleton SDK-call function of the stack.
+    const provider = stack.node.findChild(SDK_CALL_PROVIDER_ID);
+    acknowledgeCdkProviderFunction(
+      provider,
+      provider.node.defaultChild as CfnResource,
+      "makes the warehouse's SDK calls at deploy: the workgroup's usage limit and the read of the admin secret's ARN (CloudFormation has no resource or attribute for either)",
+    );
   }
 }
 

@@ -71,14 +71,34 @@ export const GRANT_ACTION_GROUPS: WildcardAllowance = {
     "variants of one API (for example GenerateDataKeyWithoutPlaintext), not other services' actions.",
 };
 
+/**
+ * Switches cfn-lint's W3005 off on one resource: CDK renders both a DependsOn and a GetAtt on the
+ * role of a state machine or of a provider's function, and cfn-lint calls the DependsOn redundant.
+ * Harmless, and not ours to change.
+ */
+export function allowRedundantDependency(resource: CfnResource): void {
+  resource.cfnOptions.metadata = { ...resource.cfnOptions.metadata, 'cfn-lint': { config: { ignore_checks: ['W3005'] } } };
+}
+
+/**
+ * A function CDK builds for a custom resource (an L2 option's provider, the SDK-call singleton,
+ * the provider framework's relay): its role carries the AWS managed basic-execution policy and
+ * we own neither its code nor its role, so the finding is acknowledged where it lives, with what
+ * the function does; its redundant dependency on its role is allowed.
+ */
+export function acknowledgeCdkProviderFunction(provider: IConstruct, providerFunction: CfnResource, purpose: string): void {
+  allowRedundantDependency(providerFunction);
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: `CDK-managed provider that ${purpose}; its role and code come with the CDK release.`,
+  });
+}
+
 const acknowledgedProviders = new WeakSet<IConstruct>();
 
 /**
  * Some L2 options (bucket auto-delete, default security group restriction) add one CDK-managed
- * Lambda provider per stack, built by the CDK release with the AWS managed basic-execution
- * policy. We do not own its code or role, so its findings are acknowledged once, where it lives.
- * Its handler also carries both a DependsOn and a GetAtt on its role, which cfn-lint reports as
- * a redundant dependency (W3005); that check is switched off on that one resource only.
+ * Lambda provider per stack; acknowledged once, where it lives (acknowledgeCdkProviderFunction).
  */
 export function acknowledgeCdkProvider(stack: Stack, providerId: string, purpose: string): void {
   const provider = stack.node.tryFindChild(providerId);
@@ -87,12 +107,5 @@ export function acknowledgeCdkProvider(stack: Stack, providerId: string, purpose
   acknowledgedProviders.add(provider);
   const handler = provider.node.tryFindChild('Handler');
   if (!CfnResource.isCfnResource(handler)) throw new Error(`${providerId}: expected a Handler resource`);
-  handler.cfnOptions.metadata = {
-    ...handler.cfnOptions.metadata,
-    'cfn-lint': { config: { ignore_checks: ['W3005'] } },
-  };
-  Validations.of(provider).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: `CDK-managed provider that ${purpose}; its role and code come with the CDK release.`,
-  });
+  acknowledgeCdkProviderFunction(provider, handler, purpose);
 }

@@ -1,5 +1,5 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { warehouseMigrations } from '../../lib/warehouse-sql';
+import { warehouseLoadStatements, warehouseMigrations } from '../../lib/warehouse-sql';
 import { applyMigrations, Migration } from '../../lambda/warehouse-migrations/core';
 import { queryRows, runInOneTransaction, StatementFailed } from '../../lambda/shared/redshift-data';
 import { startRedshiftData, RedshiftDataStandIn } from '../../tools/stand-ins/redshift-data';
@@ -38,7 +38,6 @@ describe('warehouse migrations at deploy, through the Data API', () => {
   test('the daily load runs as the IAM identity under warehouse_loader: it loads, and it cannot migrate', async () => {
     const loader = { workgroupName: 'tlh-test-warehouse', database: 'project' };
     await runInOneTransaction(api.client, admin('project'), ["INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-03 02:00:00')"], 'lake row', polling());
-    const { warehouseLoadStatements } = await import('../../lib/warehouse-sql');
     await runInOneTransaction(api.client, loader, warehouseLoadStatements(), 'daily load', polling());
     expect(await queryRows(api.client, loader, 'SELECT date_key, intervals FROM core.load_log', 'log', polling())).toEqual([['20261102', '0']]);
     await expect(runInOneTransaction(api.client, loader, ["INSERT INTO public.schema_migrations VALUES ('V999__x', TIMESTAMP '2026-12-01 00:00:00')"], 'a loader migrating', polling())).rejects.toThrow(

@@ -74,7 +74,7 @@ class DataApi:
         self._database(database)
         return database
 
-    def _run(self, body: dict, sqls: list[str], parameters: dict | None = None) -> dict:
+    def _run(self, body: dict, sqls: list[str]) -> dict:
         database = self._target(body)
         statement_id = str(uuid.uuid4())
         subs = [{"Id": f"{statement_id}:{i + 1}", "QueryString": sql, "Status": "ABORTED", "HasResultSet": False, "ResultRows": -1} for i, sql in enumerate(sqls)]
@@ -87,7 +87,7 @@ class DataApi:
                         conn.execute(f"SET LOCAL ROLE {self.iam_db_roles[0]}")
                     for sub in subs:
                         try:
-                            cur = conn.execute(sub["QueryString"], parameters or None)
+                            cur = conn.execute(sub["QueryString"])
                         except psycopg.Error as e:
                             sub.update(Status="FAILED", Error=f"ERROR: {e.diag.message_primary or e}")
                             error = sub["Error"]
@@ -120,12 +120,10 @@ class DataApi:
     def ExecuteStatement(self, body: dict) -> dict:
         if not body.get("Sql"):
             raise ServiceError("ValidationException", "Sql is required")
-        # The Data API's :name parameters, as psycopg's %(name)s.
-        params = {p["name"]: p["value"] for p in body.get("Parameters") or []}
-        sql = body["Sql"]
-        for name in params:
-            sql = sql.replace(f":{name}", f"%({name})s")
-        return self._run(body, [sql], params)
+        # The platform passes no parameters (its SQL is static); refused rather than half-served.
+        if body.get("Parameters"):
+            raise ServiceError("ValidationException", "Parameters are not served by the stand-in")
+        return self._run(body, [body["Sql"]])
 
     def _statement(self, statement_id: str) -> tuple[dict, dict | None]:
         base, _, sub = statement_id.partition(":")
