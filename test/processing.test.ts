@@ -11,9 +11,9 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
   const jobs = Object.values(resourcesOf(t, 'AWS::Glue::Job')).map((j) => j.Properties);
   const job = (name: string) => jobs.find((j) => j.Name === `${prefix}-${name}`)!;
 
-  test('six Glue 5.1 jobs with Iceberg, metrics, continuous logs, auto scaling and the security configuration', () => {
+  test('eight Glue 5.1 jobs with Iceberg, metrics, continuous logs, auto scaling and the security configuration', () => {
     expect(jobs.map((j) => j.Name).sort()).toEqual(
-      ['aggregate-metrics', 'crm-etl', 'iceberg-maintenance', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`),
+      ['aggregate-metrics', 'crm-etl', 'device-registry-etl', 'enriched-readings-etl', 'iceberg-maintenance', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`),
     );
     for (const j of jobs) {
       expect(j).toMatchObject({ GlueVersion: '5.1', WorkerType: config.processing.workerType, NumberOfWorkers: config.processing.maxWorkers, Timeout: config.processing.jobTimeoutMinutes, MaxRetries: 0 });
@@ -34,6 +34,15 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(JSON.stringify(job('crm-etl').DefaultArguments['--raw_path'])).toContain('/raw/crm/customers/{day}/');
     expect(job('legacy-sql-etl').DefaultArguments).toMatchObject({ '--dataset': 'shipments', '--table': `lake.${db}_processed.shipments` });
     expect(JSON.stringify(job('telematics-etl').DefaultArguments['--raw_path'])).toContain('/raw/iot/telematics/ingest_date={day}/');
+    expect(job('device-registry-etl').DefaultArguments).toMatchObject({ '--dataset': 'device_updates', '--table': `lake.${db}_processed.device_updates` });
+    expect(JSON.stringify(job('device-registry-etl').DefaultArguments['--raw_path'])).toContain('/raw/device_registry/device_updates/ingest_date={day}/');
+    // The enriched readings' landing (Firehose Parquet, Athena's sensor_readings) into their Iceberg table.
+    expect(job('enriched-readings-etl').DefaultArguments).toMatchObject({
+      '--dataset': 'sensor_readings_enriched',
+      '--table': `lake.${db}_processed.sensor_readings_enriched`,
+      '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
+    });
+    expect(JSON.stringify(job('enriched-readings-etl').DefaultArguments['--landing_path'])).toContain('/processed/sensor_readings/');
     expect(job('weather-etl').DefaultArguments['--cities']).toBe(config.ingestion.weather.cities.map((c) => c.name).join(','));
     expect(job('aggregate-metrics').DefaultArguments).toMatchObject({
       '--processed_database': `${db}_processed`,
@@ -41,8 +50,10 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
       '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
       '--backfill_from': 'none',
     });
-    // the four processed tables, the KPI, the intervals beside it and the ledger of recomputed dates
-    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',').map((t: string) => t.split('.').pop())).toEqual(['customers', 'shipments', 'telematics', 'weather', 'telemetry_metrics', 'fuel_intervals', 'kpi_recomputed_dates']);
+    // the six processed tables, the KPI, the intervals beside it and the ledger of recomputed dates
+    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',').map((t: string) => t.split('.').pop())).toEqual([
+      'customers', 'shipments', 'telematics', 'weather', 'device_updates', 'sensor_readings_enriched', 'telemetry_metrics', 'fuel_intervals', 'kpi_recomputed_dates',
+    ]);
     expect(job('iceberg-maintenance').DefaultArguments['--snapshot_retention_days']).toBe(String(config.processing.snapshotRetentionDays));
   });
 
@@ -60,7 +71,9 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     const definition = JSON.parse(sm.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
     const parallel = definition.States.SourceJobs;
     expect(parallel.Type).toBe('Parallel');
-    expect(parallel.Branches.map((b: any) => b.StartAt).sort()).toEqual(['crm-etl', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`));
+    expect(parallel.Branches.map((b: any) => b.StartAt).sort()).toEqual(
+      ['crm-etl', 'device-registry-etl', 'enriched-readings-etl', 'legacy-sql-etl', 'telematics-etl', 'weather-etl'].map((n) => `${prefix}-${n}`),
+    );
     expect(parallel.Next).toBe(`${prefix}-aggregate-metrics`);
     expect(definition.States[`${prefix}-aggregate-metrics`].Next).toBe('AfterAggregation');
     const after = definition.States.AfterAggregation;
@@ -142,7 +155,7 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
 
   test('a data-quality ruleset per processed table, derived from its contract', () => {
     const rulesets = Object.values(resourcesOf(t, 'AWS::Glue::DataQualityRuleset')).map((r) => r.Properties);
-    expect(rulesets.map((r) => r.TargetTable.TableName).sort()).toEqual(['customers', 'shipments', 'telematics', 'weather']);
+    expect(rulesets.map((r) => r.TargetTable.TableName).sort()).toEqual(['customers', 'device_updates', 'sensor_readings_enriched', 'shipments', 'telematics', 'weather']);
     const weather = rulesets.find((r) => r.TargetTable.TableName === 'weather')!;
     expect(weather.TargetTable.DatabaseName).toBe(`${db}_processed`);
     expect(weather.Ruleset).toMatch(/^Rules = \[\n    IsPrimaryKey "city" "observation_hour",/);
@@ -152,7 +165,7 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     const patterns = Object.values(resourcesOf(templates.monitoring, 'AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
     const glueRule = patterns.find((p) => p.source?.[0] === 'aws.glue')!;
     expect(glueRule.detail.state).toEqual(['FAILED', 'TIMEOUT', 'ERROR']);
-    expect(glueRule.detail.jobName).toHaveLength(6);
+    expect(glueRule.detail.jobName).toHaveLength(8);
     const sfnRule = patterns.find((p) => p.source?.[0] === 'aws.states')!;
     expect(sfnRule.detail.status).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
   });

@@ -12,9 +12,21 @@ const job = (overrides: Partial<JobDeclaration>): JobDeclaration => ({
 });
 
 describe('the job registry (lib/registry/jobs.json)', () => {
-  test('every dataset with a processed table is written by exactly one registered job', () => {
-    const written = jobs.flatMap((j) => j.outputs);
+  test('every dataset with a processed table is written by exactly one registered job (a landed job moves a streaming job\'s landing in)', () => {
+    const written = jobs.filter((j) => j.pipeline !== 'landed').flatMap((j) => j.outputs);
     for (const c of contracts.filter((x) => x.processed)) expect(written.filter((d) => d === c.dataset)).toHaveLength(1);
+  });
+
+  test('a landed job needs a landing in its contract, a streaming job that fills it, and reads nothing else', () => {
+    const landed = jobs.find((j) => j.pipeline === 'landed')!;
+    expect(landed.outputs).toEqual(['sensor_readings_enriched']);
+    expect(registryProblems([...jobs.filter((j) => j !== landed), { ...landed, name: 'w-etl', inputs: ['weather'], outputs: ['weather'] }], contracts)).toEqual([
+      'w-etl: weather has no landing in its contract',
+      'w-etl: no streaming job lands weather',
+    ]);
+    expect(registryProblems([...jobs.filter((j) => j !== landed), { ...landed, inputs: ['sensor_readings_enriched', 'weather'] }], contracts)).toEqual([
+      `${landed.name}: a landed job reads its own dataset's landing, and nothing else`,
+    ]);
   });
 
   test('a contract with a processed table and no job, a dataset without contract, a dataset written twice: refused, each named', () => {

@@ -95,6 +95,25 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
     ]);
   });
 
+  test('device updates: read from their stream by Firehose into the raw zone by arrival date, one record a line, as the registry writer', () => {
+    const [id, delivery] = Object.entries(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream')).find(([, d]) => d.Properties.DeliveryStreamName === `${prefix}-raw-device-updates`)!;
+    const props = delivery.Properties;
+    expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(props.KinesisStreamSourceConfiguration.KinesisStreamARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StreamsdeviceUpdates/), 'Arn'] });
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toBeUndefined(); // the stream's key covers it; Firehose SSE is for Direct PUT
+    const dest = props.ExtendedS3DestinationConfiguration;
+    expect(dest.Prefix).toBe('raw/device_registry/device_updates/ingest_date=!{timestamp:yyyy-MM-dd}/');
+    expect(dest.CompressionFormat).toBe('GZIP');
+    expect(dest.ProcessingConfiguration.Processors).toEqual([{ Type: 'AppendDelimiterToRecord' }]);
+    expect(JSON.stringify(dest.RoleARN)).toMatch(/RawWriterdeviceregistry/);
+    expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toBeDefined();
+    // The role may read that stream (and decrypt with its key) before the delivery is created.
+    const policy = Object.entries(resourcesOf(t, 'AWS::IAM::Policy')).find(([pid]) => delivery.DependsOn?.includes(pid) && pid.startsWith('RawDeviceUpdates'))!;
+    const read = policy[1].Properties.PolicyDocument.Statement.find((s: any) => JSON.stringify(s.Action).includes('kinesis:GetRecords'));
+    expect(read.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StreamsdeviceUpdates/), 'Arn'] });
+    expect(id).toMatch(/^RawDeviceUpdates/);
+  });
+
   test('Flink: FLINK-1_20 Python app with checkpoints, snapshots, configured parallelism and runtime properties, in the VPC', () => {
     const app = Object.values(resourcesOf(t, 'AWS::KinesisAnalyticsV2::Application'))[0].Properties;
     const flink = config.streaming.flink;

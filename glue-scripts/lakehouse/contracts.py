@@ -98,6 +98,13 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
             problems.append(f"processed.versionColumn: {version} is not a declared column")
         elif not column.get("required", False):
             problems.append(f"processed.versionColumn: {version} must be required (a row without a version cannot be ordered)")
+    landing = contract.get("landing")
+    if landing:
+        column = by_name.get(landing["eventTime"])
+        if column is None or column["type"] != "timestamp" or not column.get("required", False):
+            problems.append(f"landing.eventTime: {landing['eventTime']} must be a required timestamp column")
+        if landing["table"] == contract.get("processed", {}).get("table", contract["dataset"]):
+            problems.append(f"landing.table: {landing['table']} is also the processed table's name")
     return problems
 
 

@@ -45,13 +45,13 @@ def prepare(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, Dat
         # The greatest version of a key wins; two different rows with the same version conflict.
         by_key = Window.partitionBy(*key)
         top = distinct.withColumn("_top", F.max(version).over(by_key)).where(F.col(version) == F.col("_top")).drop("_top")
-        kept, conflicting = _conflicts(top, key, f"another row of the same key has the same {version}")
+        kept, conflicting = conflicts(top, key, f"another row of the same key has the same {version}")
         return kept, quarantined.unionByName(conflicting), {"duplicates": copies, "superseded": distinct.count() - top.count()}
-    kept, conflicting = _conflicts(distinct, key, "another row of the same key in this batch differs")
+    kept, conflicting = conflicts(distinct, key, "another row of the same key in this batch differs")
     return kept, quarantined.unionByName(conflicting), {"duplicates": copies, "superseded": 0}
 
 
-def _conflicts(rows: DataFrame, key: list[str], reason: str) -> tuple[DataFrame, DataFrame]:
+def conflicts(rows: DataFrame, key: list[str], reason: str) -> tuple[DataFrame, DataFrame]:
     """Keys with one row stay; keys with several different rows go to quarantine, every row of them."""
     counted = rows.withColumn("_rows", F.count(F.lit(1)).over(Window.partitionBy(*key)))
     kept = counted.where("_rows = 1").drop("_rows")

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, telematics, weather
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
-from .quality import REASONS
+from .quality import REASONS, contract_reasons, split_by_reasons
 
 
 # Evaluates a table's data-quality rules on the rows about to be written and raises when one
@@ -148,6 +148,105 @@ def run_keyed(
     stats = RunStats(dataset, read=raw.count(), written=rows.count(), details=left_out)
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, day)
     raw.unpersist()
+    return stats
+
+
+# The landed job's ledger, next to its table: the event dates each run added rows to, and when.
+LANDED_DATES_SUFFIX = "__landed_dates"
+LANDED_DATES_COLUMNS = [("event_date", "date"), ("landed_at", "timestamp"), ("ingest_date", "string")]
+# The landing's partition folders (lib/constructs/processed-zone-delivery.ts writes them).
+LANDING_PARTITIONS = ("event_date", "event_hour")
+
+
+def landed_dates_table(table: str) -> str:
+    return f"{table}{LANDED_DATES_SUFFIX}"
+
+
+def landing_days(day: str, horizon_days: int) -> list[str]:
+    """The event days a run reads: the day and the `horizon_days` before it, oldest first."""
+    last = date.fromisoformat(day)
+    return [(last - timedelta(days=n)).isoformat() for n in range(horizon_days, -1, -1)]
+
+
+def _existing(spark: SparkSession, paths: Sequence[str]) -> list[str]:
+    """The paths that exist (a day no record fell in has no folder; Spark fails on a missing path)."""
+    jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()
+    found = []
+    for text in paths:
+        path = jvm.org.apache.hadoop.fs.Path(text)
+        if path.getFileSystem(conf).exists(path):
+            found.append(text)
+    return found
+
+
+def read_landing(spark: SparkSession, landing_path: str, contract: Mapping[str, Any], days: Sequence[str]) -> DataFrame:
+    """The landing's rows of the given event days, in the contract's columns (the folder names dropped)."""
+    root = landing_path.rstrip("/") + "/"
+    folders = _existing(spark, [f"{root}event_date={d}/" for d in days])
+    if not folders:
+        return spark.createDataFrame([], contract_spark_schema(spark, contract))
+    landed = spark.read.option("basePath", root).parquet(*folders)
+    return keyed.typed(landed.drop(*LANDING_PARTITIONS), contract)
+
+
+def contract_spark_schema(spark: SparkSession, contract: Mapping[str, Any]):
+    from pyspark.sql.types import _parse_datatype_string
+
+    return _parse_datatype_string(", ".join(f"`{name}`: {sql_type}" for name, sql_type in contract_columns(contract)))
+
+
+def run_landed(
+    spark: SparkSession,
+    dataset: str,
+    contract: Mapping[str, Any],
+    landing_path: str,
+    table: str,
+    quarantine_root: str,
+    day: str,
+    horizon_days: int,
+    evaluate: Evaluator = enforce_locally,
+) -> RunStats:
+    """A dataset a streaming job lands in the processed zone (its contract's `landing`: Parquet by
+    the record's own date and hour, written by Firehose) into its Iceberg table. Each run reads the
+    event days from `horizon_days` before `day` to `day` again, so a record that landed late in an
+    older folder is taken by the next run within the horizon; it checks the rows against the
+    contract (quarantined with reasons), keeps one per key (exact copies, as an at-least-once
+    delivery makes, counted and dropped; differing copies quarantined together), and inserts the
+    keys the table does not have. A key the table has is never replaced: a copy that differs from
+    the table's row is quarantined, not dropped. The event dates that gained rows are appended to
+    the ledger `<table>__landed_dates` with the time, which the warehouse's load reads."""
+    key = contract["key"]
+    days = landing_days(day, horizon_days)
+    landed = read_landing(spark, landing_path, contract, days).persist()
+    ensure_table(spark, table, contract_columns(contract), contract["processed"]["partitioning"])
+    ledger = landed_dates_table(table)
+    ensure_table(spark, ledger, LANDED_DATES_COLUMNS)
+    event_time = contract["landing"]["eventTime"]
+    valid, quarantined = split_by_reasons(landed, contract_reasons(contract))
+    distinct = valid.dropDuplicates()
+    # The table's rows of the batch's keys, within the days read (the table is partitioned by them):
+    # a row equal to one of them is already in; one that differs is quarantined, the table's kept.
+    known = spark.table(table).where(F.to_date(F.col(event_time)).isin(days)).join(distinct.select(*key), key, "left_semi").localCheckpoint()
+    columns = [c["name"] for c in contract["columns"]]
+    unseen = distinct.exceptAll(known.select(*columns))
+    differing = unseen.join(known.select(*key), key, "left_semi").withColumn(
+        REASONS, F.array(F.lit(f"{', '.join(key)}: differs from the row already in the table")))
+    new, conflicting = keyed.conflicts(unseen.join(known.select(*key), key, "left_anti"), key, "another row of the same key in this batch differs")
+    new = new.localCheckpoint()
+    quarantined = quarantined.unionByName(differing).unionByName(conflicting)
+    evaluate(new, contract, table)
+    new.writeTo(table).append()
+    added_dates = new.select(F.to_date(F.col(event_time)).alias("event_date")).distinct()
+    recorded = (added_dates.withColumn("landed_at", F.current_timestamp()).withColumn("ingest_date", F.lit(day))
+                .select(*[n for n, _ in LANDED_DATES_COLUMNS]).localCheckpoint())
+    if recorded.count():
+        recorded.writeTo(ledger).append()
+    copies = valid.count() - distinct.count()
+    stats = RunStats(dataset, read=landed.count(), written=new.count(),
+                     details={"duplicates": copies, "already_in_table": distinct.count() - unseen.count(), "event_dates_added": recorded.count()},
+                     lists={"event_days_read": days})
+    stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, day)
+    landed.unpersist()
     return stats
 
 

@@ -1,7 +1,8 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -41,14 +42,20 @@ export interface DeliveryToS3Props {
    * @default - partitions from arrival time only (`!{timestamp:...}`)
    */
   readonly partitionKeysQuery?: string;
+  /**
+   * A Kinesis stream the delivery reads, instead of records put to it directly. Its records are
+   * JSON without a trailing newline (as the Flink job reads them), so Firehose appends one.
+   * @default - Direct PUT
+   */
+  readonly sourceStream?: kinesis.IStream;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /**
- * A Direct PUT Firehose delivery stream into an S3 zone: records encrypted at rest in Firehose
- * (streams key) and in S3 (the zone's key), batched by time or size, either GZIP NDJSON or
+ * A Firehose delivery stream into an S3 zone, Direct PUT or reading a Kinesis stream: records
+ * encrypted at rest in Firehose (streams key; the source stream's own key when it reads one) and in S3 (the zone's key), batched by time or size, either GZIP NDJSON or
  * Parquet converted against a Glue table, every delivery or conversion failure written under an
  * error prefix, and Firehose's own errors logged to an encrypted log group.
  */
@@ -80,14 +87,39 @@ export class DeliveryToS3 extends StatefulConstruct {
         }),
       );
     }
+    if (props.sourceStream) {
+      // Reading the source stream and its key, in the policy the delivery waits for: Firehose
+      // checks the role can read the stream when the delivery is created. (The stream's own
+      // encryption covers the records before S3; Firehose's applies to Direct PUT only.)
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+          resources: [props.sourceStream.streamArn],
+        }),
+      );
+      if (props.sourceStream.encryptionKey) statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.sourceStream.encryptionKey.keyArn] }));
+    }
     const policy = new iam.Policy(this, 'DeliveryPolicy', { roles: [props.role], statements });
     props.bucketKey.grantEncryptDecrypt(props.role);
     acknowledgeWildcards(props.role, [GRANT_ACTION_GROUPS]);
 
+    const processors: firehose.CfnDeliveryStream.ProcessorProperty[] = [];
+    if (props.partitionKeysQuery) {
+      processors.push({
+        type: 'MetadataExtraction',
+        parameters: [
+          { parameterName: 'MetadataExtractionQuery', parameterValue: props.partitionKeysQuery },
+          { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+        ],
+      });
+    }
+    // One record a line, so the raw zone's NDJSON readers (Athena, Spark) see each record.
+    if (props.sourceStream) processors.push({ type: 'AppendDelimiterToRecord' });
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
-      deliveryStreamType: 'DirectPut',
-      deliveryStreamEncryptionConfigurationInput: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
+      deliveryStreamType: props.sourceStream ? 'KinesisStreamAsSource' : 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: props.sourceStream ? undefined : { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
+      kinesisStreamSourceConfiguration: props.sourceStream ? { kinesisStreamArn: props.sourceStream.streamArn, roleArn: props.role.roleArn } : undefined,
       extendedS3DestinationConfiguration: {
         bucketArn: props.bucket.bucketArn,
         roleArn: props.role.roleArn,
@@ -99,20 +131,7 @@ export class DeliveryToS3 extends StatefulConstruct {
         encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.bucketKey.keyArn } },
         cloudWatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.logGroupName, logStreamName: logStream.logStreamName },
         dynamicPartitioningConfiguration: props.partitionKeysQuery ? { enabled: true, retryOptions: { durationInSeconds: 300 } } : undefined,
-        processingConfiguration: props.partitionKeysQuery
-          ? {
-              enabled: true,
-              processors: [
-                {
-                  type: 'MetadataExtraction',
-                  parameters: [
-                    { parameterName: 'MetadataExtractionQuery', parameterValue: props.partitionKeysQuery },
-                    { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
-                  ],
-                },
-              ],
-            }
-          : undefined,
+        processingConfiguration: processors.length > 0 ? { enabled: true, processors } : undefined,
         dataFormatConversionConfiguration: props.parquet
           ? {
               enabled: true,
@@ -131,6 +150,14 @@ export class DeliveryToS3 extends StatefulConstruct {
       },
     });
     this.deliveryStream.node.addDependency(policy);
+    if (props.sourceStream) {
+      Validations.of(this.deliveryStream).acknowledge({
+        id: 'AwsSolutions-KDF1',
+        reason:
+          'Reads a Kinesis stream, where Firehose server-side encryption does not apply (it covers Direct PUT only): ' +
+          "the records are encrypted at rest by the source stream's KMS key, and in S3 by the zone's key.",
+      });
+    }
     this.deliveryStreamArn = this.deliveryStream.attrArn;
   }
 }

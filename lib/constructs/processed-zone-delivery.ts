@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DatasetContract, processedTableName } from '../contracts';
+import { DatasetContract, landingTable } from '../contracts';
 import { acknowledgeWildcards, escapeRegExp, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { DeliveryToS3 } from './delivery-to-s3';
 import { projectedTable } from './lake-catalog';
@@ -13,7 +13,7 @@ import { StatefulConstruct } from './removal';
 
 /** A Parquet dataset of the processed zone, with the catalog table Firehose converts against and Athena reads. */
 export interface ProcessedCatalogTable {
-  /** The dataset's contract: the table's name, description and columns. */
+  /** The dataset's contract: the table's name (its `landing`), description and columns. */
   readonly contract: DatasetContract;
   /** The processed zone's Glue database. */
   readonly databaseName: string;
@@ -98,7 +98,7 @@ export class ProcessedZoneDelivery extends StatefulConstruct {
     if (catalog) {
       this.table = projectedTable(this, 'Table', {
         databaseName: catalog.databaseName,
-        tableName: processedTableName(catalog.contract),
+        tableName: landingTable(catalog.contract),
         description: catalog.contract.description,
         location: props.bucket.s3UrlForObject(folder),
         format: 'parquet',
@@ -126,7 +126,7 @@ export class ProcessedZoneDelivery extends StatefulConstruct {
       partitionKeysQuery: props.partitionKeysQuery,
       bufferIntervalSeconds: props.bufferIntervalSeconds,
       bufferSizeMiB: catalog ? Math.max(PARQUET_MIN_BUFFER_MIB, props.bufferSizeMiB) : props.bufferSizeMiB,
-      parquet: catalog ? { databaseName: catalog.databaseName, tableName: processedTableName(catalog.contract) } : undefined,
+      parquet: catalog ? { databaseName: catalog.databaseName, tableName: landingTable(catalog.contract) } : undefined,
       logsKey: props.logsKey,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

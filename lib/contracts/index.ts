@@ -80,6 +80,8 @@ export interface DatasetContract {
   readonly key: readonly string[];
   readonly columns: readonly ContractColumn[];
   readonly raw?: RawLayout;
+  /** A stream's Parquet landing in the processed zone (contract.schema.json, landing). */
+  readonly landing?: { readonly table: string; readonly eventTime: string };
   readonly processed?: { readonly table?: string; readonly versionColumn?: string; readonly partitioning: readonly { readonly column: string; readonly transform: 'identity' | 'day' | 'hour' | 'month' }[] };
 }
 
@@ -154,6 +156,11 @@ export function crossFieldProblems(contract: DatasetContract, fileName: string):
     const column = byName.get(version);
     if (!column) problems.push(`processed.versionColumn: ${version} is not a declared column`);
     else if (!column.required) problems.push(`processed.versionColumn: ${version} must be required (a row without a version cannot be ordered)`);
+  }
+  if (contract.landing) {
+    const column = byName.get(contract.landing.eventTime);
+    if (!column || column.type !== 'timestamp' || !column.required) problems.push(`landing.eventTime: ${contract.landing.eventTime} must be a required timestamp column`);
+    if (contract.landing.table === processedTableName(contract)) problems.push(`landing.table: ${contract.landing.table} is also the processed table's name`);
   }
   return problems;
 }
@@ -231,6 +238,17 @@ export function rawDayPath(contract: DatasetContract, day: string): string {
   const raw = contract.raw;
   if (!raw) throw new Error(`${contract.dataset}: no raw layout in its contract`);
   return (raw.pathStyle ?? 'hive') === 'values' ? `${rawPrefix(contract)}${day}/` : `${rawPrefix(contract)}${raw.partitions[0].name}=${day}/`;
+}
+
+/** The processed-zone folder a stream's delivery lands the dataset in (its contract's `landing`). */
+export function landingFolder(contract: DatasetContract): string {
+  return `processed/${landingTable(contract)}/`;
+}
+
+/** The Glue table of the dataset's landing, which Firehose converts against and Athena reads. */
+export function landingTable(contract: DatasetContract): string {
+  if (!contract.landing) throw new Error(`${contract.dataset}: its contract has no landing`);
+  return contract.landing.table;
 }
 
 /** Name of the dataset's table in the processed zone. */

@@ -1,4 +1,4 @@
-import { contractOf, DatasetContract, processedTableName, rawDayPath } from '../contracts';
+import { contractOf, DatasetContract, landingFolder, processedTableName, rawDayPath } from '../contracts';
 import { DAY_ARGUMENT, JobDeclaration } from './index';
 
 /** The Iceberg catalog name the Glue scripts use (glue-scripts/lakehouse/spark.py). */
@@ -9,6 +9,8 @@ export interface JobArgumentContext {
   readonly contracts: readonly DatasetContract[];
   /** s3:// URL of an object key in the raw bucket. */
   readonly rawUrl: (key: string) => string;
+  /** s3:// URL of an object key in the processed bucket. */
+  readonly processedUrl: (key: string) => string;
   /** s3:// URL of the quarantine folder (processed bucket). */
   readonly quarantineRoot: string;
   readonly processedDatabase: string;
@@ -46,6 +48,15 @@ export function jobArguments(job: JobDeclaration, ctx: JobArgumentContext): Reco
     case 'keyed':
       // One entry point serves every dataset of its kind; the dataset names the contract.
       return { '--dataset': dataset, ...sourceArguments() };
+    case 'landed': {
+      return {
+        '--dataset': dataset,
+        '--landing_path': ctx.processedUrl(landingFolder(contractOf(ctx.contracts, dataset))),
+        '--table': processedIcebergTable(ctx, dataset),
+        '--quarantine_root': ctx.quarantineRoot,
+        '--lateness_horizon_days': String(ctx.latenessHorizonDays),
+      };
+    }
     case 'telematics':
       return sourceArguments();
     case 'weather':

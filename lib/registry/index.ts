@@ -16,8 +16,10 @@ export type Stage = (typeof STAGES)[number];
 /**
  * What a job's entry point does with its datasets, which decides its arguments. `keyed` is a source
  * with no logic of its own (glue-scripts/lakehouse/keyed.py): contract checks, one row per key, MERGE.
+ * `landed` is the same for a dataset a streaming job lands in the processed zone (its contract's
+ * `landing`): the event days within the lateness horizon, merged into the Iceberg table.
  */
-export const PIPELINES = ['cdc', 'keyed', 'telematics', 'weather', 'aggregation', 'maintenance', 'enrichment'] as const;
+export const PIPELINES = ['cdc', 'keyed', 'landed', 'telematics', 'weather', 'aggregation', 'maintenance', 'enrichment'] as const;
 export type PipelineKind = (typeof PIPELINES)[number];
 
 /** The one day argument every daily job takes: `--day yyyy-MM-dd` (or `yesterday` on the schedule). */
@@ -54,9 +56,20 @@ export function registryProblems(jobs: readonly JobDeclaration[], contracts: rea
     if (jobs.filter((j) => j.stage === stage).length !== 1) problems.push(`${stage}: the daily pipeline has exactly one ${stage} job`);
   }
   const writers = new Map<string, string>();
-  for (const job of jobs) for (const out of job.outputs) {
-    if (writers.has(out)) problems.push(`${job.name}: ${out} is already written by ${writers.get(out)}`);
-    writers.set(out, job.name);
+  for (const job of jobs) {
+    if (job.pipeline === 'landed') continue; // it moves a streaming job's landing into the table: checked below
+    for (const out of job.outputs) {
+      if (writers.has(out)) problems.push(`${job.name}: ${out} is already written by ${writers.get(out)}`);
+      writers.set(out, job.name);
+    }
+  }
+  for (const job of jobs.filter((j) => j.pipeline === 'landed')) {
+    const dataset = job.outputs[0];
+    const contract = contracts.find((c) => c.dataset === dataset);
+    if (contract && !contract.landing) problems.push(`${job.name}: ${dataset} has no landing in its contract`);
+    const streamer = jobs.find((j) => j.stage === 'streaming' && j.outputs.includes(dataset));
+    if (!streamer) problems.push(`${job.name}: no streaming job lands ${dataset}`);
+    if (job.inputs.length !== 1 || job.inputs[0] !== dataset) problems.push(`${job.name}: a landed job reads its own dataset's landing, and nothing else`);
   }
   // Every dataset with a processed table is written by some job, or it would be a table nobody fills.
   for (const c of contracts) if (c.processed && !writers.has(c.dataset)) problems.push(`${c.dataset}: its contract has a processed table but no job writes it`);

@@ -56,6 +56,7 @@ export class ProcessingStack extends PlatformStack {
     const argumentContext: JobArgumentContext = {
       ...tables,
       rawUrl: (key) => zoneBuckets.raw.s3UrlForObject(key),
+      processedUrl: (key) => zoneBuckets.processed.s3UrlForObject(key),
       quarantineRoot: zoneBuckets.processed.s3UrlForObject(QUARANTINE_PREFIX),
       weatherCities: config.ingestion.weather.cities.map((c) => c.name),
       latenessHorizonDays: config.processing.latenessHorizonDays,

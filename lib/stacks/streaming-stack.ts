@@ -1,7 +1,7 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { streamShardPlans } from '../config/capacity';
-import { contractOf, DatasetContract, processedTableName } from '../contracts';
+import { contractOf, DatasetContract, landingFolder, landingTable, rawDayPath } from '../contracts';
 import { DeliveryToS3, monitorDeliveryFreshness } from '../constructs/delivery-to-s3';
 import { FlinkEnrichment, monitorFlinkEnrichment } from '../constructs/flink-enrichment';
 import { LakeAccess, QUARANTINE_PREFIX } from '../constructs/lake-access';
@@ -32,6 +32,8 @@ export class StreamingStack extends PlatformStack {
   readonly streams: TelemetryStreams;
   /** The Firehose that lands vehicle telemetry in the raw zone, by arrival hour. */
   readonly rawTelemetryDelivery: DeliveryToS3;
+  /** The Firehose that keeps every device registry update in the raw zone, by arrival date, for the lake's device history. */
+  readonly rawDeviceUpdatesDelivery: DeliveryToS3;
   /** IoT Core: thing type, thing policy and the telemetry rule. */
   readonly vehicleIngest: VehicleTelemetryIngest;
   /** The layer's pull functions, by name (lib/registry/pulls.ts): the sensor pull. */
@@ -72,6 +74,22 @@ export class StreamingStack extends PlatformStack {
       prefix: 'raw/iot/telematics/ingest_date=!{timestamp:yyyy-MM-dd}/ingest_hour=!{timestamp:HH}/',
       errorOutputPrefix: 'raw/iot/_errors/telematics/!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/',
     });
+    // The device-updates stream is read by the enrichment (the version current at a reading's
+    // time) and landed here in full, so the lake keeps every version (processed device_updates,
+    // the warehouse's dim_device) beyond the stream's retention.
+    const deviceUpdatesRaw = contractOf(props.contracts, 'device_updates');
+    this.rawDeviceUpdatesDelivery = new DeliveryToS3(this, 'RawDeviceUpdates', {
+      ...common,
+      ...buffering,
+      deliveryStreamName: names.resource('raw-device-updates'),
+      bucket: props.rawBucket,
+      bucketKey: keys.raw,
+      streamKey: keys.streams,
+      sourceStream: deviceUpdates,
+      role: props.access.rawWriterIn(this, deviceUpdatesRaw.source),
+      prefix: rawDayPath(deviceUpdatesRaw, '!{timestamp:yyyy-MM-dd}'),
+      errorOutputPrefix: `raw/${deviceUpdatesRaw.source}/_errors/${deviceUpdatesRaw.dataset}/!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/`,
+    });
     this.vehicleIngest = new VehicleTelemetryIngest(this, 'Vehicles', {
       ...common,
       namePrefix: config.resourcePrefix,
@@ -88,11 +106,11 @@ export class StreamingStack extends PlatformStack {
       ...processedZone,
       deliveryStreamName: names.resource('sensor-readings-enriched'),
       what: 'enriched sensor readings',
-      folder: `processed/${processedTableName(enriched)}/`,
-      errorFolder: `processed/_errors/${processedTableName(enriched)}/`,
+      folder: landingFolder(enriched),
+      errorFolder: `processed/_errors/${landingTable(enriched)}/`,
       // By the reading's own time, not its arrival.
       partitionPath: 'event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/',
-      partitionKeysQuery: '{event_date: .ts[0:10], event_hour: .ts[11:13]}',
+      partitionKeysQuery: `{event_date: .${enriched.landing!.eventTime}[0:10], event_hour: .${enriched.landing!.eventTime}[11:13]}`,
       catalogTable: {
         contract: enriched,
         databaseName: names.glueDatabase('processed'),
@@ -130,6 +148,7 @@ export class StreamingStack extends PlatformStack {
     monitorDeliveryFreshness(monitoring, 'enriched-readings-freshness', this.enrichedDelivery.delivery, config.monitoring.firehoseFreshnessSeconds);
     monitorDeliveryFreshness(monitoring, 'rejected-readings-freshness', this.rejectedReadingsDelivery.delivery, config.monitoring.firehoseFreshnessSeconds);
     monitorDeliveryFreshness(monitoring, 'raw-telemetry-freshness', this.rawTelemetryDelivery, config.monitoring.firehoseFreshnessSeconds);
+    monitorDeliveryFreshness(monitoring, 'raw-device-updates-freshness', this.rawDeviceUpdatesDelivery, config.monitoring.firehoseFreshnessSeconds);
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
 }
