@@ -27,7 +27,10 @@ describe('warehouse migrations at deploy, through the Data API', () => {
   test("the project's migrations apply once, in order, each recorded; a second deploy applies nothing", async () => {
     const migrations = warehouseMigrations('postgres');
     const first = await applyMigrations(api.client, admin('project'), migrations, polling(), at);
-    expect(first).toEqual({ applied: ['V001__schemas', 'V002__staging', 'V003__core', 'V005__mart', 'V006__roles'], alreadyApplied: [] });
+    expect(first).toEqual({
+      applied: ['V001__schemas', 'V002__staging', 'V003__core', 'V005__mart', 'V006__roles', 'V007__devices_and_readings', 'V008__devices_and_readings_physical_and_grants'],
+      alreadyApplied: [],
+    });
     expect(await ledger(api.client, 'project')).toEqual(first.applied.map((v) => `${v}@2026-12-01 03:00:00`));
     const second = await applyMigrations(api.client, admin('project'), migrations, polling());
     expect(second).toEqual({ applied: [], alreadyApplied: first.applied });

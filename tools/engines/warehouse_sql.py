@@ -52,6 +52,7 @@ def render(sql: str, values: dict[str, str]) -> str:
 PENDING_LOAD = ("pending_dates.sql", "star.sql", "advance_watermark.sql")
 ONE_DAY_LOAD = ("one_day.sql", "star.sql")
 LOG_COLUMNS = ["intervals", "daily_rows", "without_shipment", "unknown_customer", "without_weather"]
+READING_LOG_COLUMNS = ["readings", "no_device_record", "unknown_device_version"]
 
 
 def day_values(day: str) -> dict[str, str]:
@@ -86,12 +87,15 @@ def migrate(conn) -> list[str]:
 
 
 def load(conn, day: str | None = None) -> dict[str, dict[str, int]]:
-    """A load in one transaction (the pending dates, or `day`); returns core.load_log by date loaded."""
+    """A load in one transaction (the pending dates, or `day`); returns core.load_log and
+    core.reading_load_log by date loaded."""
+    columns = [*(f"l.{c}" for c in LOG_COLUMNS), *(f"r.{c}" for c in READING_LOG_COLUMNS)]
     with conn.transaction():
         for statement in load_statements(day):
             conn.execute(statement)
-        loaded = conn.execute(f"SELECT l.date_key, {', '.join('l.' + c for c in LOG_COLUMNS)} FROM core.load_log l JOIN load_dates d ON d.date_key = l.date_key ORDER BY 1").fetchall()
-    return {f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}": dict(zip(LOG_COLUMNS, rest)) for k, *rest in loaded}
+        loaded = conn.execute(f"SELECT l.date_key, {', '.join(columns)} FROM core.load_log l JOIN load_dates d ON d.date_key = l.date_key "
+                              "JOIN core.reading_load_log r ON r.date_key = l.date_key ORDER BY 1").fetchall()
+    return {f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}": dict(zip([*LOG_COLUMNS, *READING_LOG_COLUMNS], rest)) for k, *rest in loaded}
 
 
 def reload_request(day: str, workgroup: str, database: str) -> dict:

@@ -1,5 +1,7 @@
 -- Local stand-in for V002__staging.redshift.sql: the lake tables the load reads, as plain tables of
 -- the same schemas, names and columns (the tests fill them by hand, the local run from Spark).
+-- On Redshift the external schemas show every table of the Glue databases as the lake adds them;
+-- here a table the load comes to read is added to this file (a throwaway database runs it whole).
 CREATE SCHEMA IF NOT EXISTS staging_processed;
 CREATE SCHEMA IF NOT EXISTS staging_aggregated;
 
@@ -16,6 +18,20 @@ CREATE TABLE staging_processed.shipments (
 CREATE TABLE staging_processed.weather (
   city VARCHAR(64), observation_hour TIMESTAMP, temperature_c DOUBLE PRECISION, precipitation_mm DOUBLE PRECISION, wind_speed_kmh DOUBLE PRECISION,
   weather_code INTEGER, condition VARCHAR(32), temp_range VARCHAR(16), is_missing BOOLEAN
+);
+
+CREATE TABLE staging_processed.device_updates (
+  sensor_id VARCHAR(64), version BIGINT, vehicle_id VARCHAR(64), sensor_type VARCHAR(64), calibration_offset DOUBLE PRECISION,
+  calibration_scale DOUBLE PRECISION, updated_at TIMESTAMP
+);
+
+CREATE TABLE staging_processed.sensor_readings_enriched (
+  reading_id VARCHAR(128), sensor_id VARCHAR(64), vehicle_id VARCHAR(64), sensor_type VARCHAR(64), ts TIMESTAMP, metric VARCHAR(32),
+  raw_value DOUBLE PRECISION, unit VARCHAR(16), calibrated_value DOUBLE PRECISION, device_version BIGINT, enrichment_status VARCHAR(32)
+);
+
+CREATE TABLE staging_processed.sensor_readings_enriched__landed_dates (
+  event_date DATE, landed_at TIMESTAMP, ingest_date VARCHAR(10)
 );
 
 CREATE TABLE staging_aggregated.fuel_intervals (

@@ -11,7 +11,12 @@ The fleet of the fixture, 2026-11-02 (Monday) and 2026-11-03:
 - weather for Madrid and Barcelona, every hour 'Medium' and 'clear', but Madrid's 13:00 on the
   first day is missing;
 - the lake's intervals (aggregated.fuel_intervals) and KPI rows (telemetry_metrics) as the
-  aggregation job writes them for that data.
+  aggregation job writes them for that data;
+- the device registry's history: V1's temperature sensor recalibrated at 12:00:30 on the first day
+  (version 2), V2's fuel sensor at version 1; and the enriched readings as the streaming job
+  wrote them: V1's 12:00:00 reading under version 1 (seconds before the recalibration), its 12:05
+  and next-day readings under version 2, a reading of a sensor with no device record, and one
+  calibrated with a version 3 the lake's device history does not have yet.
 """
 
 from __future__ import annotations
@@ -67,6 +72,22 @@ METRICS = [
     (D2, "Madrid", "Medium", "clear", "mid_market", 1, 1, 1.5, 0.45),
     (D2, "Barcelona", "Medium", "clear", "small_business", 1, 1, 2.0, 0.60),
 ]
+DEVICES = [
+    ("V1-temp", 1, "V1", "temp", 0.0, 1.0, "2026-11-01 00:00"),
+    ("V1-temp", 2, "V1", "temp", -1.5, 1.02, f"{D1} 12:00:30"),
+    ("V2-fuel", 1, "V2", "fuel", 0.0, 1.0, "2026-11-01 00:00"),
+]
+# reading_id, sensor, vehicle, type, ts, metric, raw, unit, calibrated, device version, status
+READINGS = [
+    ("rd-1", "V1-temp", "V1", "temp", f"{D1} 12:00:00", "temperature", 80.0, "C", 80.0, 1, "CALIBRATED"),
+    ("rd-2", "V1-temp", "V1", "temp", f"{D1} 12:05:00", "temperature", 80.0, "C", 80.1, 2, "CALIBRATED"),
+    ("rd-3", "V2-fuel", "V2", "fuel", f"{D1} 10:00:00", "fuel_level", 50.0, "pct", 50.0, 1, "CALIBRATED"),
+    ("rd-4", "V9-temp", None, None, f"{D1} 10:00:00", "temperature", 20.0, "C", None, None, "NO_DEVICE_RECORD"),
+    ("rd-5", "V2-fuel", "V2", "fuel", f"{D1} 11:00:00", "fuel_level", 49.0, "pct", 53.9, 3, "CALIBRATED"),
+    ("rd-6", "V1-temp", "V1", "temp", f"{D2} 09:00:00", "temperature", 81.0, "C", 81.12, 2, "CALIBRATED"),
+]
+# The readings job's ledger: its first run added readings to the first day.
+LANDED = [(D1, "2026-11-03 01:00", D1)]
 C1_V1, C1_V2, C2_V1 = "C1@2026-11-01T00:00:00.000000", "C1@2026-11-02T12:00:00.000000", "C2@2026-11-02T12:00:00.000000"
 
 
@@ -91,6 +112,9 @@ def conn(postgres, request):
                 cur.executemany("INSERT INTO staging_processed.weather VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", WEATHER)
                 cur.executemany("INSERT INTO staging_aggregated.fuel_intervals VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", INTERVALS)
                 cur.executemany("INSERT INTO staging_aggregated.kpi_recomputed_dates VALUES (%s,%s)", RECOMPUTED[:1])
+                cur.executemany("INSERT INTO staging_processed.device_updates VALUES (%s,%s,%s,%s,%s,%s,%s)", DEVICES)
+                cur.executemany("INSERT INTO staging_processed.sensor_readings_enriched VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", READINGS)
+                cur.executemany("INSERT INTO staging_processed.sensor_readings_enriched__landed_dates VALUES (%s,%s,%s)", LANDED)
                 cur.executemany("INSERT INTO staging_aggregated.telemetry_metrics VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s, 100 * %s / %s)",
                                 [(*m, m[8], m[7]) for m in METRICS])
         yield c
@@ -103,22 +127,27 @@ def rows(conn, sql: str) -> list[tuple]:
 def everything(conn) -> dict[str, list[tuple]]:
     """Every row the load writes."""
     tables = ["core.dim_date", "core.dim_city", "core.dim_vehicle", "core.dim_customer", "core.dim_shipment", "core.dim_weather",
-              "core.fact_fuel_interval", "core.fact_daily_fuel"]
+              "core.fact_fuel_interval", "core.fact_daily_fuel", "core.dim_device", "core.fact_sensor_reading"]
     out = {t: sorted(rows(conn, f"SELECT * FROM {t}"), key=repr) for t in tables}
-    out["core.load_log"] = sorted(rows(conn, "SELECT * FROM core.load_log"))
-    out["core.load_watermark"] = sorted(rows(conn, "SELECT * FROM core.load_watermark"))
+    for log in ("core.load_log", "core.reading_load_log", "core.load_watermark", "core.readings_watermark"):
+        out[log] = sorted(rows(conn, f"SELECT * FROM {log}"))
     return out
 
 
 def test_migrations_run_once_in_order_and_redshift_only_sql_is_replaced_by_its_local_stand_in(postgres):
-    assert [n for n, _ in warehouse_sql.migrations("redshift")] == ["V001__schemas", "V002__staging", "V003__core", "V004__physical", "V005__mart", "V006__roles"]
+    v008 = "V008__devices_and_readings_physical_and_grants"
+    assert [n for n, _ in warehouse_sql.migrations("redshift")] == [
+        "V001__schemas", "V002__staging", "V003__core", "V004__physical", "V005__mart", "V006__roles", "V007__devices_and_readings", v008]
     local = warehouse_sql.migrations("postgres")
-    assert [(n, p.parent.name) for n, p in local] == [("V001__schemas", "migrations"), ("V002__staging", "local"), ("V003__core", "migrations"), ("V005__mart", "migrations"), ("V006__roles", "local")]
+    assert [(n, p.parent.name) for n, p in local] == [
+        ("V001__schemas", "migrations"), ("V002__staging", "local"), ("V003__core", "migrations"), ("V005__mart", "migrations"), ("V006__roles", "local"),
+        ("V007__devices_and_readings", "migrations"), (v008, "local")]
+    applied = ["V001__schemas", "V002__staging", "V003__core", "V005__mart", "V006__roles", "V007__devices_and_readings", v008]
     postgres.create_database("migrations_once")
     with postgres.connect("migrations_once") as c:
-        assert warehouse_sql.migrate(c) == ["V001__schemas", "V002__staging", "V003__core", "V005__mart", "V006__roles"]
+        assert warehouse_sql.migrate(c) == applied
         assert warehouse_sql.migrate(c) == []
-        assert rows(c, "SELECT version FROM public.schema_migrations ORDER BY version") == [("V001__schemas",), ("V002__staging",), ("V003__core",), ("V005__mart",), ("V006__roles",)]
+        assert rows(c, "SELECT version FROM public.schema_migrations ORDER BY version") == [(n,) for n in applied]
 
 
 def test_the_load_runs_as_the_loader_role_which_cannot_change_the_schema_the_lake_or_the_migrations(conn):
@@ -153,7 +182,8 @@ def test_the_reader_role_reads_the_mart_and_the_star_and_writes_nothing(conn):
 
 def test_the_star_rows_of_a_small_fleet(conn):
     log = warehouse_sql.load(conn, D1)
-    assert log == {D1: {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1}}
+    assert log == {D1: {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1,
+                        "readings": 5, "no_device_record": 1, "unknown_device_version": 1}}
     assert rows(conn, "SELECT date_key, calendar_date::text, year, month, day_of_month, iso_weekday FROM core.dim_date") == [(20261102, D1, 2026, 11, 2, 1)]
     assert rows(conn, "SELECT vehicle_id, interval_end::text, hour_of_day, shipment_id, customer_version_key, city, weather_key, customer_segment, outcome "
                       "FROM core.fact_fuel_interval ORDER BY vehicle_id, interval_end") == [
@@ -165,7 +195,7 @@ def test_the_star_rows_of_a_small_fleet(conn):
         ("V3", f"{D1} 10:00:00", 10, "S3", "unknown", "Madrid", "Madrid@2026-11-02T10", "unknown", "in_kpi"),
         ("V4", f"{D1} 10:00:00", 10, "unknown", "unknown", "unknown", "unknown", "unknown", "no_shipment"),
     ]
-    assert rows(conn, "SELECT vehicle_id FROM core.dim_vehicle ORDER BY 1") == [("V1",), ("V2",), ("V3",), ("V4",)]
+    assert rows(conn, "SELECT vehicle_id FROM core.dim_vehicle ORDER BY 1") == [("V1",), ("V2",), ("V3",), ("V4",), ("unknown",)]
     assert rows(conn, "SELECT city FROM core.dim_city ORDER BY 1") == [("Barcelona",), ("Madrid",), ("unknown",)]
     assert rows(conn, "SELECT count(*), count(*) FILTER (WHERE is_missing) FROM core.dim_weather WHERE weather_key <> 'unknown'") == [(26, 1)]
     # the deleted-later shipment stays: every shipment of the lake, and the unknown member
@@ -184,6 +214,49 @@ def test_a_segment_change_in_the_middle_of_a_day_is_a_second_version(conn):
     # the morning's interval counts under the old segment, the afternoon's under the new one
     assert rows(conn, "SELECT customer_segment, intervals, fuel_l FROM mart.fuel_by_customer_segment_daily WHERE metric_date = '2026-11-02' ORDER BY 1") == [
         ("enterprise", 1, 0.30), ("mid_market", 1, 0.32), ("small_business", 1, 0.50), ("unknown", 1, 0.40)]
+
+
+def test_a_device_calibration_change_is_a_second_version_and_each_reading_keeps_the_one_applied(conn):
+    warehouse_sql.load(conn, D1)
+    assert rows(conn, "SELECT device_version_key, sensor_id, version, vehicle_id, calibration_scale, calibration_offset, valid_from::text, valid_to::text "
+                      "FROM core.dim_device ORDER BY sensor_id, version") == [
+        ("V1-temp@1", "V1-temp", 1, "V1", 1.0, 0.0, "2026-11-01 00:00:00", f"{D1} 12:00:30"),
+        ("V1-temp@2", "V1-temp", 2, "V1", 1.02, -1.5, f"{D1} 12:00:30", None),
+        ("V2-fuel@1", "V2-fuel", 1, "V2", 1.0, 0.0, "2026-11-01 00:00:00", None),
+        ("unknown", "unknown", 0, None, None, None, "1970-01-01 00:00:00", None),
+    ]
+    # seconds before the recalibration: version 1; minutes after: version 2, each with its value
+    assert rows(conn, "SELECT reading_id, hour_of_day, device_version_key, raw_value, calibrated_value FROM core.fact_sensor_reading "
+                      "WHERE sensor_id = 'V1-temp' ORDER BY reading_ts") == [("rd-1", 12, "V1-temp@1", 80.0, 80.0), ("rd-2", 12, "V1-temp@2", 80.0, 80.1)]
+    # every fact's version was valid at its reading's time
+    assert rows(conn, "SELECT count(*) FROM core.fact_sensor_reading f JOIN core.dim_device d ON d.device_version_key = f.device_version_key "
+                      "WHERE d.device_version_key <> 'unknown' AND NOT (d.valid_from <= f.reading_ts AND (d.valid_to IS NULL OR f.reading_ts < d.valid_to))") == [(0,)]
+
+
+def test_a_reading_without_a_device_record_or_with_an_unknown_version_goes_to_the_unknown_device_and_is_counted(conn):
+    log = warehouse_sql.load(conn, D1)
+    assert (log[D1]["readings"], log[D1]["no_device_record"], log[D1]["unknown_device_version"]) == (5, 1, 1)
+    assert rows(conn, "SELECT reading_id, vehicle_id, enrichment_status, calibrated_value FROM core.fact_sensor_reading "
+                      "WHERE device_version_key = 'unknown' ORDER BY 1") == [("rd-4", "unknown", "NO_DEVICE_RECORD", None), ("rd-5", "V2", "CALIBRATED", 53.9)]
+    # nothing dropped: every reading of the lake's day is a fact
+    assert rows(conn, "SELECT count(*) FROM core.fact_sensor_reading") == rows(conn, f"SELECT count(*) FROM staging_processed.sensor_readings_enriched WHERE ts::date = '{D1}'")
+    # once the lake's device history has version 3, a reload of the day points the reading at it
+    conn.execute("INSERT INTO staging_processed.device_updates VALUES ('V2-fuel', 3, 'V2', 'fuel', 0.0, 1.1, '2026-11-02 10:30')")
+    assert warehouse_sql.load(conn, D1)[D1]["unknown_device_version"] == 0
+    assert rows(conn, "SELECT device_version_key FROM core.fact_sensor_reading WHERE reading_id = 'rd-5'") == [("V2-fuel@3",)]
+
+
+def test_readings_that_land_late_reach_the_star_on_the_next_daily_load(conn):
+    assert list(warehouse_sql.load(conn)) == [D1]
+    assert rows(conn, "SELECT landed_until::text FROM core.readings_watermark") == [("2026-11-03 01:00:00",)]
+    # two days later the readings job takes a reading that landed late in the first day's folder;
+    # the aggregation recomputed nothing for that day, and the day is reloaded all the same
+    conn.execute("INSERT INTO staging_processed.sensor_readings_enriched VALUES ('rd-7', 'V2-fuel', 'V2', 'fuel', %s, 'fuel_level', 48.0, 'pct', 48.0, 1, 'CALIBRATED')", (f"{D1} 16:00",))
+    conn.execute("INSERT INTO staging_processed.sensor_readings_enriched__landed_dates VALUES (%s, '2026-11-05 01:00', '2026-11-04')", (D1,))
+    assert warehouse_sql.load(conn) == {D1: {"intervals": 7, "daily_rows": 4, "without_shipment": 1, "unknown_customer": 1, "without_weather": 1,
+                                             "readings": 6, "no_device_record": 1, "unknown_device_version": 1}}
+    assert rows(conn, "SELECT max(landed_until)::text FROM core.readings_watermark") == [("2026-11-05 01:00:00",)]
+    assert rows(conn, "SELECT device_version_key FROM core.fact_sensor_reading WHERE reading_id = 'rd-7'") == [("V2-fuel@1",)]
 
 
 def test_the_mart_equals_the_lakes_telemetry_metrics_row_for_row(conn):
