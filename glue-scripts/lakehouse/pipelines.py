@@ -137,8 +137,13 @@ def run_keyed(
     evaluate: Evaluator = enforce_locally,
 ) -> RunStats:
     """A source with no logic of its own (lakehouse.keyed): the day's raw rows, checked against
-    the contract, one per key, MERGEd on the key. Not a KPI input, so it records no KPI dates."""
-    raw = keyed.read_raw(spark, raw_path, contract).persist()
+    the contract, one per key, MERGEd on the key. Not a KPI input, so it records no KPI dates.
+    A day with no raw folder is an empty batch, not a failure: a source that changes rarely (the
+    device registry) has days without a record, and its writer (Firehose) then writes nothing."""
+    if _existing(spark, [raw_path]):
+        raw = keyed.read_raw(spark, raw_path, contract).persist()
+    else:
+        raw = spark.createDataFrame([], contract_spark_schema(spark, contract)).persist()
     rows, quarantined, left_out = keyed.prepare(raw, contract)
     rows = rows.localCheckpoint()
     evaluate(rows, contract, table)

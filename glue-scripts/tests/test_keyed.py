@@ -152,3 +152,11 @@ def test_a_row_the_table_rules_refuse_fails_the_run_before_anything_is_written(s
     with pytest.raises(ValueError, match="data-quality rule broken"):
         pipelines.run_keyed(spark, "air_quality", CONTRACT, raw, table, str(tmp_path / "quarantine"), "2026-11-20", evaluate=refuse)
     assert not spark.catalog.tableExists(table)
+
+
+def test_a_day_without_a_raw_folder_is_an_empty_batch_not_a_failure(spark, tmp_path):
+    """A rarely changing source (the device registry) has days its writer wrote nothing for."""
+    table = "lake.processed_keyed.air_quiet"
+    stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, str(tmp_path / "raw/ingest_date=2026-11-20"), table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert (stats.read, stats.written, stats.quarantined) == (0, 0, 0)
+    assert spark.table(table).count() == 0  # created, empty, for the readers that expect it

@@ -55,12 +55,18 @@ def alerts_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
 
 
 def warehouse_checks(ctx: Context) -> list[tuple[str, Any, Any]]:
-    """(check, got, expected) of the warehouse load: every interval a fact, the unknown members' counts."""
+    """(check, got, expected) of the warehouse load: every interval and every enriched reading a
+    fact, every device version a dimension row, the unknown members' counts."""
     if ctx.warehouse is None:
         return []
     outcomes = ctx.expected.interval_outcomes
     logs = ctx.warehouse["loadLog"].values()
+    enrichment = ctx.expected.sensor_enrichment
     return [
+        ("warehouse reading facts (every enriched reading)", ctx.warehouse["rows"]["fact_sensor_reading"], sum(enrichment.values())),
+        ("warehouse readings without a device record", sum(log["no_device_record"] for log in logs), enrichment.get("NO_DEVICE_RECORD", 0)),
+        ("warehouse readings under a device version the lake lacks", sum(log["unknown_device_version"] for log in logs), 0),
+        ("warehouse device versions (type 2, besides the unknown member)", ctx.warehouse["rows"]["dim_device"] - 1, ctx.expected.device_update_records),
         ("warehouse interval facts (every outcome)", ctx.warehouse["rows"]["fact_fuel_interval"], sum(outcomes.values())),
         ("warehouse intervals without a shipment", sum(log["without_shipment"] for log in logs), outcomes.get("no_shipment", 0)),
         ("warehouse intervals without weather", sum(log["without_weather"] for log in logs), outcomes.get("no_weather", 0)),

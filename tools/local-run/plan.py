@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from checks import check_ground_truth
 from runner import ROOT, Context, Step
-from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
+from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
                    put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark)
 
@@ -28,12 +28,13 @@ def registered_jobs(stage: str) -> list[dict[str, Any]]:
 
 
 # Kinds of job whose one entry point serves several datasets: their steps name the dataset.
-SHARED_ENTRY_POINTS = ("cdc", "keyed")
+SHARED_ENTRY_POINTS = ("cdc", "keyed", "landed")
 
 # How the local run runs each kind of daily job (lib/registry/jobs.json, "pipeline").
 SOURCE_STEPS: dict[str, Callable[[str, str], Callable[[Context], str]]] = {
     "cdc": glue_cdc,
     "keyed": glue_keyed,
+    "landed": glue_landed,
     "telematics": lambda dataset, day: glue_telematics(day),
     "weather": lambda dataset, day: glue_weather(day),
 }
@@ -83,6 +84,10 @@ def build_plan(ctx: Context) -> list[Step]:
     plan += [
         ("mirror the raw zone for local Spark", mirror_raw),
         ("start local Spark with Iceberg", start_spark),
+        # The streaming job runs continuously on AWS, ahead of the daily jobs that read its landing.
+        ("read the sensor-readings and device-updates streams", read_streams),
+        ("flink enrichment on a local mini cluster", run_flink),
+        ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
     ]
     if not streaming_only:
         for day in ctx.days:
@@ -91,11 +96,6 @@ def build_plan(ctx: Context) -> list[Step]:
             first, last = ctx.args.backfill
             plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
         plan.append(("glue iceberg_maintenance", glue_maintenance))
-    plan += [
-        ("read the sensor-readings and device-updates streams", read_streams),
-        ("flink enrichment on a local mini cluster", run_flink),
-        ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
-    ]
     if not streaming_only:
         plan += [
             ("start a local Trino, Athena's engine, over the aggregated table", start_trino),

@@ -151,10 +151,13 @@ def _warehouse(warehouse: dict[str, Any] | None) -> str:
     if not warehouse:
         return ""
     rows = [[table, count] for table, count in warehouse["rows"].items()]
-    unknown = {k: sum(log[k] for log in warehouse["loadLog"].values()) for k in ("without_shipment", "unknown_customer", "without_weather")}
+    total = lambda keys: {k: sum(log.get(k, 0) for log in warehouse["loadLog"].values()) for k in keys}  # noqa: E731
+    intervals = total(("without_shipment", "unknown_customer", "without_weather"))
+    readings = total(("no_device_record", "unknown_device_version"))
+    listed = lambda counts: html.escape(", ".join(f"{k} {v}" for k, v in counts.items()))  # noqa: E731
     return (f'<h2>Warehouse</h2><p class="meta">{len(warehouse["days"])} days loaded into the star schema on a local PostgreSQL (Redshift\'s stand-in) '
-            f'in {warehouse["loadSeconds"]:.1f} s; mart.telemetry_metrics equals the lake\'s {warehouse["martRows"]} rows. Intervals pointed at an unknown member: '
-            f'{html.escape(", ".join(f"{k} {v}" for k, v in unknown.items()))}.</p>' + _table(["table", "rows"], rows, numeric={1}))
+            f'in {warehouse["loadSeconds"]:.1f} s; mart.telemetry_metrics equals the lake\'s {warehouse["martRows"]} rows. Pointed at an unknown member: '
+            f'intervals {listed(intervals)}; readings {listed(readings)}.</p>' + _table(["table", "rows"], rows, numeric={1}))
 
 
 def _read(kpi: dict[str, Any]) -> str:

@@ -70,7 +70,11 @@ def put_device_updates(ctx: Context) -> str:
         return "skipped: no device updates supplied (every reading will be NO_DEVICE_RECORD)"
     lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
     zones.put_lines(ctx.moto, ctx.names["streams"]["deviceUpdates"], lines, key_field="sensor_id")
-    return f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
+    put = f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
+    if not ctx.days:
+        return put
+    landed = zones.land_stream_copy(ctx.moto, ctx.names["buckets"]["raw"], "device_updates", lines, "updated_at", ctx.days[0])
+    return f"{put}; the raw zone's copy as its Firehose lands it (GZIP NDJSON by arrival date): {', '.join(f'{day} {n}' for day, n in sorted(landed.items()))}"
 
 
 def run_pull(name: str) -> Callable[[Context], str]:
@@ -164,15 +168,18 @@ def start_spark(ctx: Context) -> str:
     return f"Spark {ctx.spark.version}, Iceberg catalog 'lake' at {ctx.path('warehouse')}"
 
 
-def glue_etl(dataset: str, day: str, run: Callable[..., Any], describe: Callable[[Any], str], flows: Callable[[Any], dict[str, int]] = lambda stats: {}) -> Callable[[Context], str]:
+def glue_etl(dataset: str, day: str, run: Callable[..., Any], describe: Callable[[Any], str], flows: Callable[[Any], dict[str, int]] = lambda stats: {},
+             runs_without_raw: bool = False) -> Callable[[Context], str]:
     """A processing job of one day, as its Glue entry point calls it: the day's raw path (as the
-    dataset's writer lays it out), the processed table, the quarantine root."""
+    dataset's writer lays it out), the processed table, the quarantine root. A day without raw
+    files is skipped, unless the job takes that as an empty batch (`runs_without_raw`), as it
+    does on Glue."""
     def action(ctx: Context) -> str:
         from lakehouse.contracts import contract_of, load_contracts, raw_day_path
 
         contract = contract_of(load_contracts(), dataset)
         raw = ctx.path("raw-zone", raw_day_path(contract, day))
-        if not raw.exists():
+        if not raw.exists() and not runs_without_raw:
             return f"skipped: nothing in the raw zone under {raw_day_path(contract, day)}"
         table = ctx.table("processed", dataset)
         stats = run(ctx, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")))
@@ -201,7 +208,27 @@ def glue_keyed(dataset: str, day: str) -> Callable[[Context], str]:
         lambda stats: (f"{stats.read} rows read, {stats.quarantined} quarantined, {stats.details['duplicates']} exact copies and "
                        f"{stats.details['superseded']} older versions left out, {stats.written} merged"),
         lambda stats: {"duplicates_dropped": stats.details["duplicates"]},
+        runs_without_raw=True,
     )
+
+
+def glue_landed(dataset: str, day: str) -> Callable[[Context], str]:
+    """A dataset a streaming job lands in the processed zone (here, land_enriched's folder, as the
+    Firehose writes it), merged into its Iceberg table as the Glue job does on `day`."""
+    def action(ctx: Context) -> str:
+        from lakehouse import pipelines
+        from lakehouse.contracts import contract_of, load_contracts
+
+        contract = contract_of(load_contracts(), dataset)
+        table = ctx.table("processed", dataset)
+        landing = ctx.path("processed-zone", contract["landing"]["table"])
+        stats = pipelines.run_landed(ctx.spark, dataset, contract, str(landing), table, str(ctx.path("processed-zone", "quarantine")), day, ctx.horizon_days)
+        ctx.committed_tables.append(table)
+        ctx.flows.add(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, duplicates_dropped=stats.details["duplicates"])
+        days = stats.lists["event_days_read"]
+        return (f"event days {days[0]} .. {days[-1]}: {stats.read:,} rows read, {stats.details['already_in_table']:,} already in the table, "
+                f"{stats.details['duplicates']} exact copies, {stats.quarantined} quarantined, {stats.written:,} new")
+    return action
 
 
 def glue_telematics(day: str) -> Callable[[Context], str]:
@@ -325,8 +352,9 @@ def land_enriched(ctx: Context) -> str:
     from lakehouse.contracts import spark_ddl
     from pyspark.sql import functions as F
 
-    enriched = ctx.spark.read.schema(spark_ddl(contracts.contract(contracts.ENRICHED))).json(str(ctx.path("flink", "enriched")))
-    target = ctx.path("processed-zone", "sensor_readings")
+    contract = contracts.contract(contracts.ENRICHED)
+    enriched = ctx.spark.read.schema(spark_ddl(contract)).json(str(ctx.path("flink", "enriched")))
+    target = ctx.path("processed-zone", contract["landing"]["table"])
     (enriched.withColumn("event_date", F.date_format("ts", "yyyy-MM-dd")).withColumn("event_hour", F.date_format("ts", "HH"))
      .write.mode("overwrite").partitionBy("event_date", "event_hour").parquet(str(target)))
     written = ctx.spark.read.parquet(str(target))
@@ -360,6 +388,9 @@ WAREHOUSE_STAGING = {
     ("processed", "customers__history"): "staging_processed.customers__history",
     ("processed", "shipments"): "staging_processed.shipments",
     ("processed", "weather"): "staging_processed.weather",
+    ("processed", "device_updates"): "staging_processed.device_updates",
+    ("processed", "sensor_readings_enriched"): "staging_processed.sensor_readings_enriched",
+    ("processed", "sensor_readings_enriched__landed_dates"): "staging_processed.sensor_readings_enriched__landed_dates",
     ("aggregated", "fuel_intervals"): "staging_aggregated.fuel_intervals",
     ("aggregated", "telemetry_metrics"): "staging_aggregated.telemetry_metrics",
     ("aggregated", "kpi_recomputed_dates"): "staging_aggregated.kpi_recomputed_dates",
@@ -408,10 +439,12 @@ def load_warehouse(ctx: Context) -> str:
             raise AssertionError(f"mart.telemetry_metrics differs from the lake's: {len(only_mart)} rows only in the mart (first {sorted(only_mart)[:2]}), "
                                  f"{len(only_lake)} only in the lake (first {sorted(only_lake)[:2]})")
         counts = {t: conn.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
-                  for t in ("dim_date", "dim_city", "dim_vehicle", "dim_customer", "dim_shipment", "dim_weather", "fact_fuel_interval", "fact_daily_fuel")}
+                  for t in ("dim_date", "dim_city", "dim_vehicle", "dim_customer", "dim_shipment", "dim_weather", "dim_device", "fact_fuel_interval", "fact_daily_fuel",
+                            "fact_sensor_reading")}
     ctx.warehouse = {"days": days, "loadSeconds": round(seconds, 2), "rows": counts, "loadLog": logs, "martRows": len(mart)}
-    unknown = {k: sum(log[k] for log in logs.values()) for k in ("without_shipment", "unknown_customer", "without_weather")}
-    return (f"{len(days)} KPI dates loaded in {seconds:.1f} s; {counts['fact_fuel_interval']:,} interval facts, {counts['fact_daily_fuel']} daily rows; "
+    unknown = {k: sum(log[k] for log in logs.values()) for k in ("without_shipment", "unknown_customer", "without_weather", "no_device_record", "unknown_device_version")}
+    return (f"{len(days)} dates loaded in {seconds:.1f} s; {counts['fact_fuel_interval']:,} interval facts, {counts['fact_daily_fuel']} daily rows, "
+            f"{counts['fact_sensor_reading']:,} reading facts over {counts['dim_device'] - 1} device versions; "
             f"mart.telemetry_metrics equals the lake's {len(mart)} rows; to unknown members: {unknown}")
 
 

@@ -93,6 +93,8 @@ class Expected:
     sensor_enrichment: dict[str, int] = field(default_factory=dict)
     # device_version of the enriched readings ("None" without a device record) -> how many
     sensor_device_versions: dict[str, int] = field(default_factory=dict)
+    # device registry records put on their stream: each a version of a sensor's record
+    device_update_records: int = 0
     interval_outcomes: dict[str, int] = field(default_factory=dict)
     # Per dataset, the counters of the run's flows (flows.DatasetFlow) its pipeline must report: a new
     # source states its counts here, and checks.py compares them with no change of its own.
@@ -470,6 +472,7 @@ def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None
         known = [u for u in updates if u["sensor_id"] == r["sensor_id"] and _parse_iso(u["updated_at"]) <= _parse_iso(r["ts"])]
         versions[str(max(u["version"] for u in known)) if known else "None"] += 1
     expected.sensor_device_versions = dict(versions)
+    expected.device_update_records = len(updates)
     streams.mkdir(parents=True, exist_ok=True)
     (streams / "device_updates.ndjson").write_text("".join(json.dumps(u) + "\n" for u in updates))
 

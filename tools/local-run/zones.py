@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.config import Config
 
-from lakehouse.contracts import load_contracts, raw_prefix
+from lakehouse.contracts import contract_of, load_contracts, raw_day_path, raw_prefix
 
 # Datasets the KPI cannot do without; customers, sensor readings and device updates may be absent.
 REQUIRED_DATASETS = ("telematics", "shipments", "weather")
@@ -120,6 +120,24 @@ def put_lines(moto: Moto, stream: str, lines: Sequence[str], key_field: str) -> 
                 break
         if pending:
             raise RuntimeError(f"{len(pending)} records could not be put on {stream} after 5 attempts")
+
+
+def land_stream_copy(moto: Moto, bucket: str, dataset: str, lines: Sequence[str], time_field: str, first_day: str) -> dict[str, int]:
+    """A stream's raw copy as its Kinesis-sourced Firehose lands it: one GZIP object of NDJSON per
+    arrival date, under the dataset's raw layout. The simulated records arrive when they were made
+    (`time_field`); those made before the run's first day (a fleet registered beforehand) arrive on
+    that day, so the first daily run takes them. Returns the records per arrival date."""
+    contract = contract_of(load_contracts(), dataset)
+    by_day: dict[str, list[str]] = {}
+    for line in lines:
+        made = str(json.loads(line).get(time_field) or "")[:10]
+        # A record without a readable time arrives on the first day; its job quarantines it.
+        by_day.setdefault(max(made, first_day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", made) else first_day, []).append(line)
+    s3 = moto.client("s3")
+    for day, day_lines in by_day.items():
+        body = gzip.compress("".join(f"{line}\n" for line in day_lines).encode())
+        s3.put_object(Bucket=bucket, Key=f"{raw_day_path(contract, day)}{dataset}-local-firehose.gz", Body=body)
+    return {day: len(day_lines) for day, day_lines in by_day.items()}
 
 
 def replay_parquet(moto: Moto, stream: str, files: Iterable[Path], key_field: str) -> int:

@@ -91,8 +91,13 @@ def test_the_warehouse_is_loaded_and_its_mart_equals_the_lakes_kpi(generated):
     # the mart has every KPI row the aggregation wrote (the step compared them row for row), every interval a fact
     assert warehouse["martRows"] == summary["flows"]["telemetry_metrics"]["glue_written"] > 0
     assert warehouse["rows"]["fact_fuel_interval"] == summary["flows"]["telemetry_metrics"]["glue_read"]
+    # every enriched reading a fact (through the lake's Iceberg table), every device version a dimension row
+    assert warehouse["rows"]["fact_sensor_reading"] == summary["flows"]["sensor_readings"]["flink_written"] > 0
+    for check in ("warehouse reading facts (every enriched reading)", "warehouse readings without a device record",
+                  "warehouse readings under a device version the lake lacks", "warehouse device versions (type 2, besides the unknown member)"):
+        assert checks[check]["ok"], check
     report = (out / "report.html").read_text()
-    assert "<h2>Warehouse</h2>" in report and "fact_fuel_interval" in report
+    assert "<h2>Warehouse</h2>" in report and "fact_fuel_interval" in report and "fact_sensor_reading" in report
 
 
 def test_the_report_renders_its_charts_in_chromium(generated, tmp_path):

@@ -51,6 +51,13 @@ def test_every_daily_job_of_the_registry_has_its_step_each_day_in_the_pipeline_o
     assert all(j["pipeline"] in plan.SOURCE_STEPS for j in sources)  # every kind of source job can run locally
 
 
+def test_a_landed_job_runs_after_the_streaming_steps_that_fill_its_landing():
+    steps = plan_of()
+    landing = next(i for i, name in enumerate(steps) if name.startswith("land enriched readings"))
+    landed = [i for i, name in enumerate(steps) if name.startswith("glue landed_etl ")]
+    assert landed and min(landed) > landing
+
+
 def test_the_kpi_reads_the_aggregation_jobs_inputs():
     from lakehouse import pipelines
 
