@@ -47,7 +47,7 @@ export function synthesize(envName: EnvironmentName, configOverride?: (c: Enviro
 export const ENVIRONMENTS: EnvironmentName[] = ['dev', 'staging', 'prod'];
 
 /** Resources of one type in a template, by logical id. */
-export function resourcesOf(template: Template, type: string): Record<string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any }> {
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any; DependsOn?: string[] }> {
   return template.findResources(type) as any;
 }
 
