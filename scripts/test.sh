@@ -20,4 +20,4 @@ npx --no-install tsc --noEmit -p tsconfig.json
 echo "test: CDK and TypeScript suite (jest)"
 npx --no-install jest --ci "$@"
 echo "test: Python suite (pytest)"
-.venv/bin/python -m pytest -q -p no:cacheprovider glue-scripts/tests flink-app/tests warehouse/tests tools/local-run/tests
+.venv/bin/python -m pytest -q -p no:cacheprovider glue-scripts/tests flink-app/tests warehouse/tests registry/tests tools/local-run/tests

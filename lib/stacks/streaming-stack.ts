@@ -62,29 +62,21 @@ export class StreamingStack extends PlatformStack {
     });
     const { telemetry, sensorReadings, deviceUpdates } = this.streams.streams;
 
+    const rawZone = { ...common, ...buffering, bucket: props.rawBucket, bucketKey: keys.raw, streamKey: keys.streams };
     const rawTelemetryName = names.resource('raw-telemetry');
     this.rawTelemetryDelivery = new DeliveryToS3(this, 'RawTelemetry', {
-      ...common,
-      ...buffering,
+      ...rawZone,
       deliveryStreamName: rawTelemetryName,
-      bucket: props.rawBucket,
-      bucketKey: keys.raw,
-      streamKey: keys.streams,
       role: props.access.rawWriterIn(this, 'iot'),
       prefix: 'raw/iot/telematics/ingest_date=!{timestamp:yyyy-MM-dd}/ingest_hour=!{timestamp:HH}/',
       errorOutputPrefix: 'raw/iot/_errors/telematics/!{firehose:error-output-type}/ingest_date=!{timestamp:yyyy-MM-dd}/',
     });
-    // The device-updates stream is read by the enrichment (the version current at a reading's
-    // time) and landed here in full, so the lake keeps every version (processed device_updates,
-    // the warehouse's dim_device) beyond the stream's retention.
+    // Every device update kept beyond the stream's retention: the lake's device history (processed
+    // device_updates, the warehouse's dim_device); the enrichment reads the same stream.
     const deviceUpdatesRaw = contractOf(props.contracts, 'device_updates');
     this.rawDeviceUpdatesDelivery = new DeliveryToS3(this, 'RawDeviceUpdates', {
-      ...common,
-      ...buffering,
+      ...rawZone,
       deliveryStreamName: names.resource('raw-device-updates'),
-      bucket: props.rawBucket,
-      bucketKey: keys.raw,
-      streamKey: keys.streams,
       sourceStream: deviceUpdates,
       role: props.access.rawWriterIn(this, deviceUpdatesRaw.source),
       prefix: rawDayPath(deviceUpdatesRaw, '!{timestamp:yyyy-MM-dd}'),
