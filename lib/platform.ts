@@ -9,6 +9,7 @@ import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { OperationsStack } from './stacks/operations-stack';
 import { ProcessingStack } from './stacks/processing-stack';
+import { RegistryStack } from './stacks/registry-stack';
 import { SecurityStack } from './stacks/security-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { StreamingStack } from './stacks/streaming-stack';
@@ -26,6 +27,7 @@ export interface Platform {
   readonly operations: OperationsStack;
   /** Absent where config switches the warehouse off. */
   readonly warehouse?: WarehouseStack;
+  readonly registry: RegistryStack;
   readonly serving: ServingStack;
   readonly monitoring: MonitoringStack;
 }
@@ -98,6 +100,14 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     contracts,
   });
 
+  const registry = new RegistryStack(app, stackName(config, 'Registry'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): the device registry of record on Aurora PostgreSQL`,
+    network: network.network,
+    keys: security.keys,
+    monitoring: monitoring.monitoring,
+  });
+
   // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.
   const warehouse = config.warehouse.enabled
     ? new WarehouseStack(app, stackName(config, 'Warehouse'), {
@@ -153,5 +163,5 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
   Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
-  return { security, network, lakehouse, ingestion, streaming, processing, operations, warehouse, serving, monitoring };
+  return { security, network, lakehouse, ingestion, streaming, processing, operations, warehouse, registry, serving, monitoring };
 }

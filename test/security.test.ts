@@ -99,7 +99,7 @@ describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
 
   test('every KMS key rotates yearly', () => {
     const keys = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key'));
-    expect(keys).toHaveLength(9);
+    expect(keys).toHaveLength(10);
     for (const k of keys) {
       expect(k.Properties.EnableKeyRotation).toBe(true);
       expect(k.Properties.RotationPeriodInDays).toBe(365);

@@ -6,7 +6,7 @@ describe.each(ENVIRONMENTS)('tags and names (%s)', (envName) => {
 
   test('every stack name carries the environment', () => {
     expect(Object.values(platform).map((s) => s.stackName)).toEqual(
-      ['Security', 'Network', 'Lakehouse', 'Ingestion', 'Streaming', 'Processing', 'Operations', 'Warehouse', 'Serving', 'Monitoring'].map((layer) => `TelemetryLakehouse-${envName}-${layer}`),
+      ['Security', 'Network', 'Lakehouse', 'Ingestion', 'Streaming', 'Processing', 'Operations', 'Warehouse', 'Registry', 'Serving', 'Monitoring'].map((layer) => `TelemetryLakehouse-${envName}-${layer}`),
     );
   });
 

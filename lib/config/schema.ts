@@ -321,6 +321,36 @@ const warehouseSchema = z
   .strict()
   .refine((w) => w.baseRpu <= w.maxRpu, { message: 'baseRpu must not exceed maxRpu', path: ['baseRpu'] });
 
+/**
+ * The device registry (issue 15): Aurora PostgreSQL Serverless v2, the fleet's record of vehicles,
+ * sensors, mountings and calibrations, its changes streamed to the platform.
+ */
+const registrySchema = z
+  .object({
+    /**
+     * Aurora PostgreSQL version: 17.7, the newest major release (supported the longest), a minor
+     * RDS still creates clusters of (cfn-lint W3690 flags the deprecated ones); DMS reads 17 as a
+     * source from engine 3.6.1, and it ships btree_gist (the registry's exclusion constraint).
+     */
+    engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'must be major.minor, e.g. 17.7' }).default('17.7'),
+    databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default('registry'),
+    /** The master user, whose password RDS generates, keeps in Secrets Manager and rotates. */
+    adminUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).refine((u) => !['admin', 'postgres', 'rdsadmin'].includes(u), { message: 'reserved by PostgreSQL or RDS' }).default('registry_admin'),
+    /** Aurora capacity units: 0.5 idles cheaply (a registry is written a few times a day); 4 serves a fleet-wide re-registration. */
+    minAcu: z.number().min(0).max(256).refine((n) => Number.isInteger(n * 2), { message: 'must be a multiple of 0.5 ACU' }).default(0.5),
+    maxAcu: z.number().min(1).max(256).refine((n) => Number.isInteger(n * 2), { message: 'must be a multiple of 0.5 ACU' }).default(4),
+    /** Readers besides the writer: a reader in another zone is the failover target where the registry must stay writable. */
+    readers: z.number().int().min(0).max(15).default(0),
+    /** Automated backups kept: 1 to 35 days. */
+    backupRetentionDays: z.number().int().min(1).max(35),
+    /** Refuses a delete of the cluster (and, with a retained environment, a final snapshot is taken). */
+    deletionProtection: z.boolean(),
+    /** Security groups (sg-...) whose members may connect on 5432: an administrator's bastion. None by default. */
+    admitSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id' })).default([]),
+  })
+  .strict()
+  .refine((r) => r.minAcu <= r.maxAcu, { message: 'minAcu must not exceed maxAcu', path: ['minAcu'] });
+
 const catalogSchema = z
   .object({
     /**
@@ -616,6 +646,7 @@ export const environmentConfigSchema = z
     bi: biSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
     warehouse: warehouseSchema.prefault({}),
+    registry: registrySchema,
     monitoring: monitoringSchema,
   })
   .strict()
@@ -623,6 +654,10 @@ export const environmentConfigSchema = z
   .refine((c) => c.envName === 'dev' || c.removalPolicy !== 'destroy', {
     message: 'only dev may allow DESTROY: staging and prod data must outlive their stacks',
     path: ['removalPolicy'],
+  })
+  .refine((c) => c.envName === 'dev' || c.registry.deletionProtection, {
+    message: "only dev may turn the registry's deletion protection off",
+    path: ['registry', 'deletionProtection'],
   });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;

@@ -47,6 +47,8 @@ export class PlatformKeys extends StatefulConstruct {
   readonly operations: kms.Key;
   /** The warehouse: the Redshift Serverless namespace and its admin secret. */
   readonly warehouse: kms.Key;
+  /** The device registry: its Aurora storage, master secret and Performance Insights. */
+  readonly registry: kms.Key;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id, props);
@@ -70,6 +72,7 @@ export class PlatformKeys extends StatefulConstruct {
     this.streams = newKey('streams', 'Kinesis and Firehose streams of the telemetry lakehouse');
     this.operations = newKey('operations', 'Operational data of the telemetry lakehouse: the live alerts table');
     this.warehouse = newKey('warehouse', 'The Redshift Serverless warehouse of the telemetry lakehouse and its admin secret');
+    this.registry = newKey('registry', 'The device registry (Aurora PostgreSQL) of the telemetry lakehouse: storage, master secret, Performance Insights');
 
     // CloudWatch Logs encrypts with the key on the log group's behalf; the encryption context
     // names the log group, so the key serves only log groups of this account and region.

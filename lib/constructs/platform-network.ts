@@ -137,6 +137,11 @@ export class PlatformNetwork extends StatefulConstruct {
     return { subnets: this.warehouseSubnetList };
   }
 
+  /** The VPC's isolated subnets, one a zone: databases that talk to nothing outside the VPC (the registry). */
+  get isolatedSubnets(): ec2.SubnetSelection {
+    return { subnetGroupName: 'isolated' };
+  }
+
   /** Subnets for workloads that need the internet through NAT (DMS sources, API pulls). */
   get privateSubnets(): ec2.SubnetSelection {
     return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };

@@ -98,6 +98,7 @@ export const prod: EnvironmentConfigInput = {
   athena: { bytesScannedCutoffPerQuery: 100_000_000_000 }, // 100 GB
   // The KPI API faces the custom application's users: a WAF in front of it (the other settings are the defaults).
   serving: { api: { waf: { enabled: true } } },
+  registry: { backupRetentionDays: 35, deletionProtection: true, readers: 1 }, // the longest Aurora keeps; a reader in another zone to fail over to
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
     logRetentionDays: 365,

@@ -93,6 +93,7 @@ export const staging: EnvironmentConfigInput = {
     },
   },
   athena: { bytesScannedCutoffPerQuery: 10_000_000_000 }, // 10 GB
+  registry: { backupRetentionDays: 14, deletionProtection: true }, // two weeks, the release cycle; protected like prod
   monitoring: {
     alertEmails: ['data-platform-staging@example.com'],
     logRetentionDays: 90,

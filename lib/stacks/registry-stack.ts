@@ -1,0 +1,47 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DeviceRegistry, monitorDeviceRegistry } from '../constructs/device-registry';
+import { PlatformKeys } from '../constructs/platform-keys';
+import { PlatformMonitoring } from '../constructs/platform-monitoring';
+import { PlatformNetwork } from '../constructs/platform-network';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export interface RegistryStackProps extends PlatformStackProps {
+  readonly network: PlatformNetwork;
+  readonly keys: PlatformKeys;
+  readonly monitoring: PlatformMonitoring;
+}
+
+/** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2 and its alarms. */
+export class RegistryStack extends PlatformStack {
+  readonly registry: DeviceRegistry;
+
+  constructor(scope: Construct, id: string, props: RegistryStackProps) {
+    super(scope, id, props);
+    const { config } = this;
+    const r = config.registry;
+    this.registry = new DeviceRegistry(this, 'Registry', {
+      namePrefix: config.resourcePrefix,
+      engineVersion: r.engineVersion,
+      databaseName: r.databaseName,
+      adminUsername: r.adminUsername,
+      registryKey: props.keys.registry,
+      minAcu: r.minAcu,
+      maxAcu: r.maxAcu,
+      readers: r.readers,
+      backupRetentionDays: r.backupRetentionDays,
+      deletionProtection: r.deletionProtection,
+      admitSecurityGroupIds: r.admitSecurityGroupIds,
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.isolatedSubnets,
+      logsKey: props.keys.logs,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: this.removalPolicy,
+    });
+    monitorDeviceRegistry(props.monitoring, this.registry, r.maxAcu);
+
+    new CfnOutput(this, 'ClusterArn', { value: this.registry.cluster.clusterArn, description: 'The registry cluster (Data API: --resource-arn)' });
+    new CfnOutput(this, 'MasterSecretArn', { value: this.registry.masterSecretArn, description: 'The master secret RDS keeps and rotates (Data API: --secret-arn, for migrations only)' });
+    new CfnOutput(this, 'DatabaseName', { value: r.databaseName, description: 'The registry database' });
+  }
+}
