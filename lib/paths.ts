@@ -12,6 +12,7 @@ export const PATHS = {
   contracts: path.join(REPO_ROOT, 'contracts'),
   queries: path.join(REPO_ROOT, 'queries'),
   warehouse: path.join(REPO_ROOT, 'warehouse'),
+  registry: path.join(REPO_ROOT, 'registry'),
   lockFile: path.join(REPO_ROOT, 'package-lock.json'),
 } as const;
 

@@ -1,5 +1,6 @@
 import { validateConfig } from '../lib/config';
 import { loadConfig } from '../lib/config';
+import { registryMigrations } from '../lib/registry-sql';
 import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
 
 describe.each(ENVIRONMENTS)('the device registry (%s)', (envName) => {
@@ -65,6 +66,23 @@ describe.each(ENVIRONMENTS)('the device registry (%s)', (envName) => {
     expect(sg.SecurityGroupIngress).toBeUndefined();
     expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' })]);
     expect(Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroupIngress'))).toHaveLength(0);
+  });
+
+  test("migrations at deploy: every registry migration's statements, applied as the master through the Data API after the writer is up", () => {
+    const [, resource] = Object.entries(resourcesOf(t, 'Custom::RegistryMigrations'))[0];
+    const expected = registryMigrations().map((m) => ({ Version: m.version, Statements: m.statements }));
+    expect(resource.Properties.Migrations).toEqual(expected);
+    expect(resource.Properties.Database).toBe(config.registry.databaseName);
+    expect(resource.Properties.SecretArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^RegistryCluster/), 'MasterUserSecret.SecretArn'] });
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^RegistryClusterWriter/)]));
+    const statements = Object.entries(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('MigrationsFunction'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const dataApi = statements.find((s: any) => JSON.stringify(s.Action).includes('rds-data'));
+    expect(dataApi.Action).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
+    expect(JSON.stringify(dataApi.Resource)).toMatch(/:cluster:.*RegistryCluster/);
+    const secret = statements.find((s: any) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(secret.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^RegistryCluster/), 'MasterUserSecret.SecretArn'] });
   });
 
   test('alarms: CPU, connections, memory, and the replication slot DMS reads', () => {

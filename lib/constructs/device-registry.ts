@@ -74,8 +74,7 @@ export class DeviceRegistry extends StatefulConstruct {
       allowAllOutbound: false,
     });
     props.admitSecurityGroupIds.forEach((groupId, i) => {
-      const admitted = ec2.SecurityGroup.fromSecurityGroupId(this, `Admitted${i}`, groupId, { mutable: false });
-      this.securityGroup.addIngressRule(admitted, ec2.Port.tcp(REGISTRY_PORT), `PostgreSQL from admitted group ${groupId}`);
+      this.securityGroup.addIngressRule(ec2.Peer.securityGroupId(groupId), ec2.Port.tcp(REGISTRY_PORT), `PostgreSQL from admitted group ${i + 1} (config registry.admitSecurityGroupIds)`);
     });
 
     this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {

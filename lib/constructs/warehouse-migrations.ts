@@ -1,14 +1,11 @@
-import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProviderFunction } from '../nag/acknowledgements';
 import { WarehouseMigration } from '../warehouse-sql';
-import { encryptedLogGroup } from './log-groups';
-import { privateFunction } from './private-function';
+import { migrationsProvider } from './migrations-provider';
 import { StatefulConstruct } from './removal';
 import { grantDataApiStatements } from './warehouse-data-api';
 
@@ -43,38 +40,12 @@ export class WarehouseMigrations extends StatefulConstruct {
 
   constructor(scope: Construct, id: string, props: WarehouseMigrationsProps) {
     super(scope, id, props);
-    const functionName = `${props.namePrefix}-warehouse-migrations`;
-    const handler = privateFunction(this, {
-      name: 'warehouse-migrations',
-      functionName,
-      description: 'Applies the warehouse migrations not yet recorded, through the Redshift Data API, at deploy',
-      purpose: 'runs the warehouse migrations as its admin through the Data API',
-      environment: {},
-      // The Data API is polled to each statement's end; the handler stops 30 s before this to report.
-      timeout: Duration.minutes(14),
-      memoryMiB: 256,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logsKey: props.logsKey,
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    this.role = handler.role;
+    const provider = migrationsProvider(this, { ...props, name: 'warehouse-migrations', what: 'the warehouse', through: 'the Redshift Data API as its admin' });
+    this.role = provider.role;
     grantDataApiStatements(this.role, props.workgroupArn, ['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecretArn] }));
     props.warehouseKey.grantDecrypt(this.role);
 
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: handler.function,
-      logGroup: encryptedLogGroup(this, 'ProviderLogs', undefined, props),
-      providerFunctionName: `${props.namePrefix}-warehouse-migrations-provider`,
-    });
-    // The provider framework's relay (CDK's code) invokes the handler by ARN with any qualifier.
-    acknowledgeCdkProviderFunction(provider, provider.node.findChild('framework-onEvent').node.defaultChild as CfnResource, "relays CloudFormation's requests to the warehouse migrations handler");
-    Validations.of(provider).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((handler.function.node.defaultChild as CfnResource).logicalId)}.Arn>:*]`,
-      reason: 'The provider framework may invoke the one migrations handler at any version or alias; the wildcard is the qualifier of that single function.',
-    });
     this.resource = new CustomResource(this, 'Migrations', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::WarehouseMigrations',

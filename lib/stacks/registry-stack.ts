@@ -1,9 +1,12 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource } from 'aws-cdk-lib';
+import { allowRedundantDependency } from '../nag/acknowledgements';
 import { Construct } from 'constructs';
 import { DeviceRegistry, monitorDeviceRegistry } from '../constructs/device-registry';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
+import { RegistryMigrations } from '../constructs/registry-migrations';
+import { registryMigrations } from '../registry-sql';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface RegistryStackProps extends PlatformStackProps {
@@ -12,9 +15,10 @@ export interface RegistryStackProps extends PlatformStackProps {
   readonly monitoring: PlatformMonitoring;
 }
 
-/** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2 and its alarms. */
+/** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2, its migrations at deploy, its alarms. */
 export class RegistryStack extends PlatformStack {
   readonly registry: DeviceRegistry;
+  readonly migrations: RegistryMigrations;
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
@@ -38,6 +42,23 @@ export class RegistryStack extends PlatformStack {
       logRetention: config.monitoring.logRetentionDays,
       removalPolicy: this.removalPolicy,
     });
+    this.migrations = new RegistryMigrations(this, 'Migrations', {
+      namePrefix: config.resourcePrefix,
+      clusterArn: this.registry.cluster.clusterArn,
+      databaseName: r.databaseName,
+      masterSecretArn: this.registry.masterSecretArn,
+      registryKey: props.keys.registry,
+      migrations: registryMigrations(),
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.keys.logs,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: this.removalPolicy,
+    });
+    // The Data API answers once the writer instance is up, not when the cluster resource is; the
+    // cluster itself is already a dependency through the properties' references.
+    this.migrations.resource.node.addDependency(this.registry.cluster);
+    allowRedundantDependency(this.migrations.resource.node.defaultChild as CfnResource);
     monitorDeviceRegistry(props.monitoring, this.registry, r.maxAcu);
 
     new CfnOutput(this, 'ClusterArn', { value: this.registry.cluster.clusterArn, description: 'The registry cluster (Data API: --resource-arn)' });

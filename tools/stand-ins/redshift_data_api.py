@@ -156,10 +156,10 @@ class DataApi:
         if record["Status"] != "FINISHED" or record["Described"] < 2 or key not in record["Results"]:
             raise ServiceError("ValidationException", f"Query has no result set or has not finished: {statement_id}")
         columns, rows = record["Results"][key]
-        return {"ColumnMetadata": [{"name": c} for c in columns], "Records": [[_field(v) for v in r] for r in rows], "TotalNumRows": len(rows)}
+        return {"ColumnMetadata": [{"name": c} for c in columns], "Records": [[data_api_field(v) for v in r] for r in rows], "TotalNumRows": len(rows)}
 
 
-def _field(value) -> dict:
+def data_api_field(value) -> dict:
     if value is None:
         return {"isNull": True}
     if isinstance(value, bool):
@@ -203,12 +203,9 @@ def serve(api: DataApi) -> ThreadingHTTPServer:
     return server
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iam-db-roles", default="", help="colon-separated database roles of the caller's IAM identity (its RedshiftDbRoles tag)")
-    args = parser.parse_args()
-    pg = LocalPostgres.start()
-    server = serve(DataApi(pg, [r for r in args.iam_db_roles.split(":") if r]))
+def serve_until_stdin_closes(pg: LocalPostgres, server: ThreadingHTTPServer) -> None:
+    """Prints the ready line the TypeScript starter waits for (tools/stand-ins/python-stand-in.ts),
+    serves until stdin closes or SIGTERM, then stops the server and its PostgreSQL."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
@@ -218,6 +215,14 @@ def main() -> None:
     finally:
         server.shutdown()
         pg.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iam-db-roles", default="", help="colon-separated database roles of the caller's IAM identity (its RedshiftDbRoles tag)")
+    args = parser.parse_args()
+    pg = LocalPostgres.start()
+    serve_until_stdin_closes(pg, serve(DataApi(pg, [r for r in args.iam_db_roles.split(":") if r])))
 
 
 if __name__ == "__main__":
