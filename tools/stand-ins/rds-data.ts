@@ -5,6 +5,8 @@ import { startPythonStandIn } from './python-stand-in';
 export interface RdsDataStandIn {
   /** An RDS Data API client of the AWS SDK, pointed at the stand-in. */
   readonly client: RDSDataClient;
+  /** Where it listens, for a process that builds its own client (AWS_ENDPOINT_URL_RDS_DATA). */
+  readonly endpoint: string;
   /** The PostgreSQL behind it, for a test that reads what the SQL wrote. */
   readonly postgresPort: number;
   stop(): Promise<void>;
@@ -20,6 +22,7 @@ export async function startRdsData(options: { secretRoles?: Record<string, strin
   const server = await startPythonStandIn<{ endpoint: string; postgresPort: number }>('rds_data_api.py', args, 'the RDS Data API stand-in');
   return {
     client: new RDSDataClient({ endpoint: server.ready.endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS, maxAttempts: 1 }),
+    endpoint: server.ready.endpoint,
     postgresPort: server.ready.postgresPort,
     stop: server.stop,
   };
