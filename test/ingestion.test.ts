@@ -103,6 +103,7 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-weather-pull`)!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(config.network.availabilityZoneCount);
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1); // one run at a time
     const env = fn.Properties.Environment.Variables;
     // the handler's settings, as its own schema parses them (lambda/weather-pull/settings.ts)
     const settings = settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, { [WEATHER_PULL_SETTINGS]: joinedText(env[WEATHER_PULL_SETTINGS]) });

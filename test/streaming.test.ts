@@ -180,6 +180,8 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
       putRecords: pull.putRecords,
     });
     expect(fn.Properties).toMatchObject({ Timeout: pull.timeoutSeconds, MemorySize: pull.memoryMiB });
+    // Runs never overlap: one at a time, the next waiting in the async queue (each pulls its own event's window).
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
     expect(JSON.stringify(fn.Properties.Role)).toMatch(/AccessRawWritersensors/);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: config.streaming.sensorPull.schedule });
   });

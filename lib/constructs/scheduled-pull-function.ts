@@ -90,6 +90,11 @@ export class ScheduledPullFunction extends StatefulConstruct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: [this.securityGroup],
+      // One run at a time: a run that outlasts its schedule's interval (a slow API, a retry) makes
+      // the next scheduled invocation wait, throttled, in Lambda's async queue (retried for up to
+      // maxEventAge) instead of running beside it. Nothing is lost by the wait: each run pulls the
+      // window of its own event's time, not of the moment it starts.
+      reservedConcurrentExecutions: 1,
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
