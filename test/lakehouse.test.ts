@@ -84,6 +84,21 @@ describe.each(ENVIRONMENTS)('lakehouse (%s)', (envName) => {
     expect(JSON.stringify(writes.map((s: any) => s.Resource))).not.toContain(zoneBucketId('Aggregated'));
   });
 
+  test("the analyst role is assumed by the account's Identity Center roles only, unless config names its principals", () => {
+    const [, analyst] = Object.entries(resourcesOf(t, 'AWS::IAM::Role')).find(([id]) => id.startsWith('AccessAnalyst'))!;
+    const [trust] = analyst.Properties.AssumeRolePolicyDocument.Statement;
+    expect(trust.Condition).toEqual({ ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/aws-reserved/sso.amazonaws.com/*']] } } });
+    // no role is left that nothing uses (Iceberg maintenance runs as the ETL role, which may delete)
+    expect(Object.keys(resourcesOf(t, 'AWS::IAM::Role')).filter((id) => id.startsWith('AccessCatalog'))).toEqual([]);
+  });
+
+  test('named analyst principals replace the Identity Center default', () => {
+    const named = 'arn:aws:iam::123456789012:role/fleet-analysts';
+    const { templates: custom } = synthesize(envName, (c) => ({ ...c, security: { ...c.security, analystPrincipalArns: [named] } }));
+    const [, analyst] = Object.entries(resourcesOf(custom.lakehouse, 'AWS::IAM::Role')).find(([id]) => id.startsWith('AccessAnalyst'))!;
+    expect(analyst.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: named } }]);
+  });
+
   test('the ETL role reads raw and writes processed, quarantine and aggregated, never writes raw', () => {
     const statements = statementsOf('AccessEtl');
     const writes = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')));

@@ -89,6 +89,13 @@ const securitySchema = z
     trailRetentionDays: positiveInt,
     /** Days a KMS key waits between scheduling its deletion and being deleted (7 to 30). */
     keyPendingWindowDays: z.number().int().min(7).max(30),
+    /**
+     * The IAM roles that may assume the analyst role (an IAM Identity Center permission set's role,
+     * a team's role). None by default: then the account's Identity Center permission-set roles may.
+     */
+    analystPrincipalArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'must be an IAM role ARN' }))
+      .default([]),
   })
   .strict();
 

@@ -14,6 +14,11 @@ export interface LakeAccessProps {
   readonly workgroupArn: string;
   /** The raw-zone writers come from the contracts: one role per source, trusted by its writer. */
   readonly contracts: readonly DatasetContract[];
+  /**
+   * IAM roles (exact ARNs) that may assume the analyst role.
+   * @default - none named: the account's IAM Identity Center permission-set roles may
+   */
+  readonly analystPrincipalArns?: readonly string[];
 }
 
 /** Where rejected records of a dataset go, in the processed bucket, with their reason. */
@@ -58,15 +63,13 @@ const GLUE_WRITE_ACTIONS = [
  * | role | S3 | catalog |
  * |---|---|---|
  * | raw writer, one per source | put (DMS: also delete, list) under raw/<source>/ | none |
- * | ETL (Glue jobs) | read raw/, write processed/ quarantine/ aggregated/ | read raw, write processed + aggregated |
- * | catalog (Iceberg table maintenance) | read, write, delete processed/ aggregated/ | update processed + aggregated tables |
+ * | ETL (Glue jobs, Iceberg maintenance included) | read raw/, write and delete processed/ quarantine/ aggregated/ | read raw, write processed + aggregated |
  * | analyst (Athena) | read aggregated/ only; results under athena-results/ | read aggregated only |
  *
  * Glue job and Lambda specifics (scripts, log groups, streams) are added where those are built.
  */
 export class LakeAccess extends Construct {
   readonly etlRole: iam.Role;
-  readonly catalogRole: iam.Role;
   readonly analystRole: iam.Role;
   private readonly rawWriters = new Map<string, iam.Role>();
 
@@ -121,20 +124,16 @@ export class LakeAccess extends Construct {
     this.etlRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_READ_ACTIONS, resources: catalogResources(['raw', 'processed', 'aggregated']) }));
     this.etlRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GLUE_WRITE_ACTIONS, resources: catalogResources(['processed', 'aggregated']) }));
 
-    this.catalogRole = new iam.Role(this, 'Catalog', {
-      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
-      description: 'Iceberg table maintenance (compaction, snapshot retention, orphan-file removal) of the processed and aggregated zones.',
-    });
-    processed.grantReadWrite(this.catalogRole, 'processed/*');
-    processed.grantDelete(this.catalogRole, 'processed/*');
-    aggregated.grantReadWrite(this.catalogRole, 'aggregated/*');
-    aggregated.grantDelete(this.catalogRole, 'aggregated/*');
-    this.catalogRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...GLUE_READ_ACTIONS, 'glue:UpdateTable', 'glue:GetTableVersions'], resources: catalogResources(['processed', 'aggregated']) }),
-    );
-
+    // Analysts come through named roles (config security.analystPrincipalArns), or, where none
+    // are named, through the account's IAM Identity Center permission-set roles only: never any
+    // principal of the account that happens to be allowed sts:AssumeRole on `*`.
     this.analystRole = new iam.Role(this, 'Analyst', {
-      assumedBy: new iam.AccountRootPrincipal(),
+      assumedBy:
+        (props.analystPrincipalArns ?? []).length > 0
+          ? new iam.CompositePrincipal(...props.analystPrincipalArns!.map((arn) => new iam.ArnPrincipal(arn)))
+          : new iam.AccountRootPrincipal().withConditions({
+              ArnLike: { 'aws:PrincipalArn': stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-reserved/sso.amazonaws.com/*' }) },
+            }),
       description: 'Analysts: Athena queries in the platform workgroup over the aggregated zone only.',
     });
     this.grantAggregatedQueries = (grantee: iam.IGrantable) => {

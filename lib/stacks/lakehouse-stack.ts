@@ -60,6 +60,7 @@ export class LakehouseStack extends PlatformStack {
       databaseNames,
       workgroupArn: this.workgroup.workgroupArn,
       contracts: props.contracts,
+      analystPrincipalArns: this.config.security.analystPrincipalArns,
     });
     this.addMonitoring(props.monitoring);
   }
