@@ -25,6 +25,23 @@ describe.each(ENVIRONMENTS)('monitoring (%s)', (envName) => {
     }
   });
 
+  test('every alert rule retries its delivery for a day, then dead-letters it into an encrypted queue that is alarmed', () => {
+    const rules = Object.values(resourcesOf(t, 'AWS::Events::Rule')).map((r) => r.Properties);
+    const queueId = Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.startsWith('MonitoringAlertDeliveryDeadLetters'))!;
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      for (const target of rule.Targets) {
+        expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+        expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+      }
+    }
+    const queue = resourcesOf(t, 'AWS::SQS::Queue')[queueId].Properties;
+    expect(JSON.stringify(queue.KmsMasterKeyId)).toMatch(/Keysalerts/);
+    const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties).find((a) => a.AlarmName === `${config.resourcePrefix}-alert-delivery-failed`)!;
+    expect(alarm).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    expect(alarm.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }]);
+  });
+
   test('failed Athena queries page at the configured hourly threshold', () => {
     const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === `${config.resourcePrefix}-athena-failed-queries`)!;
     expect(alarm.Properties.Threshold).toBe(config.monitoring.athenaFailedQueriesPerHour);

@@ -1,3 +1,4 @@
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -5,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   DefaultDashboardFactory,
   MonitoringFacade,
@@ -59,6 +61,8 @@ export class PlatformMonitoring extends Construct {
   readonly alertTopic: sns.Topic;
   readonly facade: MonitoringFacade;
   readonly dashboard: cloudwatch.Dashboard;
+  /** The events an alert rule could not deliver to the topic, after EventBridge's retries. */
+  readonly alertDeliveryDeadLetters: sqs.Queue;
   private readonly namePrefix: string;
   private readonly alarmAction: cwActions.SnsAction;
 
@@ -94,6 +98,28 @@ export class PlatformMonitoring extends Construct {
     const dashboard = this.facade.createdDashboard();
     if (!dashboard) throw new Error('the dashboard factory did not create the dashboard');
     this.dashboard = dashboard;
+
+    // An alert that EventBridge could not hand to the topic (a key or topic policy broken, SNS
+    // down past the retries) lands here instead of vanishing, and is itself alarmed.
+    this.alertDeliveryDeadLetters = new sqs.Queue(this, 'AlertDeliveryDeadLetters', {
+      queueName: `${props.namePrefix}-alert-delivery-dead-letters`,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.alertsKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.alertDeliveryDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the dead-letter destination of the alert rules' targets: the queue of last resort has no further queue.",
+    });
+    this.addAlarm('alert-delivery-failed', {
+      metric: this.alertDeliveryDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: 'An alert event could not be delivered to the alert topic after EventBridge retried it for a day; it waits in the dead-letter queue.',
+      thresholdReason:
+        'every dead-lettered alert is one nobody received. This alarm notifies the same topic, which may be what is failing: its state shows on the dashboard and in the CloudWatch console either way.',
+    });
   }
 
   /** A metric alarm that notifies the alert topic (in alarm and back to OK). */
@@ -121,7 +147,8 @@ export class PlatformMonitoring extends Construct {
       ruleName: `${this.namePrefix}-${id}`,
       description: props.description,
       eventPattern: props.eventPattern,
-      targets: [new targets.SnsTopic(this.alertTopic)],
+      // EventBridge's own limits, written out: retried for a day, then dead-lettered (alarmed above).
+      targets: [new targets.SnsTopic(this.alertTopic, { deadLetterQueue: this.alertDeliveryDeadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
   }
 
