@@ -145,6 +145,23 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
     t.resourceCountIs('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', 1);
   });
 
+  test("Flink's network interfaces: created only in its subnets with its security group, shared or deleted only in the platform's VPC", () => {
+    const statements = Object.entries(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('EnrichmentRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const ec2 = statements.filter((s: any) => JSON.stringify(s.Action).includes('ec2:'));
+    const onEverything = ec2.filter((s: any) => s.Resource === '*').flatMap((s: any) => [s.Action].flat());
+    expect(onEverything.every((a: string) => a.startsWith('ec2:Describe'))).toBe(true);
+    const create = ec2.find((s: any) => s.Action === 'ec2:CreateNetworkInterface');
+    const resources = JSON.stringify(create.Resource);
+    expect(resources).toMatch(/:network-interface\/\*/);
+    expect(resources).toMatch(/:security-group\/.*EnrichmentSecurityGroup/);
+    expect((resources.match(/:subnet\//g) ?? []).length).toBe(config.network.availabilityZoneCount);
+    const shareOrDelete = ec2.find((s: any) => JSON.stringify(s.Action).includes('ec2:DeleteNetworkInterface'));
+    expect(shareOrDelete.Action).toEqual(['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface']);
+    expect(JSON.stringify(shareOrDelete.Condition.ArnEquals['ec2:Vpc'])).toMatch(/:vpc\//);
+  });
+
   test('rejected readings: GZIP JSON into the quarantine, by arrival date; only Flink may put to it; the Firehose writes only there', () => {
     const rejected = Object.values(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'))
       .map((d) => d.Properties)

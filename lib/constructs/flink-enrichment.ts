@@ -90,27 +90,43 @@ export class FlinkEnrichment extends StatefulConstruct {
     this.logGroup.grantWrite(this.role);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.logGroup.logGroupArn] }));
     // Managed Flink places the application's network interfaces with the execution role. EC2
-    // authorizes these Describe calls and the interface permission only on "*".
+    // authorizes the Describe calls only on "*"; the interfaces themselves are bounded: created only
+    // in the application's subnets with its security group, and shared or deleted only in the
+    // platform's VPC (AWS's example policy grants all four on "*").
+    const vpcArn = stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: props.vpc.vpcId });
+    const interfaces = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'ec2:DescribeVpcs',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeDhcpOptions',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:CreateNetworkInterface',
-          'ec2:CreateNetworkInterfacePermission',
-          'ec2:DeleteNetworkInterface',
-        ],
+        actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces'],
         resources: ['*'],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          interfaces,
+          stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: this.securityGroup.securityGroupId }),
+          ...props.vpc.selectSubnets(props.vpcSubnets).subnets.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s.subnetId })),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface'],
+        resources: [interfaces],
+        conditions: { ArnEquals: { 'ec2:Vpc': vpcArn } },
       }),
     );
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Managed Flink in a VPC needs the EC2 Describe calls and network-interface permission, which EC2 authorizes only on "*".',
+      reason: 'Managed Flink in a VPC needs the EC2 Describe calls, which EC2 authorizes only on "*"; they read, they change nothing.',
     });
     acknowledgeWildcards(this.role, [
+      {
+        finding: /^Resource::arn:[^:]+:ec2:[^:]+:(<AWS::AccountId>|\d{12}):network-interface\/\*$/,
+        reason: 'An interface to be created has no id yet; creation is bounded by the subnets and security group of the same statement, sharing and deletion by the VPC condition.',
+      },
       {
         finding: /^Resource::arn:[^:]+:logs:[^:]+:(<AWS::AccountId>|\d{12}):log-group:\*$/,
         reason: 'Managed Flink lists log groups (DescribeLogGroups) to validate its logging option; the action lists, it reads no log data.',
