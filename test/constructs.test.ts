@@ -88,7 +88,7 @@ const deliveryCommon = (stack: Stack, key: kms.IKey) => ({
 /** Each construct, built alone in a bare stack. */
 const BUILDERS: Record<string, (stack: Stack) => void> = {
   SecureBucket: (stack) => dataBucketIn(stack, keyIn(stack)),
-  PlatformKeys: (stack) => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailName: 'x-trail', removalPolicy: retain }),
+  PlatformKeys: (stack) => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailNames: ['x-trail'], removalPolicy: retain }),
   TelemetryStreams: (stack) =>
     new TelemetryStreams(stack, 'Streams', {
       namePrefix: 'x',
@@ -266,7 +266,7 @@ describe('construct guards', () => {
     test.each(['staging', 'prod', undefined])('DESTROY is refused in %s', (environment) => {
       const { stack } = bareStack(environment);
       expect(() => bucket(stack, RemovalPolicy.DESTROY)).toThrow(/refusing RemovalPolicy.DESTROY in environment/);
-      expect(() => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailName: 't', removalPolicy: RemovalPolicy.DESTROY })).toThrow(/Bare\/Keys: refusing/);
+      expect(() => new PlatformKeys(stack, 'Keys', { aliasPrefix: 'x', pendingWindowDays: 7, trailNames: ['t'], removalPolicy: RemovalPolicy.DESTROY })).toThrow(/Bare\/Keys: refusing/);
     });
 
     test('RETAIN is accepted anywhere', () => {

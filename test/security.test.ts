@@ -1,3 +1,4 @@
+import { AUDIT_FINDINGS } from '../lib/constructs/audit-trail';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
 
@@ -164,15 +165,48 @@ describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
     });
   });
 
-  test('CloudTrail records read and write data events on exactly the three lake buckets', () => {
-    const trail = Object.values(resourcesOf(templates.security, 'AWS::CloudTrail::Trail'))[0];
+  const trailNamed = (suffix: string) => Object.values(resourcesOf(templates.security, 'AWS::CloudTrail::Trail')).find((r) => r.Properties.TrailName === `${config.resourcePrefix}-${suffix}`)!;
+
+  test('CloudTrail records read and write data events on exactly the three lake buckets, in a trail of their own', () => {
+    const trail = trailNamed('lake-data-events');
     expect(trail.Properties.EnableLogFileValidation).toBe(true);
     expect(trail.Properties.KMSKeyId).toBeDefined();
+    expect(trail.Properties.CloudWatchLogsLogGroupArn).toBeUndefined(); // every Glue read would be a log event
+    expect(trail.Properties.EventSelectors).toHaveLength(1);
     const selector = trail.Properties.EventSelectors.find((s: any) => s.DataResources);
-    expect(selector.ReadWriteType).toBe('All');
+    expect(selector).toMatchObject({ ReadWriteType: 'All', IncludeManagementEvents: false });
     const resources = JSON.stringify(selector.DataResources[0].Values);
     for (const zone of ['raw', 'processed', 'aggregated']) expect(resources).toContain(`${config.resourcePrefix}-${zone}-`);
     expect(selector.DataResources[0].Values).toHaveLength(3);
+  });
+
+  test("the management trail records reads and writes in every region, into an encrypted log group whose filters page on the account's risky activity", () => {
+    const trail = trailNamed('lake-audit');
+    expect(trail.Properties).toMatchObject({ IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true, EnableLogFileValidation: true });
+    expect(trail.Properties.EventSelectors).toEqual([{ IncludeManagementEvents: true, ReadWriteType: 'All' }]);
+    const groupId = trail.Properties.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0];
+    const group = resourcesOf(templates.security, 'AWS::Logs::LogGroup')[groupId].Properties;
+    expect(JSON.stringify(group.KmsKeyId)).toMatch(/Keyslogs/);
+    expect(group.RetentionInDays).toBe(config.monitoring.logRetentionDays);
+    const filters = Object.values(resourcesOf(templates.security, 'AWS::Logs::MetricFilter')).map((f) => f.Properties);
+    expect(filters.map((f) => f.MetricTransformations[0].MetricName).sort()).toEqual(AUDIT_FINDINGS.map((f) => f.metricName).sort());
+    for (const f of filters) {
+      expect(f.LogGroupName).toEqual({ Ref: groupId });
+      expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'TelemetryLakehouse/Audit', MetricValue: '1' });
+    }
+    const root = filters.find((f) => f.MetricTransformations[0].MetricName === 'RootAccountUsage')!;
+    expect(root.FilterPattern).toBe('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }');
+    const alarms = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties).filter((a) => a.Namespace === 'TelemetryLakehouse/Audit');
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual(AUDIT_FINDINGS.map((f) => f.metricName).sort());
+    for (const a of alarms) expect(a).toMatchObject({ Threshold: 1, Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  test('the logs key encrypts the log files of the two trails, and of no other trail', () => {
+    const key = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key')).find((k) => k.Properties.Description.startsWith('CloudWatch Logs and CloudTrail'))!;
+    const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'CloudTrailEncryptLogFiles');
+    const arns = JSON.stringify(statement.Condition.StringEquals['aws:SourceArn']);
+    expect(arns).toContain(`trail/${config.resourcePrefix}-lake-audit`);
+    expect(arns).toContain(`trail/${config.resourcePrefix}-lake-data-events`);
   });
 
   test('the account-level DMS roles exist exactly where the environment creates them', () => {

@@ -15,7 +15,8 @@ export interface PlatformKeysProps {
    * Name of the trail that may encrypt its log files with the logs key; the key policy names
    * exactly that trail's ARN.
    */
-  readonly trailName: string;
+  /** The trails whose log files the logs key encrypts (and nothing else of CloudTrail's). */
+  readonly trailNames: readonly string[];
 }
 
 /**
@@ -90,8 +91,8 @@ export class PlatformKeys extends StatefulConstruct {
       }),
     );
 
-    // CloudTrail encrypts log files for exactly this trail (aws:SourceArn) of this account.
-    const trailArn = stack.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: props.trailName });
+    // CloudTrail encrypts log files for exactly these trails (aws:SourceArn) of this account.
+    const trailArn = props.trailNames.map((name) => stack.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: name }));
     this.logs.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudTrailEncryptLogFiles',

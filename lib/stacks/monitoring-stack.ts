@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { monitorAuditTrail } from '../constructs/audit-trail';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -23,5 +24,6 @@ export class MonitoringStack extends PlatformStack {
       alertsKey: props.keys.alerts,
       alertEmails: this.config.monitoring.alertEmails,
     });
+    monitorAuditTrail(this.monitoring);
   }
 }

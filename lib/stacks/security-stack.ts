@@ -18,16 +18,20 @@ export class SecurityStack extends PlatformStack {
     super(scope, id, props);
     const { config, names } = this;
     const trailName = names.resource('lake-audit');
+    const dataEventsTrailName = names.resource('lake-data-events');
 
     this.keys = new PlatformKeys(this, 'Keys', {
       aliasPrefix: config.resourcePrefix,
       pendingWindowDays: config.security.keyPendingWindowDays,
       removalPolicy: this.removalPolicy,
-      trailName,
+      trailNames: [trailName, dataEventsTrailName],
     });
     this.dmsServiceRoles = new DmsServiceRoles(this, 'DmsServiceRoles', { create: config.security.createDmsServiceRoles });
     this.auditTrail = new AuditTrail(this, 'AuditTrail', {
       trailName,
+      dataEventsTrailName,
+      logsKey: this.keys.logs,
+      logRetention: config.monitoring.logRetentionDays,
       encryptionKey: this.keys.logs,
       dataEventBucketNames: LAKE_ZONES.map((zone) => names.zoneBucket(zone)),
       retentionDays: config.security.trailRetentionDays,
