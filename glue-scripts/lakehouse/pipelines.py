@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, telematics, weather
+from .contracts import spark_ddl
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
 from .quality import REASONS, contract_reasons, split_by_reasons
@@ -143,7 +144,7 @@ def run_keyed(
     if _existing(spark, [raw_path]):
         raw = keyed.read_raw(spark, raw_path, contract).persist()
     else:
-        raw = spark.createDataFrame([], contract_spark_schema(spark, contract)).persist()
+        raw = spark.createDataFrame([], spark_ddl(contract)).persist()
     rows, quarantined, left_out = keyed.prepare(raw, contract)
     rows = rows.localCheckpoint()
     evaluate(rows, contract, table)
@@ -189,15 +190,9 @@ def read_landing(spark: SparkSession, landing_path: str, contract: Mapping[str, 
     root = landing_path.rstrip("/") + "/"
     folders = _existing(spark, [f"{root}event_date={d}/" for d in days])
     if not folders:
-        return spark.createDataFrame([], contract_spark_schema(spark, contract))
+        return spark.createDataFrame([], spark_ddl(contract))
     landed = spark.read.option("basePath", root).parquet(*folders)
     return keyed.typed(landed.drop(*LANDING_PARTITIONS), contract)
-
-
-def contract_spark_schema(spark: SparkSession, contract: Mapping[str, Any]):
-    from pyspark.sql.types import _parse_datatype_string
-
-    return _parse_datatype_string(", ".join(f"`{name}`: {sql_type}" for name, sql_type in contract_columns(contract)))
 
 
 def run_landed(
