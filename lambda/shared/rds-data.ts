@@ -60,6 +60,8 @@ export async function runInOneTransaction(client: RDSDataClient, where: RdsDataT
     }
     await client.send(new CommitTransactionCommand({ resourceArn: where.resourceArn, secretArn: where.secretArn, transactionId }));
   } catch (e) {
+    // The statement's error is the one to report; a rollback that fails too (the transaction
+    // already gone) changes nothing, as the Data API ends an unfinished transaction on its own.
     await client.send(new RollbackTransactionCommand({ resourceArn: where.resourceArn, secretArn: where.secretArn, transactionId })).catch(() => undefined);
     throw e;
   }
