@@ -26,8 +26,7 @@ def postgres():
 
 @pytest.fixture()
 def conn(postgres, request):
-    name = f"r_{request.node.name[:40].lower()}".replace("[", "_").replace("]", "_").replace("-", "_")
-    postgres.create_database(name)
+    name = postgres.database_for_test("r", request.node.name)
     with postgres.connect(name) as c:
         c.autocommit = True
         registry_sql.migrate(c)

@@ -70,6 +70,13 @@ class LocalPostgres:
             conn.autocommit = True
             conn.execute(f'CREATE DATABASE "{name}"')
 
+    def database_for_test(self, prefix: str, test_name: str) -> str:
+        """A fresh database named after a test (a parametrised test's brackets and dashes made
+        safe, cut to PostgreSQL's identifier length), created; returns its name."""
+        name = f"{prefix}_{test_name[:40].lower()}".replace("[", "_").replace("]", "_").replace("-", "_")
+        self.create_database(name)
+        return name
+
     def stop(self) -> None:
         try:
             self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")

@@ -28,7 +28,7 @@ import re
 import sys
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -36,7 +36,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engines"))
 from local_postgres import LocalPostgres  # noqa: E402
-from redshift_data_api import ServiceError, data_api_field, serve_until_stdin_closes  # noqa: E402
+from redshift_data_api import ServiceError, data_api_field, json_server, serve_until_stdin_closes  # noqa: E402
 
 PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 VALUE_KINDS = ("stringValue", "longValue", "doubleValue", "booleanValue")
@@ -151,35 +151,11 @@ def database_error(e: psycopg.Error) -> ServiceError:
 
 
 def serve(api: DataApi) -> ThreadingHTTPServer:
+    """The RDS Data API's REST-JSON protocol: the operation in the path, the error's code in a header."""
     operations = {"/BeginTransaction": api.BeginTransaction, "/CommitTransaction": api.CommitTransaction,
                   "/RollbackTransaction": api.RollbackTransaction, "/Execute": api.ExecuteStatement}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # quiet: the tests read the responses, not a log
-            pass
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            headers = {}
-            try:
-                operation = operations.get(self.path.split("?")[0])
-                if operation is None:
-                    raise ServiceError("UnknownOperationException", f"not served by the stand-in: {self.path}")
-                status, payload = 200, operation(body)
-            except ServiceError as e:
-                status, payload, headers = 400, {"message": str(e)}, {"x-amzn-ErrorType": e.code}
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return json_server(lambda handler: operations.get(handler.path.split("?")[0]), "application/json",
+                       lambda e: ({"message": str(e)}, {"x-amzn-ErrorType": e.code}))
 
 
 def main() -> None:

@@ -175,25 +175,29 @@ def data_api_field(value) -> dict:
     return {"stringValue": str(value)}
 
 
-def serve(api: DataApi) -> ThreadingHTTPServer:
+def json_server(operation_of, content_type: str, error_of) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 (a free port, its own thread) for an AWS JSON protocol: each POST's
+    operation found by `operation_of(handler)` (None: not served) is called with the JSON body; a
+    ServiceError becomes a 400 whose body and headers `error_of(error)` gives, in the protocol's form."""
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # quiet: the tests read the responses, not a log
             pass
 
         def do_POST(self):
-            target = self.headers.get("X-Amz-Target", "")
-            operation = target.removeprefix("RedshiftData.")
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            headers: dict[str, str] = {}
             try:
-                method = getattr(api, operation, None)
-                if not target.startswith("RedshiftData.") or method is None or operation.startswith("_"):
-                    raise ServiceError("UnknownOperationException", f"not served by the stand-in: {target}")
-                status, payload = 200, method(body)
+                operation = operation_of(self)
+                if operation is None:
+                    raise ServiceError("UnknownOperationException", f"not served by the stand-in: {self.path} {self.headers.get('X-Amz-Target', '')}")
+                status, payload = 200, operation(body)
             except ServiceError as e:
-                status, payload = 400, {"__type": e.code, "message": str(e)}
+                status, (payload, headers) = 400, error_of(e)
             data = json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -201,6 +205,18 @@ def serve(api: DataApi) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serve(api: DataApi) -> ThreadingHTTPServer:
+    """The Redshift Data API's protocol: the operation in X-Amz-Target, the error's code in `__type`."""
+    def operation_of(handler: BaseHTTPRequestHandler):
+        target = handler.headers.get("X-Amz-Target", "")
+        operation = target.removeprefix("RedshiftData.")
+        if not target.startswith("RedshiftData.") or operation.startswith("_"):
+            return None
+        return getattr(api, operation, None)
+
+    return json_server(operation_of, "application/x-amz-json-1.1", lambda e: ({"__type": e.code, "message": str(e)}, {}))
 
 
 def serve_until_stdin_closes(pg: LocalPostgres, server: ThreadingHTTPServer) -> None:

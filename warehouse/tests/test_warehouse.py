@@ -101,8 +101,7 @@ def postgres():
 @pytest.fixture()
 def conn(postgres, request):
     """A fresh database with the migrations applied and the lake rows above in staging."""
-    name = f"w_{request.node.name[:40].lower()}".replace("[", "_").replace("]", "_").replace("-", "_")
-    postgres.create_database(name)
+    name = postgres.database_for_test("w", request.node.name)
     with postgres.connect(name) as c:
         warehouse_sql.migrate(c)
         with c.transaction():
