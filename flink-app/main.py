@@ -1,8 +1,8 @@
 """Managed Service for Apache Flink entry point (FLINK-1_20, Python).
 
 Reads the runtime properties that CDK sets (property group "enrichment"), creates the Kinesis
-source tables and the Firehose sink from the dataset contracts, and runs the enrichment
-(enrichment/sql.py). Connectors come from lib/connectors.jar in the application zip (pom.xml).
+sources (the readings; the device updates in DMS's envelope) and the Firehose sinks from the
+dataset contracts, and runs the enrichment (enrichment/job.py, enrichment/sql.py). Connectors come from lib/connectors.jar in the application zip (pom.xml).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.table import StatementSet
 
-from enrichment import contracts, sql
+from enrichment import job as enrichment_job
 
 # Where Managed Flink puts the application's runtime properties; overridable for local runs.
 PROPERTIES_FILE = os.environ.get("FLINK_APPLICATION_PROPERTIES", "/etc/flink/application_properties.json")
@@ -40,7 +40,8 @@ def kinesis_source(stream_name: str, region: str) -> dict[str, str]:
         "json.timestamp-format.standard": "ISO-8601",
         # Never skip a record silently: one that does not parse fails the job, which restarts
         # from its last checkpoint and raises the downtime alarm (the readings are validated
-        # against their contract before they are put; device updates come from the registry).
+        # against their contract before they are put; device updates come from the registry,
+        # whose constraints refuse what the contract does).
         "json.ignore-parse-errors": "false",
     }
 
@@ -49,52 +50,25 @@ def firehose_sink(delivery_stream: str, region: str) -> dict[str, str]:
     return {"connector": "firehose", "delivery-stream": delivery_stream, "aws.region": region, "format": "json", "json.timestamp-format.standard": "ISO-8601"}
 
 
-def job_statements(props: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """(sources, sinks and views; the INSERTs, which run together as one statement set)."""
+def job(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> StatementSet:
+    """The job on Kinesis sources and Firehose sinks (enrichment/job.py), ready to execute."""
     region = props["aws.region"]
-    # Readings are late by seconds; device updates may arrive far out of order (enrichment/sql.py).
-    return [
-        sql.source_table_ddl(
-            sql.READINGS_TABLE,
-            contracts.contract(contracts.READINGS),
-            "ts",
-            int(props["readings.max-delay.seconds"]),
-            kinesis_source(props["readings.stream"], region),
-        ),
-        sql.source_table_ddl(
-            sql.DEVICES_TABLE,
-            contracts.contract(contracts.DEVICE_UPDATES),
-            "updated_at",
-            int(props["device-updates.max-delay.seconds"]),
-            kinesis_source(props["device-updates.stream"], region),
-            versioned_by="sensor_id",
-        ),
-        sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), firehose_sink(props["enriched.delivery-stream"], region)),
-        # Late readings and conflicting copies, with their reasons, to the processed zone's quarantine.
-        sql.rejected_table_ddl(sql.REJECTED_TABLE, contracts.contract(contracts.READINGS), firehose_sink(props["rejected.delivery-stream"], region)),
-        *sql.view_statements(int(props["readings.max-delay.seconds"])),
-    ], sql.insert_statements()
-
-
-def table_environment(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> TableEnvironment:
-    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    config = env.get_config()
-    for key, value in sql.job_configuration(int(props["state.ttl.hours"]), int(props["idle.timeout.seconds"])).items():
-        config.set(key, value)
-    config.set("pipeline.jars", jar.as_uri())
-    return env
+    env = enrichment_job.table_environment(int(props["state.ttl.hours"]), int(props["idle.timeout.seconds"]))
+    env.get_config().set("pipeline.jars", jar.as_uri())
+    enrichment_job.define_sources(
+        env,
+        kinesis_source(props["readings.stream"], region),
+        kinesis_source(props["device-updates.stream"], region),
+        int(props["readings.max-delay.seconds"]),
+        int(props["device-updates.max-delay.seconds"]),
+    )
+    # Late readings and conflicting copies, with their reasons, go to the processed zone's quarantine.
+    enrichment_job.define_sinks(env, firehose_sink(props["enriched.delivery-stream"], region), firehose_sink(props["rejected.delivery-stream"], region))
+    return enrichment_job.statement_set(env)
 
 
 def main() -> None:
-    props = runtime_properties()
-    env = table_environment(props)
-    setup, inserts = job_statements(props)
-    for statement in setup:
-        env.execute_sql(statement)
-    statements = env.create_statement_set()
-    for insert in inserts:
-        statements.add_insert_sql(insert)
-    statements.execute()
+    job(runtime_properties()).execute()
 
 
 if __name__ == "__main__":

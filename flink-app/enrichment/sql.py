@@ -20,8 +20,9 @@ Semantics
   reading_id (arrival count and first ts, append-only) serves both the deduplication and this
   check; only the rare conflicting copies get a deduplication of their own.
 - Join: each reading is joined with the version of its sensor's device record that was current
-  at the reading's time (event-time temporal join against device_updates declared as a table
-  versioned by sensor_id, each version valid from its updated_at). Updates that arrive out of order are placed by their own time, so a
+  at the reading's time (event-time temporal join against device_updates, the rows of DMS's
+  records of registry.device_versions, declared a table versioned by sensor_id, each version
+  valid from its updated_at: enrichment/job.py). Updates that arrive out of order are placed by their own time, so a
   late, older version never replaces a newer one, as long as it arrives within the device
   updates' lateness bound (its watermark delay, configured per environment); beyond it, Flink
   treats it as late and it is not applied. The output is append-only, as a Firehose sink requires.
@@ -50,6 +51,8 @@ FLINK_TYPES = {
 
 READINGS_TABLE = "sensor_readings"
 DEVICES_TABLE = "device_updates"
+# The device-updates stream as DMS writes it; DEVICES_TABLE is its rows, versioned (enrichment.job).
+DEVICES_ENVELOPE_TABLE = "device_updates_dms"
 ENRICHED_TABLE = "sensor_readings_enriched"
 
 
@@ -93,6 +96,47 @@ def source_table_ddl(
 def _table_ddl(name: str, columns: list[str], options: Mapping[str, str]) -> str:
     body = ",\n  ".join(columns)
     return f"CREATE TABLE `{name}` (\n  {body}\n) WITH (\n  {_options(options)}\n)"
+
+
+# DMS's Kinesis record (the device_updates contract's raw.envelope): the row in `data`, what DMS
+# did in `metadata`. The other metadata fields (timestamp, partition-key-type, transaction-id) are
+# not read; the JSON format ignores fields a table does not declare.
+ENVELOPE_METADATA = "`metadata` ROW<`record-type` STRING, `operation` STRING, `schema-name` STRING, `table-name` STRING>"
+
+
+def envelope_source_ddl(name: str, contract: Mapping[str, Any], time_column: str, watermark_delay_seconds: int, options: Mapping[str, str]) -> str:
+    """A source of DMS records: `data` with the contract's columns, `metadata`, and the event time.
+
+    The event time is the row's `time_column`. DMS's control records (a task's start, a table's
+    DDL) have no `data`: they get the epoch, which never moves the watermark (the newest time
+    seen does), and the rows query leaves them out. A data record without its time still fails
+    the job, as a record that does not parse does."""
+    data = ", ".join(columns_ddl(contract))
+    columns = [
+        f"`data` ROW<{data}>",
+        ENVELOPE_METADATA,
+        f"`{time_column}` AS CASE WHEN `metadata`.`record-type` = 'data' THEN `data`.`{time_column}` ELSE TO_TIMESTAMP_LTZ(0, 3) END",
+        f"WATERMARK FOR `{time_column}` AS `{time_column}` - {interval(watermark_delay_seconds)}",
+    ]
+    return _table_ddl(name, columns, options)
+
+
+def envelope_rows_query(envelope_table: str, contract: Mapping[str, Any], time_column: str) -> str:
+    """The dataset's rows in a DMS envelope source: data records of the contract's source table
+    whose operation it applies (an append-only history: load and insert), in the contract's
+    column order, the event time as the time attribute. Control records are DMS's own. An update
+    or delete of the history cannot happen (the registry refuses them); were one streamed, the
+    stream would not apply it, and the raw zone's copy is quarantined, with its reason, by the
+    daily job that reads it (glue-scripts lakehouse.keyed)."""
+    envelope = contract["raw"]["envelope"]
+    schema, table = envelope["sourceTable"].split(".")
+    fields = ", ".join(f"`{time_column}`" if c["name"] == time_column else f"`data`.`{c['name']}` AS `{c['name']}`" for c in contract["columns"])
+    operations = ", ".join(f"'{op}'" for op in envelope["applied"])
+    return (
+        f"SELECT {fields}\nFROM `{envelope_table}`\n"
+        f"WHERE `metadata`.`record-type` = 'data' AND `metadata`.`schema-name` = '{schema}' AND `metadata`.`table-name` = '{table}'"
+        f" AND `metadata`.`operation` IN ({operations})"
+    )
 
 
 def sink_table_ddl(name: str, contract: Mapping[str, Any], options: Mapping[str, str]) -> str:

@@ -2,7 +2,9 @@
 
 Each test writes readings and device updates as JSON lines, in the order they "arrive", runs the
 job's own statements (enrichment/sql.py) and compares every output row with rows written out by
-hand.
+hand. Device updates are written as DMS puts them on the stream: its Kinesis record, in the
+envelope its documentation gives (data and metadata; record-type, operation, schema-name,
+table-name, timestamp, partition-key-type, transaction-id), with DMS's ISO 8601 times in UTC.
 """
 
 from __future__ import annotations
@@ -67,16 +69,35 @@ def reading(reading_id: str, sensor_id: str, ts: str, value: float, metric: str 
     return {"reading_id": reading_id, "sensor_id": sensor_id, "ts": ts, "metric": metric, "value": value, "unit": "C"}
 
 
-def device(sensor_id: str, version: int, vehicle_id: str, updated_at: str, scale: float, offset: float) -> dict:
-    return {
-        "sensor_id": sensor_id,
-        "version": version,
-        "vehicle_id": vehicle_id,
-        "sensor_type": "thermo-x",
-        "calibration_offset": offset,
-        "calibration_scale": scale,
-        "updated_at": updated_at,
+def dms_record(row: dict | None, operation: str, record_type: str = "data", table: str = "device_versions", schema: str = "registry") -> dict:
+    """A record as DMS's Kinesis target writes it (MessageFormat json-unformatted: one line)."""
+    metadata = {
+        "timestamp": "2026-11-21T11:59:59.123456Z",
+        "record-type": record_type,
+        "operation": operation,
+        "partition-key-type": "attribute-name" if record_type == "data" else "task-id",
+        "schema-name": schema,
+        "table-name": table,
     }
+    if operation != "load" and record_type == "data":
+        metadata["transaction-id"] = 87978110091475
+    return {"metadata": metadata} if row is None else {"data": row, "metadata": metadata}
+
+
+def device(sensor_id: str, version: int, vehicle_id: str, updated_at: str, scale: float, offset: float, operation: str = "insert") -> dict:
+    """One version of a sensor's device record, a row of registry.device_versions, as DMS streams it."""
+    return dms_record(
+        {
+            "sensor_id": sensor_id,
+            "version": version,
+            "vehicle_id": vehicle_id,
+            "sensor_type": "thermo-x",
+            "calibration_offset": offset,
+            "calibration_scale": scale,
+            "updated_at": updated_at,
+        },
+        operation,
+    )
 
 
 def enriched(reading_id, sensor_id, vehicle_id, ts, raw, calibrated, version, status, metric="temperature", sensor_type="thermo-x"):
@@ -235,7 +256,63 @@ def test_copies_with_another_ts_keep_the_first_arrival_and_reject_the_others(tmp
 
 def test_device_updates_in_epoch_milliseconds_fail_naming_the_field(tmp_path):
     """The contract's updated_at is an ISO-8601 timestamp; epoch milliseconds are refused."""
-    devices = [{**DEVICES[0], "updated_at": 1763715600000}]
+    devices = [{**DEVICES[0], "data": {**DEVICES[0]["data"], "updated_at": 1763715600000}}]
     with pytest.raises(Exception) as raised:
         run_job(tmp_path, [reading("r1", "s1", "2026-11-21T10:00:00.000Z", 1.0)], devices)
     assert "updated_at" in str(raised.value)
+
+
+def test_dms_full_load_then_changes_apply_and_control_records_carry_no_row(tmp_path):
+    """DMS's full load (operation load), then CDC inserts; its control records (a task's start,
+    a table's creation) have no data and change nothing; times with and without a fraction."""
+    devices = [
+        dms_record(None, "create-table", record_type="control", table="awsdms_apply_exceptions", schema=""),
+        device("s1", 1, "v-100", "2026-11-21T09:00:00Z", scale=1.0, offset=0.0, operation="load"),
+        device("s2", 1, "v-200", "2026-11-21T09:00:00.500000Z", scale=2.0, offset=0.0, operation="load"),
+        dms_record(None, "create-table", record_type="control", table="device_versions"),
+        device("s1", 2, "v-100", "2026-11-21T10:00:00.123456Z", scale=1.0, offset=5.0),
+    ]
+    readings = [
+        reading("r3", "s2", "2026-11-21T09:00:00.499Z", 1.0),
+        reading("r4", "s2", "2026-11-21T09:00:00.500Z", 1.0),
+        reading("r1", "s1", "2026-11-21T09:30:00.000Z", 1.0),
+        reading("r2", "s1", "2026-11-21T10:00:00.123Z", 1.0),
+    ]
+    assert run_enrichment(tmp_path, readings, devices) == [
+        enriched("r1", "s1", "v-100", "2026-11-21T09:30:00Z", 1.0, 1.0, 1, "CALIBRATED"),
+        enriched("r2", "s1", "v-100", "2026-11-21T10:00:00.123Z", 1.0, 6.0, 2, "CALIBRATED"),
+        enriched("r3", "s2", None, "2026-11-21T09:00:00.499Z", 1.0, None, None, "NO_DEVICE_RECORD"),
+        enriched("r4", "s2", "v-200", "2026-11-21T09:00:00.500Z", 1.0, 2.0, 1, "CALIBRATED"),
+    ]
+
+
+def test_a_replayed_cdc_record_changes_nothing(tmp_path):
+    """A task restarted from an earlier position, or a full load run again, puts versions the
+    stream has already seen: each is the same (sensor_id, version) at the same time, so every
+    reading keeps the version it had."""
+    first = [
+        device("s1", 1, "v-100", "2026-11-21T09:00:00Z", scale=1.0, offset=0.0, operation="load"),
+        device("s1", 2, "v-100", "2026-11-21T10:00:00Z", scale=1.0, offset=5.0),
+    ]
+    readings = [reading("r1", "s1", "2026-11-21T09:30:00.000Z", 1.0), reading("r2", "s1", "2026-11-21T10:30:00.000Z", 1.0)]
+    expected = [
+        enriched("r1", "s1", "v-100", "2026-11-21T09:30:00Z", 1.0, 1.0, 1, "CALIBRATED"),
+        enriched("r2", "s1", "v-100", "2026-11-21T10:30:00Z", 1.0, 6.0, 2, "CALIBRATED"),
+    ]
+    assert run_enrichment(tmp_path / "once", readings, first) == expected
+    replayed = [*first, device("s1", 1, "v-100", "2026-11-21T09:00:00Z", scale=1.0, offset=0.0), *first]
+    assert run_enrichment(tmp_path / "replayed", readings, replayed) == expected
+
+
+def test_updates_deletes_and_other_tables_are_not_applied(tmp_path):
+    """The history is append-only (the registry refuses an update or delete of it) and DMS streams
+    that table alone: a record with another operation or of another table is not a version. The
+    daily job quarantines its raw copy with the reason (glue-scripts tests: test_keyed)."""
+    devices = [
+        device("s1", 1, "v-100", "2026-11-21T09:00:00Z", scale=1.0, offset=0.0, operation="load"),
+        device("s1", 1, "v-999", "2026-11-21T09:10:00Z", scale=9.0, offset=9.0, operation="update"),
+        device("s1", 1, "v-100", "2026-11-21T09:00:00Z", scale=1.0, offset=0.0, operation="delete"),
+        dms_record({**device("s1", 2, "v-666", "2026-11-21T09:20:00Z", 6.0, 6.0)["data"]}, "insert", table="device_versions_old"),
+    ]
+    readings = [reading("r1", "s1", "2026-11-21T09:30:00.000Z", 1.0)]
+    assert run_enrichment(tmp_path, readings, devices) == [enriched("r1", "s1", "v-100", "2026-11-21T09:30:00Z", 1.0, 1.0, 1, "CALIBRATED")]

@@ -77,6 +77,8 @@ def cross_field_problems(contract: dict[str, Any], file_name: str) -> list[str]:
         elif not column.get("required", False):
             problems.append(f"key.{key_column}: a key column must be required")
     raw = contract.get("raw")
+    if raw and "envelope" in raw and (raw["format"] != "json" or "metadataColumns" in raw):
+        problems.append("raw.envelope: only a json raw layout without metadataColumns is read from an envelope")
     if raw:
         raw_names = {column.get("raw", {}).get("name", column["name"]).lower() for column in contract["columns"]}
         for extra in [*raw["partitions"], *raw.get("metadataColumns", [])]:

@@ -14,30 +14,86 @@ from typing import Any, Mapping
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
+from .contracts import spark_ddl
 from .quality import REASONS, contract_reasons, split_by_reasons
 
 
+# DMS's Kinesis record (contract raw.envelope kind dms-kinesis): the row in `data`, what DMS did in
+# `metadata`; its other metadata fields are not read.
+ENVELOPE_METADATA = ("record-type", "operation", "schema-name", "table-name")
+
+
+def envelope_schema(contract: Mapping[str, Any]) -> T.StructType:
+    """The envelope, every field read as text: a value of the wrong JSON type reaches the contract's
+    checks (typed() casts, and a value that does not cast is null, which they quarantine) instead
+    of nulling the whole record."""
+    data = T.StructType([T.StructField(c.get("raw", {}).get("name", c["name"]), T.StringType()) for c in contract["columns"]])
+    return T.StructType([T.StructField("data", data), T.StructField("metadata", T.StructType([T.StructField(f, T.StringType()) for f in ENVELOPE_METADATA]))])
+
+
 def read_raw(spark, raw_path: str, contract: Mapping[str, Any]) -> DataFrame:
-    """The day's raw rows in the writer's format (Parquet, or NDJSON, GZIP or not)."""
-    reader = spark.read.parquet if contract["raw"]["format"] == "parquet" else spark.read.json
-    return reader(raw_path)
+    """The day's raw records in the writer's format (Parquet, or NDJSON, GZIP or not); an envelope
+    is read with its own schema, so a day of control records alone still has every column."""
+    if contract["raw"]["format"] == "parquet":
+        return spark.read.parquet(raw_path)
+    if "envelope" in contract["raw"]:
+        return spark.read.schema(envelope_schema(contract)).json(raw_path)
+    return spark.read.json(raw_path)
 
 
-def typed(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
-    """The contract's columns with their types; a column the batch lacks entirely (an optional
-    field no row carried) is null, so its rules still apply (a required one quarantines)."""
+def empty_raw(spark, contract: Mapping[str, Any]) -> DataFrame:
+    """A day without raw records, with the columns a day with some would have."""
+    return spark.createDataFrame([], envelope_schema(contract) if "envelope" in contract["raw"] else spark_ddl(contract))
+
+
+def unwrap(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame, int]:
+    """(the rows of the envelope's data records that the dataset applies, typed; the data records
+    it does not apply, typed, with their reason; the count of DMS's control records, which carry
+    no row). Not applied: a record of another table, or an operation the contract does not apply
+    (an update or delete of an append-only history, which its source refuses to make)."""
+    envelope = contract["raw"]["envelope"]
+    data = raw.where(F.col("metadata.`record-type`") == "data")
+    table = F.concat_ws(".", F.col("metadata.`schema-name`"), F.col("metadata.`table-name`"))
+    operation = F.coalesce(F.col("metadata.operation"), F.lit("(none)"))
+    applied = ", ".join(envelope["applied"])
+    reason = (
+        F.when(table != envelope["sourceTable"], F.concat(F.lit("DMS record of "), table, F.lit(f", not of {envelope['sourceTable']}")))
+        .when(~operation.isin(*envelope["applied"]), F.concat(F.lit("DMS operation "), operation, F.lit(f" is not applied (raw.envelope.applied: {applied})")))
+    )
+    rows = data.withColumn("_reason", reason).select("_reason", "data.*")
+    kept = typed(rows.where(F.col("_reason").isNull()).drop("_reason"), contract)
+    refused = rows.where(F.col("_reason").isNotNull())
+    not_applied = typed(refused, contract, keep=["_reason"]).withColumn(REASONS, F.array(F.col("_reason"))).drop("_reason")
+    control = raw.count() - data.count()
+    return kept, not_applied, control
+
+
+def typed(raw: DataFrame, contract: Mapping[str, Any], keep: tuple[str, ...] | list[str] = ()) -> DataFrame:
+    """The contract's columns with their types (and the `keep` columns as they are); a column the
+    batch lacks entirely (an optional field no row carried) is null, so its rules still apply (a
+    required one quarantines)."""
     present = set(raw.columns)
     return raw.select(*[
         (F.col(c["name"]) if c["name"] in present else F.lit(None)).cast(c["type"]).alias(c["name"]) for c in contract["columns"]
-    ])
+    ], *keep)
 
 
 def prepare(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame, dict[str, int]]:
     """(one valid row per key, quarantined rows with reasons, counts of the rows left out on
-    purpose: `duplicates`, exact copies; `superseded`, older versions of a key in the batch)."""
+    purpose: `duplicates`, exact copies; `superseded`, older versions of a key in the batch; and,
+    from an envelope, `control_records`, DMS's records that carry no row)."""
     key = contract["key"]
-    valid, quarantined = split_by_reasons(typed(raw, contract), contract_reasons(contract))
+    if "envelope" in contract["raw"]:
+        rows, not_applied, control = unwrap(raw, contract)
+        kept, quarantined, left_out = _prepare_rows(rows, contract, key)
+        return kept, not_applied.unionByName(quarantined), {**left_out, "control_records": control}
+    return _prepare_rows(typed(raw, contract), contract, key)
+
+
+def _prepare_rows(rows: DataFrame, contract: Mapping[str, Any], key: list[str]) -> tuple[DataFrame, DataFrame, dict[str, int]]:
+    valid, quarantined = split_by_reasons(rows, contract_reasons(contract))
     distinct = valid.dropDuplicates()
     copies = valid.count() - distinct.count()
     version = contract.get("processed", {}).get("versionColumn")

@@ -144,7 +144,7 @@ def run_keyed(
     if _existing(spark, [raw_path]):
         raw = keyed.read_raw(spark, raw_path, contract).persist()
     else:
-        raw = spark.createDataFrame([], spark_ddl(contract)).persist()
+        raw = keyed.empty_raw(spark, contract).persist()
     rows, quarantined, left_out = keyed.prepare(raw, contract)
     rows = rows.localCheckpoint()
     evaluate(rows, contract, table)

@@ -160,3 +160,59 @@ def test_a_day_without_a_raw_folder_is_an_empty_batch_not_a_failure(spark, tmp_p
     stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, str(tmp_path / "raw/ingest_date=2026-11-20"), table, str(tmp_path / "quarantine"), "2026-11-20")
     assert (stats.read, stats.written, stats.quarantined) == (0, 0, 0)
     assert spark.table(table).count() == 0  # created, empty, for the readers that expect it
+
+
+def dms(row: dict | None, operation: str, record_type: str = "data", table: str = "device_versions") -> dict:
+    """A record as DMS's Kinesis target writes it (the device_updates contract's raw.envelope)."""
+    metadata = {"timestamp": "2026-11-20T12:00:00.000000Z", "record-type": record_type, "operation": operation,
+                "partition-key-type": "attribute-name", "schema-name": "registry", "table-name": table}
+    return {"metadata": metadata} if row is None else {"data": row, "metadata": metadata}
+
+
+def version(sensor: str, n, scale=1.0, at: str = "10:00:00") -> dict:
+    return {"sensor_id": sensor, "version": n, "vehicle_id": "v-1", "sensor_type": "thermo", "calibration_offset": 0.0,
+            "calibration_scale": scale, "updated_at": f"2026-11-20T{at}.123456Z"}
+
+
+def test_device_updates_are_read_from_dms_records_and_what_is_not_a_version_is_quarantined_with_its_reason(spark, tmp_path):
+    """The device_updates contract's own envelope: load and insert records are versions; control
+    records carry none (counted); an update or delete of the append-only history, or a record of
+    another table, is quarantined with its reason, as is a version the contract refuses; a replayed
+    record is an exact copy (counted)."""
+    contract = load_contract_file(Path(__file__).resolve().parents[2] / "contracts" / "device_registry.device_updates.json")
+    table = "lake.processed_keyed.device_updates_dms"
+    day = write_ndjson(tmp_path / "raw/ingest_date=2026-11-20", [
+        dms(None, "create-table", record_type="control", table="awsdms_apply_exceptions"),
+        dms(version("s1", 1), "load"),
+        dms(version("s2", 1), "load"),
+        dms(version("s1", 2, scale=1.5, at="11:00:00"), "insert"),
+        dms(version("s1", 2, scale=1.5, at="11:00:00"), "insert"),            # replayed: an exact copy
+        dms(version("s2", 1, scale=9.0), "update"),                             # the history is append-only
+        dms(version("s2", 1), "delete"),
+        dms(version("s3", 1), "insert", table="device_versions_old"),           # not the streamed table
+        dms(version("s4", 1, scale=0.0), "insert"),                             # a scale the contract refuses
+        dms(version("s5", "one"), "insert"),                                    # a version that is not a number
+    ], gzipped=True)
+    stats = pipelines.run_keyed(spark, "device_updates", contract, day, table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert (stats.read, stats.written, stats.quarantined) == (10, 3, 5)
+    assert stats.details == {"duplicates": 1, "superseded": 0, "control_records": 1}
+    kept = sorted((r["sensor_id"], r["version"], r["calibration_scale"], r["updated_at"].strftime("%H:%M:%S.%f")) for r in spark.table(table).collect())
+    assert kept == [("s1", 1, 1.0, "10:00:00.123456"), ("s1", 2, 1.5, "11:00:00.123456"), ("s2", 1, 1.0, "10:00:00.123456")]
+    reasons = sorted((q["sensor_id"], tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path, "device_updates"))
+    assert reasons == [
+        ("s2", ("DMS operation delete is not applied (raw.envelope.applied: load, insert)",)),
+        ("s2", ("DMS operation update is not applied (raw.envelope.applied: load, insert)",)),
+        ("s3", ("DMS record of registry.device_versions_old, not of registry.device_versions",)),
+        ("s4", ("calibration_scale: 0.0 is below the minimum 1e-06",)),
+        ("s5", ("version: required",)),
+    ]
+
+
+def test_a_day_of_dms_control_records_alone_is_an_empty_batch(spark, tmp_path):
+    contract = load_contract_file(Path(__file__).resolve().parents[2] / "contracts" / "device_registry.device_updates.json")
+    table = "lake.processed_keyed.device_updates_quiet"
+    day = write_ndjson(tmp_path / "raw/day", [dms(None, "create-table", record_type="control")])
+    stats = pipelines.run_keyed(spark, "device_updates", contract, day, table, str(tmp_path / "quarantine"), "2026-11-20")
+    assert (stats.read, stats.written, stats.quarantined, stats.details["control_records"]) == (1, 0, 0, 1)
+    empty = pipelines.run_keyed(spark, "device_updates", contract, str(tmp_path / "raw/none"), table, str(tmp_path / "quarantine"), "2026-11-21")
+    assert (empty.read, empty.written, empty.details["control_records"]) == (0, 0, 0)

@@ -50,6 +50,16 @@ export interface RawLayout {
   readonly pathStyle?: 'hive' | 'values';
   readonly metadataColumns?: readonly MetadataColumn[];
   readonly legacyTimestamps?: LegacyTimestamps;
+  readonly envelope?: RawEnvelope;
+}
+
+/** The envelope a writer wraps each record in (contract.schema.json, raw.envelope). */
+export interface RawEnvelope {
+  readonly kind: 'dms-kinesis';
+  /** schema.table of the one source table the stream carries. */
+  readonly sourceTable: string;
+  /** The DMS operations whose record is a row of the dataset. */
+  readonly applied: readonly ('load' | 'insert' | 'update' | 'delete')[];
 }
 
 /**
@@ -137,6 +147,9 @@ export function crossFieldProblems(contract: DatasetContract, fileName: string):
     if (!column) problems.push(`key.${keyColumn}: not a declared column`);
     else if (!column.required) problems.push(`key.${keyColumn}: a key column must be required`);
   }
+  if (contract.raw?.envelope && (contract.raw.format !== 'json' || contract.raw.metadataColumns)) {
+    problems.push('raw.envelope: only a json raw layout without metadataColumns is read from an envelope');
+  }
   if (contract.raw) {
     const rawNames = new Set(contract.columns.map((c) => (c.raw?.name ?? c.name).toLowerCase()));
     for (const extra of [...contract.raw.partitions, ...(contract.raw.metadataColumns ?? [])]) {
@@ -215,9 +228,19 @@ export function rawPrefix(contract: DatasetContract): string {
   return `raw/${contract.source}/${contract.dataset}/`;
 }
 
-/** The columns as they are stored in the raw zone: source names and raw types, then writer metadata. */
-export function rawColumns(contract: DatasetContract): { name: string; type: ColumnType; description: string }[] {
+/**
+ * The columns as they are stored in the raw zone: source names and raw types, then writer metadata.
+ * In a DMS envelope, the columns are the fields of `data`, and `metadata` says what the record is
+ * (its operation; the hyphenated names DMS gives its other fields are not Hive identifiers).
+ */
+export function rawColumns(contract: DatasetContract): { name: string; type: string; description: string }[] {
   const columns = contract.columns.map((c) => ({ name: c.raw?.name ?? c.name, type: c.raw?.type ?? c.type, description: c.description }));
+  if (contract.raw?.envelope) {
+    return [
+      { name: 'data', type: `struct<${columns.map((c) => `${c.name.toLowerCase()}:${c.type}`).join(',')}>`, description: `The row of ${contract.raw.envelope.sourceTable} (DMS data records; absent in control records)` },
+      { name: 'metadata', type: 'struct<operation:string,timestamp:string>', description: 'DMS: the operation (load, insert, update, delete, or a control operation) and when DMS wrote the record' },
+    ];
+  }
   const metadata = (contract.raw?.metadataColumns ?? []).map((m) => ({ name: m.name, type: m.type, description: m.description }));
   return [...columns, ...metadata];
 }

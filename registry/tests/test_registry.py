@@ -54,7 +54,7 @@ def test_migrations_apply_once_in_order(postgres):
     postgres.create_database("registry_once")
     with postgres.connect("registry_once") as c:
         c.autocommit = True
-        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations"]
+        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations", "V003__changes_strictly_in_time_order"]
         assert registry_sql.migrate(c) == []
 
 
@@ -136,4 +136,13 @@ def test_history_is_appended_never_rewritten(conn):
     # device versions written directly must follow by one and in time order
     refused(conn, "INSERT INTO registry.device_versions VALUES ('S1', 3, 'V1', 'temp', 0, 1, '2026-11-02 00:00+00')", match="does not follow its latest")
     refused(conn, "INSERT INTO registry.device_versions VALUES ('S1', 2, 'V1', 'temp', 0, 1, '2026-10-01 00:00+00')", match="not back-dated")
+    refused(conn, f"INSERT INTO registry.device_versions VALUES ('S1', 2, 'V1', 'temp', 0, 1, '{T0}')", match="one change an instant")
     conn.execute("INSERT INTO registry.device_versions VALUES ('S1', 2, 'V1', 'temp', 0, 1, '2026-11-02 00:00+00')")
+
+
+def test_a_calibration_at_the_instant_of_the_mounting_is_refused(conn):
+    """Two versions at one instant would leave which one a reading gets to the stream's storage order."""
+    call(conn, "SELECT registry.add_vehicle(%s, %s)", "V1", T0)
+    call(conn, "SELECT registry.mount_sensor(%s, %s, %s, %s)", "S1", "temp", "V1", T0)
+    refused(conn, "SELECT registry.calibrate(%s, %s, %s, %s, %s)", "S1", 2, 1.1, 0.0, T0, match=r"the instant of its latest change \(version 1\)")
+    assert len(versions(conn, "S1")) == 1 and call(conn, "SELECT count(*) FROM registry.calibrations") == 1  # nothing of the call stays
