@@ -3,7 +3,9 @@ import * as path from 'path';
 import { applyRegistryMigrations } from '../../lambda/registry-migrations/core';
 import { queryRows, RdsDataTarget } from '../../lambda/shared/rds-data';
 import { registryMigrations } from '../../lib/registry-sql';
-import { parseRegistryArguments, runRegistryRequest } from '../../tools/registry/core';
+import * as fs from 'fs';
+import * as os from 'os';
+import { parseRegistryArguments, parseRegistryFile, runRegistryRequest } from '../../tools/registry/core';
 import { RdsDataStandIn, startRdsData } from '../../tools/stand-ins/rds-data';
 import { MOTO_CREDENTIALS } from '../../tools/stand-ins/moto';
 
@@ -108,5 +110,50 @@ describe('npm run registry', () => {
     const refused = command(['mount-sensor', '--sensor', 'X-temp', '--type', 'temp', '--vehicle', 'NOPE', ...target]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/vehicle NOPE is not registered/);
+  });
+
+  test('apply --file: every line checked before any is sent; then each in order, stopping at a refusal with the ones before it applied', () => {
+    const target = ['--cluster-arn', cluster, '--secret-arn', secret, '--database', 'registry', '--env', 'dev'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-apply-'));
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const typo = command(['apply', '--file', file('typo.txt', 'add-vehicle --vehicle VAN-301 --at 2026-11-06T07:00:00Z\nmount-sensor --sensor VAN-301-temp --vehicle VAN-301\n'), ...target]);
+    expect([typo.status, typo.stdout]).toEqual([2, '']);
+    expect(typo.stderr).toMatch(/^registry: apply: 1 line\(s\) cannot be run, nothing was sent:\n {2}line 2: mount-sensor: missing --type/);
+    const fleet = file(
+      'fleet.txt',
+      [
+        '# the van and its sensor',
+        'add-vehicle --vehicle VAN-301 --at 2026-11-06T07:00:00Z',
+        '',
+        'mount-sensor --sensor VAN-301-temp --type temp --vehicle VAN-301 --at 2026-11-06T07:00:00Z',
+        'calibrate --sensor VAN-301-temp --version 2 --scale 1.02 --offset -1.5 --at 2026-11-06T08:00:00Z',
+        'mount-sensor --sensor VAN-301-fuel --type fuel --vehicle VAN-999 --at 2026-11-06T07:00:00Z',
+      ].join('\n'),
+    );
+    const partly = command(['apply', '--file', fleet, ...target]);
+    expect(partly.status).toBe(1);
+    expect(partly.stdout.trim().split('\n').map((l) => JSON.parse(l).outcome)).toEqual(['added', 'mounted', 'calibrated']);
+    expect(partly.stderr).toMatch(/operation 4 of 4 \(mount-sensor\) refused, the ones before it applied: .*vehicle VAN-999 is not registered/);
+    // fixed and run again whole: what was applied is unchanged, the rest is applied
+    fs.writeFileSync(fleet, fs.readFileSync(fleet, 'utf8').replace('VAN-999', 'VAN-301'));
+    const again = command(['apply', '--file', fleet, ...target]);
+    expect(again.status).toBe(0);
+    expect(again.stdout.trim().split('\n').map((l) => [JSON.parse(l).outcome, JSON.parse(l).deviceVersion])).toEqual([
+      ['unchanged', undefined], ['unchanged', 2], ['unchanged', 2], ['mounted', 1],
+    ]);
+  });
+});
+
+describe('a file of registry operations', () => {
+  test('a line that names where is refused: the apply command line says it once', () => {
+    expect(() => parseRegistryFile('add-vehicle --vehicle V1 --env prod\n', NOW)).toThrow(/line 1: --env belongs on the apply command line/);
+    expect(() => parseRegistryFile('# nothing\n\n', NOW)).toThrow('apply: the file has no operation');
+    expect(parseRegistryFile('add-vehicle --vehicle V1\n  calibrate --sensor S1 --version 2 --scale 1 --offset 0 --at 2026-11-02T00:00:00Z  \n', NOW)).toEqual([
+      { op: 'add-vehicle', vehicle: 'V1', at: '2026-11-01T08:00:00.000Z' },
+      { op: 'calibrate', sensor: 'S1', version: 2, scale: 1, offset: 0, at: '2026-11-02T00:00:00Z' },
+    ]);
   });
 });

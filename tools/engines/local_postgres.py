@@ -33,7 +33,9 @@ class LocalPostgres:
         self.data = root / "data"
 
     @classmethod
-    def start(cls, log: Path | None = None) -> "LocalPostgres":
+    def start(cls, log: Path | None = None, logical_replication: bool = False) -> "LocalPostgres":
+        """logical_replication: wal_level logical, as the registry's parameter group sets it for
+        DMS, so a replication slot can stream its changes (tools/stand-ins/dms_cdc.py)."""
         if not (BIN / "initdb").exists():
             raise RuntimeError(f"PostgreSQL is not installed ({BIN}/initdb missing): run scripts/setup.sh")
         as_user = "postgres" if os.geteuid() == 0 else None
@@ -49,6 +51,8 @@ class LocalPostgres:
         pg._run(str(BIN / "initdb"), "-D", str(pg.data), "-U", "warehouse", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")
         (pg.data / "postgresql.auto.conf").write_text(
             f"listen_addresses = '127.0.0.1'\nport = {pg.port}\nunix_socket_directories = '{root}'\nfsync = off\nsynchronous_commit = off\n"
+            # Logical decoding reads the WAL up to what is flushed: a commit is flushed at once.
+            + ("wal_level = logical\nmax_replication_slots = 4\nmax_wal_senders = 4\nsynchronous_commit = on\n" if logical_replication else "")
         )
         if as_user:
             shutil.chown(pg.data / "postgresql.auto.conf", user=as_user)

@@ -65,7 +65,7 @@ def build_plan(ctx: Context) -> list[Step]:
         plan.append((f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate))
         if not streaming_only:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
-        plan.append(("put device registry updates on their stream", put_device_updates))
+        plan.append(("write the fleet into the device registry; its changes onto their stream as DMS puts them", put_device_updates))
         for pull in ctx.names["pulls"]:
             if pull["layer"] == "streaming" or not streaming_only:
                 plan.append((f"{pull['name']}: the deployed handler against its local stand-in API, every scheduled run", run_pull(pull["name"])))

@@ -16,7 +16,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 # The Glue package and the Flink app, imported by the steps as their entry points import them.
-sys.path[:0] = [p for p in (str(ROOT / "glue-scripts"), str(ROOT / "flink-app"), str(ROOT / "tools" / "engines"), str(HERE)) if p not in sys.path]
+sys.path[:0] = [p for p in (str(ROOT / "glue-scripts"), str(ROOT / "flink-app"), str(ROOT / "tools" / "engines"), str(ROOT / "tools" / "stand-ins"), str(HERE)) if p not in sys.path]
 
 import synthetic  # noqa: E402
 import zones  # noqa: E402

@@ -64,16 +64,75 @@ def land_sources(ctx: Context) -> str:
     return f"{count} objects, {size / 1e6:.1f} MB into s3://{ctx.names['buckets']['raw']}/raw/"
 
 
+REGISTRY_TS = ROOT / "tools" / "registry" / "index.ts"
+# Any ARNs: the stand-in runs every call on its one PostgreSQL, as the master.
+LOCAL_REGISTRY_ARNS = ["--cluster-arn", "arn:aws:rds:eu-west-1:000000000000:cluster:local-registry",
+                       "--secret-arn", "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-registry"]
+
+
+def registry_device_updates(ctx: Context) -> list[str]:
+    """The fleet written into a local registry (PostgreSQL with logical replication, the project's
+    migrations) through the fleet team's command (npm run registry -- apply --file) over the RDS
+    Data API stand-in, and its device records as DMS streams them: the full load of
+    registry.device_versions once the fleet is in, then the CDC of the recalibrations (the DMS
+    stand-in reads the replication slot: tools/stand-ins/dms_cdc.py)."""
+    import dms_cdc
+    import registry_sql
+    from local_postgres import LocalPostgres
+    from rds_data_api import DataApi, serve
+
+    pg = LocalPostgres.start(logical_replication=True)
+    server = serve(DataApi(pg, {}))
+    try:
+        pg.create_database("registry")
+        with pg.connect("registry") as conn:
+            conn.autocommit = True
+            registry_sql.migrate(conn)
+
+        def apply(name: str) -> None:
+            log = ctx.path("logs", f"registry-{name}.log")
+            with open(log, "w") as out:
+                result = subprocess.run(
+                    [str(TS_NODE), "--transpile-only", str(REGISTRY_TS), "apply", "--file", str(ctx.path("sources", "streams", name)),
+                     "--env", ctx.args.env, "--database", "registry", *LOCAL_REGISTRY_ARNS],
+                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                    env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL_RDS_DATA": f"http://127.0.0.1:{server.server_address[1]}", "NODE_OPTIONS": "--no-warnings"})
+            if result.returncode != 0:
+                raise RuntimeError(f"npm run registry -- apply --file {name} failed (exit {result.returncode}): see {log}")
+
+        apply(synthetic.REGISTRY_FLEET)
+        with pg.connect("registry") as conn:
+            replication = dms_cdc.TableToKinesis(conn, "registry.device_versions")
+            replication.create()
+            records = replication.full_load()
+            apply(synthetic.REGISTRY_CHANGES)
+            records += replication.changes()
+            replication.drop()
+    finally:
+        server.shutdown()
+        pg.stop()
+    return dms_cdc.lines(records)
+
+
 def put_device_updates(ctx: Context) -> str:
-    source = ctx.path("sources", "streams", "device_updates.ndjson") if ctx.generated else Path(ctx.args.raw) / "streams" / "device_updates.ndjson"
-    if not source.exists():
-        return "skipped: no device updates supplied (every reading will be NO_DEVICE_RECORD)"
-    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
-    zones.put_lines(ctx.moto, ctx.names["streams"]["deviceUpdates"], lines, key_field="sensor_id")
-    put = f"{len(lines)} records on {ctx.names['streams']['deviceUpdates']}"
+    """The device-updates stream as DMS fills it, and the raw zone's copy its Firehose lands."""
+    if ctx.generated:
+        lines = registry_device_updates(ctx)
+        # Kept beside the other sources: what a user may supply as streams/device_updates.ndjson.
+        ctx.path("sources", "streams", "device_updates.ndjson").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        origin = "from the registry (fleet by the registry command, DMS stand-in: full load then CDC)"
+    else:
+        source = Path(ctx.args.raw) / "streams" / "device_updates.ndjson"
+        if not source.exists():
+            return "skipped: no device updates supplied (every reading will be NO_DEVICE_RECORD)"
+        lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        origin = f"supplied in DMS's format ({source})"
+    # DMS's object mapping partitions by sensor_id, so one sensor's versions keep their order on one shard.
+    zones.put_lines(ctx.moto, ctx.names["streams"]["deviceUpdates"], lines, key_field="data.sensor_id")
+    put = f"{len(lines)} DMS records on {ctx.names['streams']['deviceUpdates']}, {origin}"
     if not ctx.days:
         return put
-    landed = zones.land_stream_copy(ctx.moto, ctx.names["buckets"]["raw"], "device_updates", lines, "updated_at", ctx.days[0])
+    landed = zones.land_stream_copy(ctx.moto, ctx.names["buckets"]["raw"], "device_updates", lines, "data.updated_at", ctx.days[0])
     return f"{put}; the raw zone's copy as its Firehose lands it (GZIP NDJSON by arrival date): {', '.join(f'{day} {n}' for day, n in sorted(landed.items()))}"
 
 

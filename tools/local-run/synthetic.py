@@ -425,6 +425,11 @@ def _weather_answers(fleet: Fleet, landing: Path, api: Path, expected: Expected)
         expected.weather_rows_pulled += 1
 
 
+# The registry command's operation files (tools/registry: apply --file) that make the device records.
+REGISTRY_FLEET = "registry-fleet.txt"
+REGISTRY_CHANGES = "registry-changes.txt"
+
+
 def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None:
     """Two sensors a vehicle, a reading every 5 minutes of the driving hours; device records for
     all but every fifth vehicle; and recalibrations on the first day, in busy minutes: vehicle 0's
@@ -473,8 +478,17 @@ def _sensors(fleet: Fleet, api: Path, streams: Path, expected: Expected) -> None
         versions[str(max(u["version"] for u in known)) if known else "None"] += 1
     expected.sensor_device_versions = dict(versions)
     expected.device_update_records = len(updates)
+    # The fleet team's operations that make these versions, for the registry command (npm run
+    # registry -- apply --file): the fleet as it stands when DMS starts (its full load), then the
+    # recalibrations (its CDC). The expectations above come from `updates`, not from the registry.
     streams.mkdir(parents=True, exist_ok=True)
-    (streams / "device_updates.ndjson").write_text("".join(json.dumps(u) + "\n" for u in updates))
+    fleet_ops = [f"add-vehicle --vehicle {fleet.vehicle(v)} --at {_iso(registered)}" for v in with_device]
+    fleet_ops += [f"mount-sensor --sensor {u['sensor_id']} --type {u['sensor_type']} --vehicle {u['vehicle_id']} --at {u['updated_at']}"
+                  f" --scale {u['calibration_scale']} --offset {u['calibration_offset']}" for u in updates if u["version"] == 1]
+    changes = [f"calibrate --sensor {u['sensor_id']} --version {u['version']} --scale {u['calibration_scale']} --offset {u['calibration_offset']} --at {u['updated_at']}"
+               for u in updates if u["version"] > 1]
+    (streams / REGISTRY_FLEET).write_text("# the fleet registered before the run (DMS's full load)\n" + "\n".join(fleet_ops) + "\n")
+    (streams / REGISTRY_CHANGES).write_text("# the recalibrations during the run (DMS's CDC)\n" + "\n".join(changes) + "\n")
 
 
 def _parse_iso(text: str) -> datetime:

@@ -107,12 +107,19 @@ def download_bucket(moto: Moto, bucket: str, target: Path) -> tuple[int, int]:
     return count, size
 
 
+def field(record: dict, path: str) -> Any:
+    """A record's field by its dotted path (`data.sensor_id` in a DMS record); None if absent."""
+    for name in path.split("."):
+        record = record.get(name) if isinstance(record, dict) else None
+    return record
+
+
 def put_lines(moto: Moto, stream: str, lines: Sequence[str], key_field: str) -> None:
     """PutRecords in batches of 500; entries that fail are put again, and a batch that keeps
-    failing raises (nothing is dropped quietly)."""
+    failing raises (nothing is dropped quietly). key_field: the partition key's (dotted) path."""
     kinesis = moto.client("kinesis")
     for start in range(0, len(lines), PUT_RECORDS_MAX):
-        pending = [{"Data": line.encode(), "PartitionKey": str(json.loads(line)[key_field])} for line in lines[start:start + PUT_RECORDS_MAX]]
+        pending = [{"Data": line.encode(), "PartitionKey": str(field(json.loads(line), key_field))} for line in lines[start:start + PUT_RECORDS_MAX]]
         for _ in range(5):
             result = kinesis.put_records(StreamName=stream, Records=pending)
             pending = [entry for entry, outcome in zip(pending, result["Records"]) if "ErrorCode" in outcome]
@@ -130,7 +137,7 @@ def land_stream_copy(moto: Moto, bucket: str, dataset: str, lines: Sequence[str]
     contract = contract_of(load_contracts(), dataset)
     by_day: dict[str, list[str]] = {}
     for line in lines:
-        made = str(json.loads(line).get(time_field) or "")[:10]
+        made = str(field(json.loads(line), time_field) or "")[:10]
         # A record without a readable time arrives on the first day; its job quarantines it.
         by_day.setdefault(max(made, first_day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", made) else first_day, []).append(line)
     s3 = moto.client("s3")
@@ -263,7 +270,7 @@ def land_rejected_readings(source: Path, target: Path) -> dict[str, int]:
 
 def check_stream_lines(path: Path, contract: dict[str, Any], limit: int = 10) -> list[str]:
     """Problems of a supplied stream file against its contract, before anything runs: each line a
-    JSON object, required fields present, every value of its column's type; timestamps as ISO-8601
+    JSON object (in the contract's envelope, if it has one: DMS's record), required fields present, every value of its column's type; timestamps as ISO-8601
     text with a zone (2026-11-21T10:00:00Z), the form the Flink job's JSON format reads. At most
     `limit` problems, then how many more lines break it."""
     problems: list[str] = []
@@ -289,9 +296,20 @@ def _record_problems(line: str, contract: dict[str, Any]) -> list[str]:
         return [f"not JSON ({error.msg})"]
     if not isinstance(record, dict):
         return ["not a JSON object"]
+    prefix = ""
+    if "envelope" in contract.get("raw", {}):
+        # DMS's record: a control record carries no row; a data record carries it in `data`.
+        metadata = record.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("record-type") not in ("data", "control"):
+            return ["not a DMS record: metadata.record-type must be data or control (contract raw.envelope)"]
+        if metadata["record-type"] == "control":
+            return []
+        if not isinstance(record.get("data"), dict):
+            return ["a DMS data record without its data object"]
+        record, prefix = record["data"], "data."
     problems = []
     for column in contract["columns"]:
-        name, value = column["name"], record.get(column["name"])
+        name, value = prefix + column["name"], record.get(column["name"])
         if value is None:
             if column.get("required"):
                 problems.append(f"{name}: required")

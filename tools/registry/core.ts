@@ -27,6 +27,8 @@ export const USAGE = [
   '  add-vehicle  --vehicle <id>',
   '  mount-sensor --sensor <id> --type <type> --vehicle <id> [--scale <factory scale, 1>] [--offset <factory offset, 0>]',
   '  calibrate    --sensor <id> --version <n> --scale <n> --offset <n>',
+  '  apply        --file <path>: one operation a line, written as above without "npm run registry --"',
+  '               (blank lines and lines starting with # are skipped); every line is checked before any is sent',
 ].join('\n');
 
 const OPERATIONS = ['add-vehicle', 'mount-sensor', 'calibrate'] as const;
@@ -74,6 +76,31 @@ export function parseRegistryArguments(argv: readonly string[], now: Date): { re
       return { request: { op: 'calibrate', sensor: flags.sensor, version, scale: number('scale'), offset: number('offset'), at }, flags };
     }
   }
+}
+
+/**
+ * A file of operations (`apply --file`): each line one operation's arguments as on the command
+ * line. Every line is checked first, so a typo on line 90 sends nothing; a line may not name
+ * where (--env, --cluster-arn, ...), which the apply command line says once for all.
+ */
+export function parseRegistryFile(text: string, now: Date): RegistryRequest[] {
+  const requests: RegistryRequest[] = [];
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const argv = line.trim().split(/\s+/).filter((a) => a !== '');
+    if (argv.length === 0 || argv[0].startsWith('#')) return;
+    try {
+      const { request, flags } = parseRegistryArguments(argv, now);
+      const where = Object.keys(flags).filter((f) => COMMON.includes(f) && f !== 'at');
+      if (where.length > 0) throw new Error(`--${where[0]} belongs on the apply command line, not on an operation's`);
+      requests.push(request);
+    } catch (error) {
+      problems.push(`line ${i + 1}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  });
+  if (problems.length > 0) throw new UsageError(`apply: ${problems.length} line(s) cannot be run, nothing was sent:\n  ${problems.join('\n  ')}`);
+  if (requests.length === 0) throw new UsageError('apply: the file has no operation');
+  return requests;
 }
 
 /** The statement and values of a request; the time is cast in SQL, so no type hint is needed. */

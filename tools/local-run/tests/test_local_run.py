@@ -243,15 +243,17 @@ def test_device_updates_the_contract_does_not_allow_are_refused_before_anything_
     supplied = supplied_from(out, tmp_path / "mine")
     path = supplied / "streams" / "device_updates.ndjson"
     updates = [json.loads(line) for line in path.read_text().splitlines()]
-    updates[0]["updated_at"] = 1763715600000  # epoch milliseconds, as telematics writes its ts
-    del updates[1]["calibration_scale"]
+    updates[0]["data"]["updated_at"] = 1763715600000  # epoch milliseconds, as telematics writes its ts
+    del updates[1]["data"]["calibration_scale"]
+    updates[2] = updates[2]["data"]  # the row without DMS's envelope
     path.write_text("".join(json.dumps(u) + "\n" for u in updates))
     result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "FAILED at step 'check the supplied raw files'" in result.stderr
-    assert ("streams/device_updates.ndjson line 1: updated_at: 1763715600000 is a number; timestamps are ISO-8601 text with a zone, "
+    assert ("streams/device_updates.ndjson line 1: data.updated_at: 1763715600000 is a number; timestamps are ISO-8601 text with a zone, "
             "such as 2026-11-21T10:00:00Z (epoch milliseconds are not read)") in result.stderr
-    assert "streams/device_updates.ndjson line 2: calibration_scale: required" in result.stderr
+    assert "streams/device_updates.ndjson line 2: data.calibration_scale: required" in result.stderr
+    assert "streams/device_updates.ndjson line 3: not a DMS record: metadata.record-type must be data or control (contract raw.envelope)" in result.stderr
     assert "left behind: nothing" in result.stderr
 
 

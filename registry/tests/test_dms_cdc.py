@@ -1,0 +1,55 @@
+"""The local run's stand-in for DMS's replication of registry.device_versions to Kinesis
+(tools/stand-ins/dms_cdc.py) on a real PostgreSQL with logical replication: the full load and the
+changes after it, as DMS's Kinesis records, checked field by field against rows written by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools" / "engines"))
+sys.path.insert(0, str(ROOT / "tools" / "stand-ins"))
+import dms_cdc  # noqa: E402
+import registry_sql  # noqa: E402
+from local_postgres import LocalPostgres  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    pg = LocalPostgres.start(logical_replication=True)
+    yield pg
+    pg.stop()
+
+
+def data_and_operation(records: list[dict]) -> list[tuple]:
+    return [(r["metadata"]["operation"], r["metadata"]["record-type"], r["metadata"]["schema-name"], r["metadata"]["table-name"], r["data"]) for r in records]
+
+
+def test_full_load_then_each_change_once_in_dms_format(postgres):
+    postgres.create_database("cdc")
+    with postgres.connect("cdc") as conn:
+        conn.autocommit = True
+        registry_sql.migrate(conn)
+        conn.execute("SELECT registry.add_vehicle('V1', '2026-11-01 08:00+00')")
+        conn.execute("SELECT registry.mount_sensor('S1', 'temp', 'V1', '2026-11-01 08:00+00', 1.5, -2)")
+        conn.autocommit = False
+        replication = dms_cdc.TableToKinesis(conn, "registry.device_versions")
+        replication.create()
+        load = replication.full_load()
+        conn.autocommit = True
+        conn.execute("SELECT registry.calibrate('S1', 2, 1.02, -1.5, '2026-11-02 12:00:30.25+00')")
+        conn.execute("SELECT registry.calibrate('S1', 2, 1.02, -1.5, '2026-11-02 12:00:30.25+00')")  # unchanged: no row
+        conn.execute("SELECT registry.add_vehicle('V2', '2026-11-03 00:00+00')")                     # another table: left out
+        conn.autocommit = False
+        changes = replication.changes()
+        assert replication.changes() == []  # consumed: each change is streamed once
+        replication.drop()
+    v1 = {"sensor_id": "S1", "version": 1, "vehicle_id": "V1", "sensor_type": "temp", "calibration_offset": -2.0, "calibration_scale": 1.5,
+          "updated_at": "2026-11-01T08:00:00.000000Z"}
+    v2 = {**v1, "version": 2, "calibration_offset": -1.5, "calibration_scale": 1.02, "updated_at": "2026-11-02T12:00:30.250000Z"}
+    assert data_and_operation(load) == [("load", "data", "registry", "device_versions", v1)]
+    assert data_and_operation(changes) == [("insert", "data", "registry", "device_versions", v2)]
+    assert set(changes[0]["metadata"]) == {"timestamp", "record-type", "operation", "partition-key-type", "schema-name", "table-name"}
