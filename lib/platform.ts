@@ -102,10 +102,12 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
 
   const registry = new RegistryStack(app, stackName(config, 'Registry'), {
     ...common,
-    description: `Telemetry lakehouse (${config.envName}): the device registry of record on Aurora PostgreSQL`,
+    description: `Telemetry lakehouse (${config.envName}): the device registry of record on Aurora PostgreSQL, its changes streamed by DMS`,
     network: network.network,
     keys: security.keys,
     monitoring: monitoring.monitoring,
+    deviceUpdatesStream: streaming.streams.streams.deviceUpdates,
+    dmsServiceRoles: security.dmsServiceRoles,
   });
 
   // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.

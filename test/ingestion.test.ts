@@ -174,7 +174,8 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
       });
     }
     const rules = Object.values(resourcesOf(m, 'AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
-    expect(rules.filter((p) => p.source?.[0] === 'aws.dms')).toHaveLength(Object.keys(dms.sources).length);
+    // each source's replication, and the registry's change stream (registry stack)
+    expect(rules.filter((p) => p.source?.[0] === 'aws.dms')).toHaveLength(Object.keys(dms.sources).length + 1);
     expect(rules[0]['detail-type']).toEqual(['DMS Replication State Change']);
   });
 });

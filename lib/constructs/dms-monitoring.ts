@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DmsToRawZone } from './dms-replication';
+import { DmsReplicationParts } from './dms-replication';
 import { PlatformMonitoring } from './platform-monitoring';
 
 /**
@@ -9,7 +9,7 @@ import { PlatformMonitoring } from './platform-monitoring';
  * stopped, failed) as an event alert. A CDC replication should run forever, so any state change
  * is news to the on-call engineer, and matching all of them cannot miss a failure name.
  */
-export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string, replication: DmsToRawZone, latencyThresholdSeconds: number): void {
+export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string, replication: DmsReplicationParts, latencyThresholdSeconds: number): void {
   const isServerless = replication.replicationConfig !== undefined;
   const resourceArn = isServerless ? replication.replicationConfig!.ref : replication.replicationTask!.ref;
 
@@ -19,7 +19,7 @@ export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string
       threshold: latencyThresholdSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
-      description: `DMS ${id}: CDC latency at the ${side.toLowerCase()} is high; the raw zone is falling behind the database.`,
+      description: `DMS ${id}: CDC latency at the ${side.toLowerCase()} is high; its target (the raw zone, a stream) is falling behind the database.`,
       thresholdReason:
         'three 5-minute periods above it rule out a large transaction or a batch flush (CDC files are written every ' +
         'cdcMaxBatchInterval); sustained, it means the replication cannot keep up or is stuck (per environment, config).',
@@ -35,7 +35,7 @@ export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string
   });
 }
 
-function cdcLatency(replication: DmsToRawZone, side: 'Source' | 'Target'): cloudwatch.IMetric {
+function cdcLatency(replication: DmsReplicationParts, side: 'Source' | 'Target'): cloudwatch.IMetric {
   const metricName = `CDCLatency${side}`;
   const period = Duration.minutes(5);
   if (replication.replicationTask) {

@@ -2,9 +2,11 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IDependable } from 'constructs';
+import { allowRedundantDependency } from '../nag/acknowledgements';
 
 /** A source table and the name it lands under in the raw zone (its contract's dataset). */
 export interface DmsTableSelection {
@@ -29,6 +31,11 @@ export interface DmsSourceProps {
   readonly port: number;
   readonly sslMode: 'require' | 'verify-ca' | 'verify-full';
   readonly tables: readonly DmsTableSelection[];
+  /**
+   * PostgreSQL: the schema DMS's heartbeat table goes in, and whether DMS captures DDL with its
+   * event trigger (which needs rds_superuser). @default - DMS's defaults (public; captured)
+   */
+  readonly postgres?: { readonly heartbeatSchema?: string; readonly captureDdls?: boolean };
 }
 
 export type DmsCapacity =
@@ -73,14 +80,14 @@ export const DMS_COMMIT_TIMESTAMP_COLUMN = 'commit_ts';
  * or size. Schema and table are renamed by table-mapping rules so that files land under
  * raw/<sourceName>/<dataset>/.
  */
-export class DmsToRawZone extends Construct {
-  readonly securityGroup: ec2.SecurityGroup;
-  readonly subnetGroup: dms.CfnReplicationSubnetGroup;
-  readonly sourceEndpoint: dms.CfnEndpoint;
-  readonly targetEndpoint: dms.CfnEndpoint;
-  readonly secretAccessRole: iam.Role;
+export class DmsToRawZone extends Construct implements DmsReplicationParts {
+  readonly securityGroup!: ec2.SecurityGroup;
+  readonly subnetGroup!: dms.CfnReplicationSubnetGroup;
+  readonly sourceEndpoint!: dms.CfnEndpoint;
+  readonly targetEndpoint!: dms.CfnEndpoint;
+  readonly secretAccessRole!: iam.Role;
   /** The table mappings, as DMS receives them (JSON). */
-  readonly tableMappings: TableMappings;
+  readonly tableMappings!: TableMappings;
   /** Serverless replication, when capacity.mode is serverless. */
   readonly replicationConfig?: dms.CfnReplicationConfig;
   /** Instance and task, when capacity.mode is provisioned. */
@@ -91,123 +98,237 @@ export class DmsToRawZone extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     validateSelections(props.identifier, props.source.tables);
-
-    this.subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
-      replicationSubnetGroupDescription: `${props.identifier}: private subnets of the platform VPC`,
-      subnetIds: props.vpc.selectSubnets(props.subnets).subnetIds,
-    });
-    this.subnetGroup.node.addDependency(props.serviceRolesReady);
-
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: `DMS ${props.identifier}: to the source database and AWS endpoints only`,
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.source.sourceCidr), ec2.Port.tcp(props.source.port), 'source database');
-    // HTTPS to AWS APIs: interface endpoints inside the VPC and S3 through the gateway endpoint.
-    // S3's addresses are a managed prefix list whose id only a lookup can resolve (synth stays
-    // offline), so the rule is any address on 443; the route tables send S3 to the endpoint.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (S3 gateway, interface endpoints)');
-
-    // Secrets Manager access: DMS assumes this role through its regional service principal.
-    const secretArn = secretArnOf(stack, props.source.secret);
-    this.secretAccessRole = new iam.Role(this, 'SecretAccessRole', {
-      assumedBy: new iam.ServicePrincipal(`dms.${stack.region}.amazonaws.com`),
-      description: `DMS ${props.identifier}: reads the source's connection secret`,
-    });
-    this.secretAccessRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArn] }),
-    );
-    props.source.secretKey?.grantDecrypt(this.secretAccessRole);
-
-    this.sourceEndpoint = new dms.CfnEndpoint(this, 'Source', {
-      endpointIdentifier: `${props.identifier}-source`,
-      endpointType: 'source',
-      engineName: props.source.engine,
-      databaseName: props.source.databaseName,
-      sslMode: props.source.sslMode,
-      ...sourceEngineSettings(props.source.engine, props.source.secret, this.secretAccessRole.roleArn),
-    });
-
-    this.targetEndpoint = new dms.CfnEndpoint(this, 'Target', {
-      endpointIdentifier: `${props.identifier}-raw-zone`,
-      endpointType: 'target',
-      engineName: 's3',
-      s3Settings: {
-        bucketName: props.rawBucket.bucketName,
-        bucketFolder: 'raw',
-        serviceAccessRoleArn: props.targetRole.roleArn,
-        expectedBucketOwner: stack.account,
-        dataFormat: 'parquet',
-        parquetVersion: 'parquet-2-0',
-        parquetTimestampInMillisecond: true,
-        enableStatistics: true,
-        compressionType: 'GZIP',
-        includeOpForFullLoad: true,
-        cdcInsertsAndUpdates: false,
-        timestampColumnName: DMS_COMMIT_TIMESTAMP_COLUMN,
-        datePartitionEnabled: true,
-        datePartitionSequence: 'YYYYMMDD',
-        datePartitionDelimiter: 'DASH',
-        datePartitionTimezone: 'UTC',
-        cdcMaxBatchInterval: props.cdcMaxBatchIntervalSeconds,
-        cdcMinFileSize: props.cdcMinFileSizeKb,
-        encryptionMode: 'SSE_KMS',
-        serverSideEncryptionKmsKeyId: props.rawKey.keyArn,
-      },
-    });
-    this.targetEndpoint.node.addDependency(props.targetRole);
-
     this.tableMappings = tableMappingsFor(props.sourceName, props.source.tables);
-    const replicationSettings = {
-      Logging: { EnableLogging: true },
-      // Full load first, then CDC from the same point; DMS stops and reports on a table error.
-      ErrorBehavior: { TableErrorPolicy: 'STOP_TASK', DataErrorPolicy: 'LOG_ERROR' },
-    };
-
-    if (props.capacity.mode === 'serverless') {
-      this.replicationConfig = new dms.CfnReplicationConfig(this, 'Replication', {
-        replicationConfigIdentifier: props.identifier,
-        resourceIdentifier: props.identifier,
-        replicationType: 'full-load-and-cdc',
-        sourceEndpointArn: this.sourceEndpoint.ref,
-        targetEndpointArn: this.targetEndpoint.ref,
-        tableMappings: this.tableMappings,
-        replicationSettings,
-        computeConfig: {
-          minCapacityUnits: props.capacity.minCapacityUnits,
-          maxCapacityUnits: props.capacity.maxCapacityUnits,
-          multiAz: props.capacity.multiAz,
-          replicationSubnetGroupId: this.subnetGroup.ref,
-          vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
+    const parts = buildReplication(this, props, this.tableMappings, () => {
+      const target = new dms.CfnEndpoint(this, 'Target', {
+        endpointIdentifier: `${props.identifier}-raw-zone`,
+        endpointType: 'target',
+        engineName: 's3',
+        s3Settings: {
+          bucketName: props.rawBucket.bucketName,
+          bucketFolder: 'raw',
+          serviceAccessRoleArn: props.targetRole.roleArn,
+          expectedBucketOwner: stack.account,
+          dataFormat: 'parquet',
+          parquetVersion: 'parquet-2-0',
+          parquetTimestampInMillisecond: true,
+          enableStatistics: true,
+          compressionType: 'GZIP',
+          includeOpForFullLoad: true,
+          cdcInsertsAndUpdates: false,
+          timestampColumnName: DMS_COMMIT_TIMESTAMP_COLUMN,
+          datePartitionEnabled: true,
+          datePartitionSequence: 'YYYYMMDD',
+          datePartitionDelimiter: 'DASH',
+          datePartitionTimezone: 'UTC',
+          cdcMaxBatchInterval: props.cdcMaxBatchIntervalSeconds,
+          cdcMinFileSize: props.cdcMinFileSizeKb,
+          encryptionMode: 'SSE_KMS',
+          serverSideEncryptionKmsKeyId: props.rawKey.keyArn,
         },
       });
-      this.replicationConfig.node.addDependency(props.serviceRolesReady);
-    } else {
-      this.replicationInstance = new dms.CfnReplicationInstance(this, 'Instance', {
-        replicationInstanceIdentifier: props.identifier,
-        replicationInstanceClass: props.capacity.instanceClass,
-        allocatedStorage: props.capacity.allocatedStorageGb,
-        multiAz: props.capacity.multiAz,
-        publiclyAccessible: false,
-        autoMinorVersionUpgrade: true,
-        replicationSubnetGroupIdentifier: this.subnetGroup.ref,
-        vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
-      });
-      this.replicationInstance.node.addDependency(props.serviceRolesReady);
-      this.replicationTask = new dms.CfnReplicationTask(this, 'Task', {
-        replicationTaskIdentifier: props.identifier,
-        // Fixed so that CloudWatch task metrics (dimension ReplicationTaskIdentifier) are known at synth.
-        resourceIdentifier: props.identifier,
-        migrationType: 'full-load-and-cdc',
-        replicationInstanceArn: this.replicationInstance.ref,
-        sourceEndpointArn: this.sourceEndpoint.ref,
-        targetEndpointArn: this.targetEndpoint.ref,
-        tableMappings: JSON.stringify(this.tableMappings),
-        replicationTaskSettings: JSON.stringify(replicationSettings),
-      });
-    }
+      target.node.addDependency(props.targetRole);
+      return target;
+    });
+    Object.assign(this, parts);
   }
+}
+
+/** What every replication is made of, whatever its target. */
+export interface DmsReplicationParts {
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly subnetGroup: dms.CfnReplicationSubnetGroup;
+  readonly sourceEndpoint: dms.CfnEndpoint;
+  readonly targetEndpoint: dms.CfnEndpoint;
+  readonly secretAccessRole: iam.Role;
+  readonly replicationConfig?: dms.CfnReplicationConfig;
+  readonly replicationInstance?: dms.CfnReplicationInstance;
+  readonly replicationTask?: dms.CfnReplicationTask;
+}
+
+/** The props every replication takes, whatever its target. */
+export type DmsReplicationProps = Pick<DmsToRawZoneProps, 'identifier' | 'source' | 'capacity' | 'vpc' | 'subnets' | 'serviceRolesReady'>;
+
+/**
+ * The replication's subnet group (private subnets), a security group whose only egress is the
+ * source's port in the source network and HTTPS (AWS endpoints), the source endpoint reading its
+ * credentials from Secrets Manager through an access role, the target endpoint `target()` makes,
+ * and either a DMS Serverless replication or a provisioned instance and task: full load and CDC.
+ * Made in `scope` with fixed ids (SubnetGroup, SecurityGroup, SecretAccessRole, Source, Target,
+ * Replication or Instance and Task), so every replication's resources are named alike.
+ */
+export function buildReplication(scope: Construct, props: DmsReplicationProps, tableMappings: TableMappings, target: () => dms.CfnEndpoint): DmsReplicationParts {
+  const stack = Stack.of(scope);
+  const subnetGroup = new dms.CfnReplicationSubnetGroup(scope, 'SubnetGroup', {
+    replicationSubnetGroupDescription: `${props.identifier}: private subnets of the platform VPC`,
+    subnetIds: props.vpc.selectSubnets(props.subnets).subnetIds,
+  });
+  subnetGroup.node.addDependency(props.serviceRolesReady);
+
+  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+    vpc: props.vpc,
+    description: `DMS ${props.identifier}: to the source database and AWS endpoints only`,
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.ipv4(props.source.sourceCidr), ec2.Port.tcp(props.source.port), 'source database');
+  // HTTPS to AWS APIs: interface endpoints inside the VPC and S3 through the gateway endpoint.
+  // S3's addresses are a managed prefix list whose id only a lookup can resolve (synth stays
+  // offline), so the rule is any address on 443; the route tables send S3 to the endpoint.
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (S3 gateway, interface endpoints)');
+
+  // Secrets Manager access: DMS assumes this role through its regional service principal.
+  const secretArn = secretArnOf(stack, props.source.secret);
+  const secretAccessRole = new iam.Role(scope, 'SecretAccessRole', {
+    assumedBy: new iam.ServicePrincipal(`dms.${stack.region}.amazonaws.com`),
+    description: `DMS ${props.identifier}: reads the source's connection secret`,
+  });
+  secretAccessRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArn] }),
+  );
+  props.source.secretKey?.grantDecrypt(secretAccessRole);
+
+  const sourceEndpoint = new dms.CfnEndpoint(scope, 'Source', {
+    endpointIdentifier: `${props.identifier}-source`,
+    endpointType: 'source',
+    engineName: props.source.engine,
+    databaseName: props.source.databaseName,
+    sslMode: props.source.sslMode,
+    ...sourceEngineSettings(props.source, secretAccessRole.roleArn),
+  });
+  const targetEndpoint = target();
+
+  const replicationSettings = {
+    Logging: { EnableLogging: true },
+    // Full load first, then CDC from the same point; DMS stops and reports on a table error.
+    ErrorBehavior: { TableErrorPolicy: 'STOP_TASK', DataErrorPolicy: 'LOG_ERROR' },
+  };
+  const parts = { securityGroup, subnetGroup, sourceEndpoint, targetEndpoint, secretAccessRole };
+  if (props.capacity.mode === 'serverless') {
+    const replicationConfig = new dms.CfnReplicationConfig(scope, 'Replication', {
+      replicationConfigIdentifier: props.identifier,
+      resourceIdentifier: props.identifier,
+      replicationType: 'full-load-and-cdc',
+      sourceEndpointArn: sourceEndpoint.ref,
+      targetEndpointArn: targetEndpoint.ref,
+      tableMappings,
+      replicationSettings,
+      computeConfig: {
+        minCapacityUnits: props.capacity.minCapacityUnits,
+        maxCapacityUnits: props.capacity.maxCapacityUnits,
+        multiAz: props.capacity.multiAz,
+        replicationSubnetGroupId: subnetGroup.ref,
+        vpcSecurityGroupIds: [securityGroup.securityGroupId],
+      },
+    });
+    replicationConfig.node.addDependency(props.serviceRolesReady);
+    return { ...parts, replicationConfig };
+  }
+  const replicationInstance = new dms.CfnReplicationInstance(scope, 'Instance', {
+    replicationInstanceIdentifier: props.identifier,
+    replicationInstanceClass: props.capacity.instanceClass,
+    allocatedStorage: props.capacity.allocatedStorageGb,
+    multiAz: props.capacity.multiAz,
+    publiclyAccessible: false,
+    autoMinorVersionUpgrade: true,
+    replicationSubnetGroupIdentifier: subnetGroup.ref,
+    vpcSecurityGroupIds: [securityGroup.securityGroupId],
+  });
+  replicationInstance.node.addDependency(props.serviceRolesReady);
+  const replicationTask = new dms.CfnReplicationTask(scope, 'Task', {
+    replicationTaskIdentifier: props.identifier,
+    // Fixed so that CloudWatch task metrics (dimension ReplicationTaskIdentifier) are known at synth.
+    resourceIdentifier: props.identifier,
+    migrationType: 'full-load-and-cdc',
+    replicationInstanceArn: replicationInstance.ref,
+    sourceEndpointArn: sourceEndpoint.ref,
+    targetEndpointArn: targetEndpoint.ref,
+    tableMappings: JSON.stringify(tableMappings),
+    replicationTaskSettings: JSON.stringify(replicationSettings),
+  });
+  return { ...parts, replicationInstance, replicationTask };
+}
+
+export interface DmsToKinesisProps extends DmsReplicationProps {
+  /** The stream the rows go to, encrypted with `streamKey`. */
+  readonly stream: kinesis.IStream;
+  readonly streamKey: kms.IKey;
+  /** The column whose value is each record's partition key: one key's changes keep their order on one shard. */
+  readonly partitionKeyColumn: string;
+}
+
+/**
+ * Full load plus CDC from one relational source onto a Kinesis stream, as DMS's Kinesis records
+ * (one JSON line each, `{"data", "metadata"}`; no control details, transaction details or DDL:
+ * the readers need the rows). Each selected table's records are partitioned by
+ * `partitionKeyColumn`, so the changes of one key (a sensor) arrive in commit order.
+ */
+export class DmsToKinesis extends Construct implements DmsReplicationParts {
+  readonly securityGroup!: ec2.SecurityGroup;
+  readonly subnetGroup!: dms.CfnReplicationSubnetGroup;
+  readonly sourceEndpoint!: dms.CfnEndpoint;
+  readonly targetEndpoint!: dms.CfnEndpoint;
+  readonly secretAccessRole!: iam.Role;
+  readonly replicationConfig?: dms.CfnReplicationConfig;
+  readonly replicationInstance?: dms.CfnReplicationInstance;
+  readonly replicationTask?: dms.CfnReplicationTask;
+  /** The role DMS assumes to put records on the stream. */
+  readonly targetRole: iam.Role;
+  readonly tableMappings: TableMappings;
+
+  constructor(scope: Construct, id: string, props: DmsToKinesisProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.targetRole = new iam.Role(this, 'TargetRole', {
+      assumedBy: new iam.ServicePrincipal(`dms.${stack.region}.amazonaws.com`),
+      description: `DMS ${props.identifier}: puts the source's rows on its stream`,
+    });
+    // DMS's documented minimum for a Kinesis target, on the one stream, and its key to encrypt.
+    this.targetRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'], resources: [props.stream.streamArn] }),
+    );
+    props.streamKey.grantEncrypt(this.targetRole);
+    this.tableMappings = kinesisTableMappings(props.source.tables, props.partitionKeyColumn);
+    const parts = buildReplication(this, props, this.tableMappings, () => {
+      const target = new dms.CfnEndpoint(this, 'Target', {
+        endpointIdentifier: `${props.identifier}-stream`,
+        endpointType: 'target',
+        engineName: 'kinesis',
+        kinesisSettings: {
+          streamArn: props.stream.streamArn,
+          serviceAccessRoleArn: this.targetRole.roleArn,
+          messageFormat: 'json-unformatted',
+          includeControlDetails: false,
+          includeTransactionDetails: false,
+          includeTableAlterOperations: false,
+          includePartitionValue: false,
+          includeNullAndEmpty: true,
+        },
+      });
+      // Its policy too, not only the role the ARN already waits for: DMS checks the role's access when the endpoint is made.
+      target.node.addDependency(this.targetRole);
+      allowRedundantDependency(target);
+      return target;
+    });
+    Object.assign(this, parts);
+  }
+}
+
+/** Selection of each table, and an object mapping that partitions its records by `partitionKeyColumn`. */
+export function kinesisTableMappings(tables: readonly DmsTableSelection[], partitionKeyColumn: string): TableMappings {
+  const rules: Record<string, unknown>[] = [];
+  let id = 0;
+  for (const t of tables) {
+    rules.push({ 'rule-type': 'selection', 'rule-id': String(++id), 'rule-name': `include-${t.dataset}`, 'object-locator': { 'schema-name': t.schema, 'table-name': t.table }, 'rule-action': 'include' });
+    rules.push({
+      'rule-type': 'object-mapping',
+      'rule-id': String(++id),
+      'rule-name': `partition-${t.dataset}-by-${partitionKeyColumn}`,
+      'rule-action': 'map-record-to-record',
+      'object-locator': { 'schema-name': t.schema, 'table-name': t.table },
+      'mapping-parameters': { 'partition-key-type': 'attribute-name', 'partition-key-name': partitionKeyColumn },
+    });
+  }
+  return { rules };
 }
 
 export interface TableMappings {
@@ -269,12 +390,12 @@ export function secretArnOf(stack: Stack, secret: string): string {
   return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
-function sourceEngineSettings(engine: DmsSourceProps['engine'], secretId: string, secretsManagerAccessRoleArn: string): Partial<dms.CfnEndpointProps> {
-  const settings = { secretsManagerSecretId: secretId, secretsManagerAccessRoleArn };
-  switch (engine) {
+function sourceEngineSettings(source: DmsSourceProps, secretsManagerAccessRoleArn: string): Partial<dms.CfnEndpointProps> {
+  const settings = { secretsManagerSecretId: source.secret, secretsManagerAccessRoleArn };
+  switch (source.engine) {
     case 'postgres':
       // Heartbeats keep the replication slot's WAL position moving on a quiet database.
-      return { postgreSqlSettings: { ...settings, heartbeatEnable: true, heartbeatFrequency: 5 } };
+      return { postgreSqlSettings: { ...settings, heartbeatEnable: true, heartbeatFrequency: 5, ...source.postgres } };
     case 'sqlserver':
       return { microsoftSqlServerSettings: settings };
     case 'mysql':

@@ -1,10 +1,14 @@
 import { CfnOutput, CfnResource } from 'aws-cdk-lib';
-import { allowRedundantDependency } from '../nag/acknowledgements';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { acknowledgeWildcards, allowRedundantDependency, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { Construct } from 'constructs';
 import { DeviceRegistry, monitorDeviceRegistry } from '../constructs/device-registry';
+import { monitorDmsReplication } from '../constructs/dms-monitoring';
+import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
+import { REGISTRY_DMS_LOGIN, RegistryChangeStream } from '../constructs/registry-change-stream';
 import { RegistryMigrations } from '../constructs/registry-migrations';
 import { registryMigrations } from '../registry-sql';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -13,12 +17,16 @@ export interface RegistryStackProps extends PlatformStackProps {
   readonly network: PlatformNetwork;
   readonly keys: PlatformKeys;
   readonly monitoring: PlatformMonitoring;
+  /** Where the registry's changes go: the device-updates stream (streaming stack). */
+  readonly deviceUpdatesStream: kinesis.IStream;
+  readonly dmsServiceRoles: DmsServiceRoles;
 }
 
-/** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2, its migrations at deploy, its alarms. */
+/** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2, its migrations at deploy, its changes streamed by DMS, its alarms. */
 export class RegistryStack extends PlatformStack {
   readonly registry: DeviceRegistry;
   readonly migrations: RegistryMigrations;
+  readonly changes: RegistryChangeStream;
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
@@ -42,6 +50,19 @@ export class RegistryStack extends PlatformStack {
       logRetention: config.monitoring.logRetentionDays,
       removalPolicy: this.removalPolicy,
     });
+    this.changes = new RegistryChangeStream(this, 'Changes', {
+      identifier: this.names.resource('registry-changes'),
+      registry: this.registry,
+      databaseName: r.databaseName,
+      registryKey: props.keys.registry,
+      stream: props.deviceUpdatesStream,
+      streamKey: props.keys.streams,
+      capacity: config.ingestion.dms.capacity,
+      vpc: props.network.vpc,
+      subnets: props.network.privateSubnets,
+      serviceRolesReady: props.dmsServiceRoles.ready,
+      removalPolicy: this.removalPolicy,
+    });
     this.migrations = new RegistryMigrations(this, 'Migrations', {
       namePrefix: config.resourcePrefix,
       clusterArn: this.registry.cluster.clusterArn,
@@ -49,6 +70,7 @@ export class RegistryStack extends PlatformStack {
       masterSecretArn: this.registry.masterSecretArn,
       registryKey: props.keys.registry,
       migrations: registryMigrations(),
+      logins: [{ role: REGISTRY_DMS_LOGIN, secret: this.changes.connectionSecret }],
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
       logsKey: props.keys.logs,
@@ -60,6 +82,12 @@ export class RegistryStack extends PlatformStack {
     this.migrations.resource.node.addDependency(this.registry.cluster);
     allowRedundantDependency(this.migrations.resource.node.defaultChild as CfnResource);
     monitorDeviceRegistry(props.monitoring, this.registry, r.maxAcu);
+    // DMS starts only once its login can sign in: after the migrations made it and set its password.
+    const replication = this.changes.replication;
+    (replication.replicationConfig ?? replication.replicationTask)!.node.addDependency(this.migrations.resource);
+    monitorDmsReplication(props.monitoring, 'dms-registry', replication, config.monitoring.dmsCdcLatencySeconds);
+
+    acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
 
     new CfnOutput(this, 'ClusterArn', { value: this.registry.cluster.clusterArn, description: 'The registry cluster (Data API: --resource-arn)' });
     new CfnOutput(this, 'MasterSecretArn', { value: this.registry.masterSecretArn, description: 'The master secret RDS keeps and rotates (Data API: --secret-arn, for migrations only)' });

@@ -54,7 +54,7 @@ def test_migrations_apply_once_in_order(postgres):
     postgres.create_database("registry_once")
     with postgres.connect("registry_once") as c:
         c.autocommit = True
-        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations", "V003__changes_strictly_in_time_order"]
+        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations", "V003__changes_strictly_in_time_order", "V004__dms_login"]
         assert registry_sql.migrate(c) == []
 
 

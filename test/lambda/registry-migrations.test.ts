@@ -1,9 +1,11 @@
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
-import { applyRegistryMigrations } from '../../lambda/registry-migrations/core';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { applyRegistryMigrations, setLoginPasswords } from '../../lambda/registry-migrations/core';
 import { Migration } from '../../lambda/shared/migrations';
 import { queryRows, RdsDataTarget } from '../../lambda/shared/rds-data';
 import { postgresStatements, registryMigrations } from '../../lib/registry-sql';
 import { RdsDataStandIn, startRdsData } from '../../tools/stand-ins/rds-data';
+import { MOTO_CREDENTIALS, MOTO_REGION, Moto, startMoto } from '../../tools/stand-ins/moto';
 
 /**
  * The registry's deploy-time migrations through the AWS SDK's RDS Data API client, against the
@@ -13,22 +15,44 @@ import { RdsDataStandIn, startRdsData } from '../../tools/stand-ins/rds-data';
  */
 jest.setTimeout(120_000);
 let api: RdsDataStandIn;
+let moto: Moto;
 const master = (database: string): RdsDataTarget => ({ resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:tlh-test-registry', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:master', database });
 const at = () => new Date('2026-12-01T03:00:00Z');
 
 beforeAll(async () => {
-  api = await startRdsData();
+  [api, moto] = await Promise.all([startRdsData(), startMoto()]);
 });
-afterAll(async () => api?.stop());
+afterAll(async () => Promise.all([api?.stop(), moto?.stop()]));
 
 const ledger = async (database: string) => (await queryRows(api.client, master(database), 'SELECT version, applied_at FROM public.registry_migrations ORDER BY version', 'ledger')).map(([v, t]) => `${v}@${t}`);
+
+describe("DMS's login at deploy", () => {
+  test('its password is set from its secret as a SCRAM verifier; a secret naming another user is refused', async () => {
+    await applyRegistryMigrations(api.client, master('logins'), registryMigrations(), at);
+    const secrets = new SecretsManagerClient({ endpoint: moto.endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS });
+    const secret = async (name: string, value: object) => (await secrets.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }))).ARN!;
+    const dms = await secret('registry-dms', { username: 'registry_dms', password: 'Xq3vP9zL2mW8kR4tY7uB1nC6', host: 'h', port: 5432 });
+    const canLogin = async () => (await queryRows(api.client, master('logins'), "SELECT rolcanlogin, rolreplication, rolpassword FROM pg_authid WHERE rolname = 'registry_dms'", 'role'))[0];
+    expect((await canLogin()).slice(0, 2)).toEqual([false, true]);  // made by V004 without a login, with replication
+    expect(await setLoginPasswords(api.client, secrets, master('logins'), [{ role: 'registry_dms', secretArn: dms }])).toEqual(['registry_dms']);
+    const [login, , verifier] = await canLogin();
+    expect(login).toBe(true);
+    expect(String(verifier)).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}:[A-Za-z0-9+/=]{44}$/);
+    expect(String(verifier)).not.toContain('Xq3vP9zL2mW8kR4tY7uB1nC6');
+    // what DMS may read: the streamed table and nothing else of the registry
+    const granted = await queryRows(api.client, master('logins'), "SELECT table_name, privilege_type FROM information_schema.role_table_grants WHERE grantee = 'registry_dms' ORDER BY 1", 'grants');
+    expect(granted).toEqual([['device_versions', 'SELECT']]);
+    const other = await secret('other', { username: 'someone_else', password: 'p' });
+    await expect(setLoginPasswords(api.client, secrets, master('logins'), [{ role: 'registry_dms', secretArn: other }])).rejects.toThrow("login registry_dms: its secret's username is someone_else");
+  });
+});
 
 describe('registry migrations at deploy, through the RDS Data API', () => {
   test("the project's migrations apply once, in order, each recorded; a second deploy applies nothing", async () => {
     const migrations = registryMigrations();
     const first = await applyRegistryMigrations(api.client, master('project'), migrations, at);
-    expect(first).toEqual({ applied: ['V001__registry', 'V002__operations', 'V003__changes_strictly_in_time_order'], alreadyApplied: [] });
-    expect(await ledger('project')).toEqual(['V001__registry@2026-12-01 03:00:00+00:00', 'V002__operations@2026-12-01 03:00:00+00:00', 'V003__changes_strictly_in_time_order@2026-12-01 03:00:00+00:00']);
+    expect(first).toEqual({ applied: ['V001__registry', 'V002__operations', 'V003__changes_strictly_in_time_order', 'V004__dms_login'], alreadyApplied: [] });
+    expect(await ledger('project')).toEqual(['V001__registry@2026-12-01 03:00:00+00:00', 'V002__operations@2026-12-01 03:00:00+00:00', 'V003__changes_strictly_in_time_order@2026-12-01 03:00:00+00:00', 'V004__dms_login@2026-12-01 03:00:00+00:00']);
     expect(await applyRegistryMigrations(api.client, master('project'), migrations)).toEqual({ applied: [], alreadyApplied: first.applied });
 
     // The operations, as the command calls them: named, typed parameters; the time cast in SQL.
