@@ -15,6 +15,8 @@ import { loadConfig } from '../lib/config';
 import { contractOf, loadContracts } from '../lib/contracts';
 import { DataQualityRulesets } from '../lib/constructs/data-quality-rulesets';
 import { DeliveryToS3 } from '../lib/constructs/delivery-to-s3';
+import { DeviceRegistry } from '../lib/constructs/device-registry';
+import { RegistryChangeStream } from '../lib/constructs/registry-change-stream';
 import { KpiApi } from '../lib/constructs/kpi-api';
 import { LiveAlerts } from '../lib/constructs/live-alerts';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -204,6 +206,22 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       logsKey: key,
       logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: retain,
+    });
+  },
+  // The registry and its change stream: DMS's own login and secret, its Kinesis target (issue 15).
+  RegistryChangeStream: (stack) => {
+    const key = keyIn(stack);
+    const vpc = isolatedVpc(stack, 2);
+    const registry = new DeviceRegistry(stack, 'Registry', {
+      namePrefix: 'x', engineVersion: '17.7', databaseName: 'registry', adminUsername: 'registry_admin', registryKey: key, minAcu: 0.5, maxAcu: 4, readers: 1,
+      backupRetentionDays: 14, deletionProtection: true, admitSecurityGroupIds: [], vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logsKey: key, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: retain,
+    });
+    const stream = kinesis.Stream.fromStreamArn(stack, 'Stream', 'arn:aws:kinesis:eu-west-1:123456789012:stream/x-device-updates');
+    new RegistryChangeStream(stack, 'Changes', {
+      identifier: 'x-registry-changes', registry, databaseName: 'registry', registryKey: key, stream, streamKey: key,
+      capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false }, vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      serviceRolesReady: new Construct(stack, 'DmsRolesReady'), removalPolicy: retain,
     });
   },
   NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),

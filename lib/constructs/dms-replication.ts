@@ -6,7 +6,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IDependable } from 'constructs';
-import { allowRedundantDependency } from '../nag/acknowledgements';
+import { acknowledgeWildcards, allowRedundantDependency, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 
 /** A source table and the name it lands under in the raw zone (its contract's dataset). */
 export interface DmsTableSelection {
@@ -287,6 +287,7 @@ export class DmsToKinesis extends Construct implements DmsReplicationParts {
       new iam.PolicyStatement({ actions: ['kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'], resources: [props.stream.streamArn] }),
     );
     props.streamKey.grantEncrypt(this.targetRole);
+    acknowledgeWildcards(this.targetRole, [GRANT_ACTION_GROUPS]);
     this.tableMappings = kinesisTableMappings(props.source.tables, props.partitionKeyColumn);
     const parts = buildReplication(this, props, this.tableMappings, () => {
       const target = new dms.CfnEndpoint(this, 'Target', {
