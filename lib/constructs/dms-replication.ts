@@ -65,6 +65,20 @@ export interface DmsToRawZoneProps {
 /** The commit-timestamp column DMS adds to every row (contracts: raw.metadataColumns). */
 export const DMS_COMMIT_TIMESTAMP_COLUMN = 'commit_ts';
 
+/** A replication's parts, whatever its target (buildReplication makes them; each target's construct assigns them). */
+export abstract class DmsReplication extends Construct implements DmsReplicationParts {
+  readonly securityGroup!: ec2.SecurityGroup;
+  readonly subnetGroup!: dms.CfnReplicationSubnetGroup;
+  readonly sourceEndpoint!: dms.CfnEndpoint;
+  readonly targetEndpoint!: dms.CfnEndpoint;
+  readonly secretAccessRole!: iam.Role;
+  /** Serverless replication, when capacity.mode is serverless. */
+  readonly replicationConfig?: dms.CfnReplicationConfig;
+  /** Instance and task, when capacity.mode is provisioned. */
+  readonly replicationInstance?: dms.CfnReplicationInstance;
+  readonly replicationTask?: dms.CfnReplicationTask;
+}
+
 /**
  * Full load plus CDC from one relational source into the raw zone as Parquet.
  *
@@ -80,19 +94,9 @@ export const DMS_COMMIT_TIMESTAMP_COLUMN = 'commit_ts';
  * or size. Schema and table are renamed by table-mapping rules so that files land under
  * raw/<sourceName>/<dataset>/.
  */
-export class DmsToRawZone extends Construct implements DmsReplicationParts {
-  readonly securityGroup!: ec2.SecurityGroup;
-  readonly subnetGroup!: dms.CfnReplicationSubnetGroup;
-  readonly sourceEndpoint!: dms.CfnEndpoint;
-  readonly targetEndpoint!: dms.CfnEndpoint;
-  readonly secretAccessRole!: iam.Role;
+export class DmsToRawZone extends DmsReplication {
   /** The table mappings, as DMS receives them (JSON). */
   readonly tableMappings!: TableMappings;
-  /** Serverless replication, when capacity.mode is serverless. */
-  readonly replicationConfig?: dms.CfnReplicationConfig;
-  /** Instance and task, when capacity.mode is provisioned. */
-  readonly replicationInstance?: dms.CfnReplicationInstance;
-  readonly replicationTask?: dms.CfnReplicationTask;
 
   constructor(scope: Construct, id: string, props: DmsToRawZoneProps) {
     super(scope, id);
@@ -262,15 +266,7 @@ export interface DmsToKinesisProps extends DmsReplicationProps {
  * the readers need the rows). Each selected table's records are partitioned by
  * `partitionKeyColumn`, so the changes of one key (a sensor) arrive in commit order.
  */
-export class DmsToKinesis extends Construct implements DmsReplicationParts {
-  readonly securityGroup!: ec2.SecurityGroup;
-  readonly subnetGroup!: dms.CfnReplicationSubnetGroup;
-  readonly sourceEndpoint!: dms.CfnEndpoint;
-  readonly targetEndpoint!: dms.CfnEndpoint;
-  readonly secretAccessRole!: iam.Role;
-  readonly replicationConfig?: dms.CfnReplicationConfig;
-  readonly replicationInstance?: dms.CfnReplicationInstance;
-  readonly replicationTask?: dms.CfnReplicationTask;
+export class DmsToKinesis extends DmsReplication {
   /** The role DMS assumes to put records on the stream. */
   readonly targetRole: iam.Role;
   readonly tableMappings: TableMappings;

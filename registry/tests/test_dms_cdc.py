@@ -26,17 +26,23 @@ def postgres():
     pg.stop()
 
 
+def registry_with_one_sensor(postgres, database: str, scale: float = 1.0, offset: float = 0.0):
+    """A new database with the migrations and sensor S1 on vehicle V1 (its version 1), open, autocommitting."""
+    postgres.create_database(database)
+    conn = postgres.connect(database)
+    conn.autocommit = True
+    registry_sql.migrate(conn)
+    conn.execute("SELECT registry.add_vehicle('V1', '2026-11-01 08:00+00')")
+    conn.execute("SELECT registry.mount_sensor('S1', 'temp', 'V1', '2026-11-01 08:00+00', %s, %s)", (scale, offset))
+    return conn
+
+
 def data_and_operation(records: list[dict]) -> list[tuple]:
     return [(r["metadata"]["operation"], r["metadata"]["record-type"], r["metadata"]["schema-name"], r["metadata"]["table-name"], r["data"]) for r in records]
 
 
 def test_full_load_then_each_change_once_in_dms_format(postgres):
-    postgres.create_database("cdc")
-    with postgres.connect("cdc") as conn:
-        conn.autocommit = True
-        registry_sql.migrate(conn)
-        conn.execute("SELECT registry.add_vehicle('V1', '2026-11-01 08:00+00')")
-        conn.execute("SELECT registry.mount_sensor('S1', 'temp', 'V1', '2026-11-01 08:00+00', 1.5, -2)")
+    with registry_with_one_sensor(postgres, "cdc", scale=1.5, offset=-2) as conn:
         conn.autocommit = False
         replication = dms_cdc.TableToKinesis(conn, "registry.device_versions")
         replication.create()
@@ -69,12 +75,7 @@ def test_dms_signs_in_with_its_password_and_reads_the_streamed_table_alone(postg
     """V004's login, its password set as the handler sets it (a SCRAM verifier): PostgreSQL itself
     checks the password (a scram-sha-256 rule for that user, where the tests trust everyone else),
     and the login may read registry.device_versions and open a replication slot, nothing more."""
-    postgres.create_database("dms_login")
-    with postgres.connect("dms_login") as conn:
-        conn.autocommit = True
-        registry_sql.migrate(conn)
-        conn.execute("SELECT registry.add_vehicle('V1', '2026-11-01 08:00+00')")
-        conn.execute("SELECT registry.mount_sensor('S1', 'temp', 'V1', '2026-11-01 08:00+00')")
+    with registry_with_one_sensor(postgres, "dms_login") as conn:
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="never a password"):
             conn.execute("SELECT public.set_login_password('registry_dms', 'Xq3vP9zL2mW8kR4tY7uB1nC6')")
         conn.execute("SELECT public.set_login_password('registry_dms', %s)", (scram_verifier_from_the_handler("Xq3vP9zL2mW8kR4tY7uB1nC6"),))
