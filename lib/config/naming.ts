@@ -52,3 +52,13 @@ export function glueDatabaseName(config: Pick<EnvironmentConfig, 'resourcePrefix
 export function analyticsWorkgroupName(config: Pick<EnvironmentConfig, 'resourcePrefix'>): string {
   return `${config.resourcePrefix}-analytics`;
 }
+
+/** The device registry's cluster: the command (tools/registry) finds it by this name. */
+export function registryClusterIdentifier(config: Pick<EnvironmentConfig, 'resourcePrefix'>): string {
+  return `${config.resourcePrefix}-registry`;
+}
+
+/** The secret of the registry's fleet login (V005), which `npm run registry` signs in with. */
+export function registryFleetSecretName(config: Pick<EnvironmentConfig, 'resourcePrefix'>): string {
+  return `${config.resourcePrefix}-registry-fleet`;
+}

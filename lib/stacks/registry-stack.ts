@@ -1,5 +1,6 @@
 import { CfnOutput, CfnResource } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeWildcards, allowRedundantDependency, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { Construct } from 'constructs';
 import { DeviceRegistry, monitorDeviceRegistry } from '../constructs/device-registry';
@@ -9,8 +10,10 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { REGISTRY_DMS_LOGIN, RegistryChangeStream } from '../constructs/registry-change-stream';
+import { REGISTRY_FLEET_LOGIN, registryLoginSecret } from '../constructs/registry-logins';
 import { RegistryMigrations } from '../constructs/registry-migrations';
 import { registryMigrations } from '../registry-sql';
+import { registryFleetSecretName } from '../config/naming';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface RegistryStackProps extends PlatformStackProps {
@@ -27,6 +30,8 @@ export class RegistryStack extends PlatformStack {
   readonly registry: DeviceRegistry;
   readonly migrations: RegistryMigrations;
   readonly changes: RegistryChangeStream;
+  /** The fleet team's login (V005), which `npm run registry` signs in with, found by its name. */
+  readonly fleetSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
@@ -63,6 +68,13 @@ export class RegistryStack extends PlatformStack {
       serviceRolesReady: props.dmsServiceRoles.ready,
       removalPolicy: this.removalPolicy,
     });
+    this.fleetSecret = registryLoginSecret(this, 'FleetSecret', {
+      username: REGISTRY_FLEET_LOGIN,
+      description: `The fleet team's login to the device registry (${REGISTRY_FLEET_LOGIN}): its three operations, and reading`,
+      secretName: registryFleetSecretName(config),
+      registryKey: props.keys.registry,
+      removalPolicy: this.removalPolicy,
+    });
     this.migrations = new RegistryMigrations(this, 'Migrations', {
       namePrefix: config.resourcePrefix,
       clusterArn: this.registry.cluster.clusterArn,
@@ -70,7 +82,10 @@ export class RegistryStack extends PlatformStack {
       masterSecretArn: this.registry.masterSecretArn,
       registryKey: props.keys.registry,
       migrations: registryMigrations(),
-      logins: [{ role: REGISTRY_DMS_LOGIN, secret: this.changes.connectionSecret }],
+      logins: [
+        { role: REGISTRY_DMS_LOGIN, secret: this.changes.connectionSecret },
+        { role: REGISTRY_FLEET_LOGIN, secret: this.fleetSecret },
+      ],
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
       logsKey: props.keys.logs,
@@ -90,7 +105,8 @@ export class RegistryStack extends PlatformStack {
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
 
     new CfnOutput(this, 'ClusterArn', { value: this.registry.cluster.clusterArn, description: 'The registry cluster (Data API: --resource-arn)' });
-    new CfnOutput(this, 'MasterSecretArn', { value: this.registry.masterSecretArn, description: 'The master secret RDS keeps and rotates (Data API: --secret-arn, for migrations only)' });
+    new CfnOutput(this, 'MasterSecretArn', { value: this.registry.masterSecretArn, description: 'The master secret RDS keeps and rotates (the migrations only)' });
+    new CfnOutput(this, 'FleetSecretArn', { value: this.fleetSecret.secretArn, description: "The fleet team's login (npm run registry; Data API: --secret-arn)" });
     new CfnOutput(this, 'DatabaseName', { value: r.databaseName, description: 'The registry database' });
   }
 }

@@ -37,7 +37,7 @@ def call(conn, sql: str, *args):
     return conn.execute(sql, args).fetchone()[0]
 
 
-def refused(conn, sql: str, *args, error=psycopg.errors.CheckViolation, match: str = "") -> str:
+def refused(conn, sql: str, *args, error=psycopg.errors.CheckViolation, match: str | None = None) -> str:
     with pytest.raises(error, match=match) as raised:
         with conn.transaction():
             conn.execute(sql, args)
@@ -54,7 +54,7 @@ def test_migrations_apply_once_in_order(postgres):
     postgres.create_database("registry_once")
     with postgres.connect("registry_once") as c:
         c.autocommit = True
-        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations", "V003__changes_strictly_in_time_order", "V004__dms_login"]
+        assert registry_sql.migrate(c) == ["V001__registry", "V002__operations", "V003__changes_strictly_in_time_order", "V004__dms_login", "V005__fleet_login"]
         assert registry_sql.migrate(c) == []
 
 
@@ -146,3 +146,22 @@ def test_a_calibration_at_the_instant_of_the_mounting_is_refused(conn):
     call(conn, "SELECT registry.mount_sensor(%s, %s, %s, %s)", "S1", "temp", "V1", T0)
     refused(conn, "SELECT registry.calibrate(%s, %s, %s, %s, %s)", "S1", 2, 1.1, 0.0, T0, match=r"the instant of its latest change \(version 1\)")
     assert len(versions(conn, "S1")) == 1 and call(conn, "SELECT count(*) FROM registry.calibrations") == 1  # nothing of the call stays
+
+
+def test_the_fleet_login_changes_the_registry_through_the_operations_alone(conn):
+    """V005: registry_fleet calls the three operations (which run with their owner's rights) and
+    reads the registry; it cannot write a table itself, and no other role (DMS's) may call them."""
+    conn.execute("SET ROLE registry_fleet")
+    assert call(conn, "SELECT registry.add_vehicle(%s, %s)", "V1", T0) == "added"
+    assert call(conn, "SELECT registry.mount_sensor(%s, %s, %s, %s)", "S1", "temp", "V1", T0) == "mounted"
+    assert call(conn, "SELECT registry.calibrate(%s, %s, %s, %s, %s)", "S1", 2, 1.1, 0.0, "2026-11-02 00:00+00") == "calibrated"
+    assert [v[0] for v in versions(conn, "S1")] == [1, 2]  # it reads
+    # a refusal still comes from the function's checks, as for the master
+    refused(conn, "SELECT registry.calibrate(%s, %s, %s, %s, %s)", "S1", 3, 0.0, 0.0, "2026-11-03 00:00+00", match="calibration_scale_positive")
+    for statement in ("INSERT INTO registry.vehicles VALUES ('V9', now())", "UPDATE registry.sensors SET sensor_type = 'fuel'",
+                      "SELECT registry.append_device_version('S1', now())"):
+        refused(conn, statement, error=psycopg.errors.InsufficientPrivilege)
+    conn.execute("RESET ROLE")
+    conn.execute("SET ROLE registry_dms")
+    refused(conn, "SELECT registry.add_vehicle(%s, %s)", "V2", T0, error=psycopg.errors.InsufficientPrivilege)
+    conn.execute("RESET ROLE")

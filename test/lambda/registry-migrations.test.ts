@@ -51,8 +51,8 @@ describe('registry migrations at deploy, through the RDS Data API', () => {
   test("the project's migrations apply once, in order, each recorded; a second deploy applies nothing", async () => {
     const migrations = registryMigrations();
     const first = await applyRegistryMigrations(api.client, master('project'), migrations, at);
-    expect(first).toEqual({ applied: ['V001__registry', 'V002__operations', 'V003__changes_strictly_in_time_order', 'V004__dms_login'], alreadyApplied: [] });
-    expect(await ledger('project')).toEqual(['V001__registry@2026-12-01 03:00:00+00:00', 'V002__operations@2026-12-01 03:00:00+00:00', 'V003__changes_strictly_in_time_order@2026-12-01 03:00:00+00:00', 'V004__dms_login@2026-12-01 03:00:00+00:00']);
+    expect(first).toEqual({ applied: ['V001__registry', 'V002__operations', 'V003__changes_strictly_in_time_order', 'V004__dms_login', 'V005__fleet_login'], alreadyApplied: [] });
+    expect(await ledger('project')).toEqual(['V001__registry@2026-12-01 03:00:00+00:00', 'V002__operations@2026-12-01 03:00:00+00:00', 'V003__changes_strictly_in_time_order@2026-12-01 03:00:00+00:00', 'V004__dms_login@2026-12-01 03:00:00+00:00', 'V005__fleet_login@2026-12-01 03:00:00+00:00']);
     expect(await applyRegistryMigrations(api.client, master('project'), migrations)).toEqual({ applied: [], alreadyApplied: first.applied });
 
     // The operations, as the command calls them: named, typed parameters; the time cast in SQL.

@@ -12,19 +12,22 @@ import { MOTO_CREDENTIALS } from '../../tools/stand-ins/moto';
 /**
  * The fleet team's registry command: its command line checked before anything is sent, its
  * operations through the AWS SDK's RDS Data API client against the stand-in on PostgreSQL with the
- * project's migrations applied, and the command itself run as `npm run registry` runs it.
+ * project's migrations applied, signed in as the fleet team's login (registry_fleet, V005), and
+ * the command itself run as `npm run registry` runs it.
  */
 jest.setTimeout(120_000);
 let api: RdsDataStandIn;
 const cluster = 'arn:aws:rds:eu-west-1:123456789012:cluster:tlh-test-registry';
-const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:master';
+const master = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:master';
+// The fleet team's login (V005): the stand-in runs this secret's calls as registry_fleet.
+const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tlh-test-registry-fleet';
 const where: RdsDataTarget = { resourceArn: cluster, secretArn: secret, database: 'registry' };
 const NOW = new Date('2026-11-01T08:00:00Z');
 const run = (argv: string[]) => runRegistryRequest(api.client, where, parseRegistryArguments(argv, NOW).request);
 
 beforeAll(async () => {
-  api = await startRdsData();
-  await applyRegistryMigrations(api.client, where, registryMigrations());
+  api = await startRdsData({ secretRoles: { [secret]: 'registry_fleet' } });
+  await applyRegistryMigrations(api.client, { ...where, secretArn: master }, registryMigrations());
 });
 afterAll(async () => api?.stop());
 

@@ -65,15 +65,16 @@ def land_sources(ctx: Context) -> str:
 
 
 REGISTRY_TS = ROOT / "tools" / "registry" / "index.ts"
-# Any ARNs: the stand-in runs every call on its one PostgreSQL, as the master.
-LOCAL_REGISTRY_ARNS = ["--cluster-arn", "arn:aws:rds:eu-west-1:000000000000:cluster:local-registry",
-                       "--secret-arn", "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-registry"]
+# Any cluster: the stand-in has one PostgreSQL. The secret's calls run as the fleet team's login
+# (V005), as the command's do on AWS.
+LOCAL_FLEET_SECRET = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-registry-fleet"
+LOCAL_REGISTRY_ARNS = ["--cluster-arn", "arn:aws:rds:eu-west-1:000000000000:cluster:local-registry", "--secret-arn", LOCAL_FLEET_SECRET]
 
 
 def registry_device_updates(ctx: Context) -> list[str]:
     """The fleet written into a local registry (PostgreSQL with logical replication, the project's
-    migrations) through the fleet team's command (npm run registry -- apply --file) over the RDS
-    Data API stand-in, and its device records as DMS streams them: the full load of
+    migrations) through the fleet team's command (npm run registry -- apply --file), signed in as
+    the fleet's login, over the RDS Data API stand-in, and its device records as DMS streams them: the full load of
     registry.device_versions once the fleet is in, then the CDC of the recalibrations (the DMS
     stand-in reads the replication slot: tools/stand-ins/dms_cdc.py)."""
     import dms_cdc
@@ -82,7 +83,7 @@ def registry_device_updates(ctx: Context) -> list[str]:
     from rds_data_api import DataApi, serve
 
     pg = LocalPostgres.start(logical_replication=True)
-    server = serve(DataApi(pg, {}))
+    server = serve(DataApi(pg, {LOCAL_FLEET_SECRET: "registry_fleet"}))
     try:
         pg.create_database("registry")
         with pg.connect("registry") as conn:

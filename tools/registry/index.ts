@@ -5,15 +5,18 @@
  *
  * The fleet team's changes to the device registry, through the RDS Data API with the credentials
  * of the shell: no network path to the cluster's isolated subnets is needed. The cluster is the
- * environment's (`<prefix>-registry`, its master secret read from RDS), or the one --cluster-arn,
- * --secret-arn and --database name. AWS_ENDPOINT_URL_RDS_DATA points the Data API elsewhere (the
- * tests' stand-in, the local run's). Prints one JSON line an operation; exits 2 on a command line
+ * environment's (`<prefix>-registry`), signed in as the fleet team's login (`registry_fleet`, whose
+ * secret is `<prefix>-registry-fleet`: the three operations and reading, nothing else), or the
+ * one --cluster-arn, --secret-arn and --database name. AWS_ENDPOINT_URL_RDS_DATA points the Data
+ * API elsewhere (the tests' stand-in, the local run's). Prints one JSON line an operation; exits 2 on a command line
  * (or a file line) it cannot run, 1 on a refusal, which for a file stops at that line: the lines
  * before it are applied, and, the operations being idempotent, the file can be run again whole.
  */
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../../lib/config';
+import { registryClusterIdentifier, registryFleetSecretName } from '../../lib/config/naming';
 import * as fs from 'fs';
 import { parseRegistryArguments, parseRegistryFile, RegistryRequest, runRegistryRequest, UsageError } from './core';
 
@@ -37,14 +40,18 @@ function requestsOf(argv: readonly string[], now: Date): { requests: RegistryReq
 async function main(): Promise<void> {
   const { requests, flags } = requestsOf(process.argv.slice(2), new Date());
   const config = loadConfig(flags.env);
-  let resourceArn = flags['cluster-arn'];
-  let secretArn = flags['secret-arn'];
-  if (!resourceArn || !secretArn) {
-    const identifier = `${config.resourcePrefix}-registry`;
-    const found = (await new RDSClient({ region: config.region }).send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }))).DBClusters?.[0];
-    if (!found?.DBClusterArn || !found.MasterUserSecret?.SecretArn) throw new Error(`cluster ${identifier} not found, or it has no master secret`);
-    resourceArn ??= found.DBClusterArn;
-    secretArn ??= found.MasterUserSecret.SecretArn;
+  // Where: the environment's cluster and the fleet team's login (V005), or the ones given.
+  let resourceArn: string | undefined = flags['cluster-arn'];
+  if (!resourceArn) {
+    const identifier = registryClusterIdentifier(config);
+    resourceArn = (await new RDSClient({ region: config.region }).send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }))).DBClusters?.[0]?.DBClusterArn;
+    if (!resourceArn) throw new Error(`cluster ${identifier} not found`);
+  }
+  let secretArn: string | undefined = flags['secret-arn'];
+  if (!secretArn) {
+    const name = registryFleetSecretName(config);
+    secretArn = (await new SecretsManagerClient({ region: config.region }).send(new DescribeSecretCommand({ SecretId: name }))).ARN;
+    if (!secretArn) throw new Error(`secret ${name} not found`);
   }
   const client = new RDSDataClient({ region: config.region });
   const where = { resourceArn, secretArn, database: flags.database ?? config.registry.databaseName };
