@@ -9,7 +9,14 @@ import { PlatformMonitoring } from './platform-monitoring';
  * stopped, failed) as an event alert. A CDC replication should run forever, so any state change
  * is news to the on-call engineer, and matching all of them cannot miss a failure name.
  */
-export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string, replication: DmsReplicationParts, latencyThresholdSeconds: number): void {
+export function monitorDmsReplication(
+  monitoring: PlatformMonitoring,
+  id: string,
+  replication: DmsReplicationParts,
+  latencyThresholdSeconds: number,
+  /** What the replication fills, as the alarm names it. */
+  target = 'the raw zone',
+): void {
   const isServerless = replication.replicationConfig !== undefined;
   const resourceArn = isServerless ? replication.replicationConfig!.ref : replication.replicationTask!.ref;
 
@@ -19,9 +26,9 @@ export function monitorDmsReplication(monitoring: PlatformMonitoring, id: string
       threshold: latencyThresholdSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
-      description: `DMS ${id}: CDC latency at the ${side.toLowerCase()} is high; its target (the raw zone, a stream) is falling behind the database.`,
+      description: `DMS ${id}: CDC latency at the ${side.toLowerCase()} is high; ${target} is falling behind the database.`,
       thresholdReason:
-        'three 5-minute periods above it rule out a large transaction or a batch flush (CDC files are written every ' +
+        'three 5-minute periods above it rule out a large transaction or a batch flush (an S3 target writes CDC files every ' +
         'cdcMaxBatchInterval); sustained, it means the replication cannot keep up or is stuck (per environment, config).',
     });
   }

@@ -100,7 +100,7 @@ export class RegistryStack extends PlatformStack {
     // DMS starts only once its login can sign in: after the migrations made it and set its password.
     const replication = this.changes.replication;
     (replication.replicationConfig ?? replication.replicationTask)!.node.addDependency(this.migrations.resource);
-    monitorDmsReplication(props.monitoring, 'dms-registry', replication, config.monitoring.dmsCdcLatencySeconds);
+    monitorDmsReplication(props.monitoring, 'dms-registry', replication, config.monitoring.dmsCdcLatencySeconds, 'the device-updates stream');
 
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
 
