@@ -17,6 +17,7 @@ import { DataQualityRulesets } from '../lib/constructs/data-quality-rulesets';
 import { DeliveryToS3 } from '../lib/constructs/delivery-to-s3';
 import { DeviceRegistry } from '../lib/constructs/device-registry';
 import { RegistryChangeStream } from '../lib/constructs/registry-change-stream';
+import { RegistryLoginRotation } from '../lib/constructs/registry-logins';
 import { KpiApi } from '../lib/constructs/kpi-api';
 import { LiveAlerts } from '../lib/constructs/live-alerts';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -208,7 +209,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       removalPolicy: retain,
     });
   },
-  // The registry and its change stream: DMS's own login and secret, its Kinesis target (issue 15).
+  // The registry and its change stream: DMS's own login, its secret rotated, its Kinesis target (issue 15).
   RegistryChangeStream: (stack) => {
     const key = keyIn(stack);
     const vpc = isolatedVpc(stack, 2);
@@ -218,10 +219,16 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       logsKey: key, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: retain,
     });
     const stream = kinesis.Stream.fromStreamArn(stack, 'Stream', 'arn:aws:kinesis:eu-west-1:123456789012:stream/x-device-updates');
-    new RegistryChangeStream(stack, 'Changes', {
+    const changes = new RegistryChangeStream(stack, 'Changes', {
       identifier: 'x-registry-changes', registry, databaseName: 'registry', registryKey: key, stream, streamKey: key,
       capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false }, vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       serviceRolesReady: new Construct(stack, 'DmsRolesReady'), removalPolicy: retain,
+    });
+    // its login's secret is rotated (and, without this, reported: AwsSolutions-SMG4)
+    new RegistryLoginRotation(stack, 'Rotation', {
+      namePrefix: 'x', clusterArn: registry.cluster.clusterArn, masterSecretArn: registry.masterSecretArn, databaseName: 'registry', registryKey: key,
+      logins: [{ role: 'registry_dms', secret: changes.connectionSecret }], rotateAfterDays: 30, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logsKey: key, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: retain,
     });
   },
   NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),

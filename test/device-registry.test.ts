@@ -148,6 +148,28 @@ describe.each(ENVIRONMENTS)('the device registry (%s)', (envName) => {
     ]);
   });
 
+  test("the logins' secrets rotated every loginRotationDays by the registry's own function, after the migrations, not at deploy", () => {
+    const schedules = Object.values(resourcesOf(t, 'AWS::SecretsManager::RotationSchedule'));
+    expect(schedules.map((r) => r.Properties.SecretId)).toEqual([{ Ref: expect.stringMatching(/^ChangesDmsSecretAttachment/) }, { Ref: expect.stringMatching(/^FleetSecret/) }]);
+    const [migrationsId] = Object.keys(resourcesOf(t, 'Custom::RegistryMigrations'));
+    for (const schedule of schedules) {
+      expect(schedule.Properties).toMatchObject({ RotateImmediatelyOnUpdate: false, RotationRules: { AutomaticallyAfterDays: config.registry.loginRotationDays } });
+      expect(schedule.Properties.RotationLambdaARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^LoginRotationFunction/), 'Arn'] });
+      expect(schedule.DependsOn).toEqual(expect.arrayContaining([migrationsId]));
+    }
+    // Secrets Manager may invoke it for those two secrets alone
+    const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).map((p) => p.Properties).filter((p) => p.Principal === 'secretsmanager.amazonaws.com');
+    expect(permissions.map((p) => p.SourceArn)).toEqual(schedules.map((r) => r.Properties.SecretId));
+    const statements = Object.entries(resourcesOf(t, 'AWS::IAM::Policy')).filter(([id]) => id.startsWith('LoginRotationFunctionRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const write = statements.find((s: any) => JSON.stringify(s.Action).includes('PutSecretValue'));
+    expect(write.Action).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']);
+    expect(write.Resource).toEqual(schedules.map((r) => r.Properties.SecretId));
+    expect(statements.find((s: any) => s.Action === 'rds-data:ExecuteStatement')).toBeDefined();
+    // no secret on '*' (the function draws its passwords itself, so no GetRandomPassword, which takes no resource)
+    expect(statements.filter((s: any) => JSON.stringify(s.Action).includes('secretsmanager') && s.Resource === '*')).toEqual([]);
+    expect(JSON.stringify(statements)).not.toMatch(/GetRandomPassword/);
+  });
+
   test('alarms: CPU, connections, memory, and the replication slot DMS reads', () => {
     const alarms = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties).filter((a) => a.AlarmName.startsWith(`${prefix}-registry-`));
     expect(alarms.map((a) => [a.AlarmName.slice(prefix.length + 1), a.MetricName]).sort()).toEqual([

@@ -352,6 +352,8 @@ const registrySchema = z
     backupRetentionDays: z.number().int().min(1).max(35),
     /** Refuses a delete of the cluster (and, with a retained environment, a final snapshot is taken). */
     deletionProtection: z.boolean(),
+    /** Days between rotations of the registry's logins' passwords (DMS's, the fleet team's); the master's RDS rotates itself. */
+    loginRotationDays: z.number().int().min(1).max(365).default(30),
     /** Security groups (sg-...) whose members may connect on 5432: an administrator's bastion. None by default. */
     admitSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id' })).default([]),
   })

@@ -10,7 +10,7 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { REGISTRY_DMS_LOGIN, RegistryChangeStream } from '../constructs/registry-change-stream';
-import { REGISTRY_FLEET_LOGIN, registryLoginSecret } from '../constructs/registry-logins';
+import { REGISTRY_FLEET_LOGIN, RegistryLoginRotation, registryLoginSecret } from '../constructs/registry-logins';
 import { RegistryMigrations } from '../constructs/registry-migrations';
 import { registryMigrations } from '../registry-sql';
 import { registryFleetSecretName } from '../config/naming';
@@ -75,6 +75,10 @@ export class RegistryStack extends PlatformStack {
       registryKey: props.keys.registry,
       removalPolicy: this.removalPolicy,
     });
+    const logins = [
+      { role: REGISTRY_DMS_LOGIN, secret: this.changes.connectionSecret },
+      { role: REGISTRY_FLEET_LOGIN, secret: this.fleetSecret },
+    ];
     this.migrations = new RegistryMigrations(this, 'Migrations', {
       namePrefix: config.resourcePrefix,
       clusterArn: this.registry.cluster.clusterArn,
@@ -82,10 +86,7 @@ export class RegistryStack extends PlatformStack {
       masterSecretArn: this.registry.masterSecretArn,
       registryKey: props.keys.registry,
       migrations: registryMigrations(),
-      logins: [
-        { role: REGISTRY_DMS_LOGIN, secret: this.changes.connectionSecret },
-        { role: REGISTRY_FLEET_LOGIN, secret: this.fleetSecret },
-      ],
+      logins,
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
       logsKey: props.keys.logs,
@@ -96,6 +97,21 @@ export class RegistryStack extends PlatformStack {
     // cluster itself is already a dependency through the properties' references.
     this.migrations.resource.node.addDependency(this.registry.cluster);
     allowRedundantDependency(this.migrations.resource.node.defaultChild as CfnResource);
+    const rotation = new RegistryLoginRotation(this, 'LoginRotation', {
+      namePrefix: config.resourcePrefix,
+      clusterArn: this.registry.cluster.clusterArn,
+      masterSecretArn: this.registry.masterSecretArn,
+      databaseName: r.databaseName,
+      registryKey: props.keys.registry,
+      logins,
+      rotateAfterDays: r.loginRotationDays,
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.privateSubnets,
+      logsKey: props.keys.logs,
+      logRetention: config.monitoring.logRetentionDays,
+      removalPolicy: this.removalPolicy,
+    });
+    rotation.after(this.migrations.resource);
     monitorDeviceRegistry(props.monitoring, this.registry, r.maxAcu);
     // DMS starts only once its login can sign in: after the migrations made it and set its password.
     const replication = this.changes.replication;
