@@ -54,20 +54,22 @@ def unwrap(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, Data
     no row). Not applied: a record of another table, or an operation the contract does not apply
     (an update or delete of an append-only history, which its source refuses to make)."""
     envelope = contract["raw"]["envelope"]
-    data = raw.where(F.col("metadata.`record-type`") == "data")
+    kind = F.col("metadata.`record-type`")
+    is_control = kind.isNotNull() & (kind == "control")
     table = F.concat_ws(".", F.col("metadata.`schema-name`"), F.col("metadata.`table-name`"))
     operation = F.coalesce(F.col("metadata.operation"), F.lit("(none)"))
     applied = ", ".join(envelope["applied"])
     reason = (
-        F.when(table != envelope["sourceTable"], F.concat(F.lit("DMS record of "), table, F.lit(f", not of {envelope['sourceTable']}")))
+        # A line that is not DMS's (no envelope, a record type DMS does not write) is not taken for a control record.
+        F.when(kind.isNull() | (kind != "data"), F.concat(F.lit("not a DMS data or control record (metadata.record-type: "), F.coalesce(kind, F.lit("missing")), F.lit(")")))
+        .when(table != envelope["sourceTable"], F.concat(F.lit("DMS record of "), table, F.lit(f", not of {envelope['sourceTable']}")))
         .when(~operation.isin(*envelope["applied"]), F.concat(F.lit("DMS operation "), operation, F.lit(f" is not applied (raw.envelope.applied: {applied})")))
     )
-    rows = data.withColumn("_reason", reason).select("_reason", "data.*")
+    rows = raw.where(~is_control).withColumn("_reason", reason).select("_reason", "data.*")
     kept = typed(rows.where(F.col("_reason").isNull()).drop("_reason"), contract)
     refused = rows.where(F.col("_reason").isNotNull())
     not_applied = typed(refused, contract, keep=["_reason"]).withColumn(REASONS, F.array(F.col("_reason"))).drop("_reason")
-    control = raw.count() - data.count()
-    return kept, not_applied, control
+    return kept, not_applied, raw.where(is_control).count()
 
 
 def typed(raw: DataFrame, contract: Mapping[str, Any], keep: tuple[str, ...] | list[str] = ()) -> DataFrame:

@@ -176,9 +176,9 @@ def version(sensor: str, n, scale=1.0, at: str = "10:00:00") -> dict:
 
 def test_device_updates_are_read_from_dms_records_and_what_is_not_a_version_is_quarantined_with_its_reason(spark, tmp_path):
     """The device_updates contract's own envelope: load and insert records are versions; control
-    records carry none (counted); an update or delete of the append-only history, or a record of
-    another table, is quarantined with its reason, as is a version the contract refuses; a replayed
-    record is an exact copy (counted)."""
+    records carry none (counted); an update or delete of the append-only history, a record of
+    another table, or a line without DMS's envelope is quarantined with its reason, as is a version
+    the contract refuses; a replayed record is an exact copy (counted)."""
     contract = load_contract_file(Path(__file__).resolve().parents[2] / "contracts" / "device_registry.device_updates.json")
     table = "lake.processed_keyed.device_updates_dms"
     day = write_ndjson(tmp_path / "raw/ingest_date=2026-11-20", [
@@ -192,19 +192,21 @@ def test_device_updates_are_read_from_dms_records_and_what_is_not_a_version_is_q
         dms(version("s3", 1), "insert", table="device_versions_old"),           # not the streamed table
         dms(version("s4", 1, scale=0.0), "insert"),                             # a scale the contract refuses
         dms(version("s5", "one"), "insert"),                                    # a version that is not a number
+        version("s6", 1),                                                       # a row without DMS's envelope
     ], gzipped=True)
     stats = pipelines.run_keyed(spark, "device_updates", contract, day, table, str(tmp_path / "quarantine"), "2026-11-20")
-    assert (stats.read, stats.written, stats.quarantined) == (10, 3, 5)
+    assert (stats.read, stats.written, stats.quarantined) == (11, 3, 6)
     assert stats.details == {"duplicates": 1, "superseded": 0, "control_records": 1}
     kept = sorted((r["sensor_id"], r["version"], r["calibration_scale"], r["updated_at"].strftime("%H:%M:%S.%f")) for r in spark.table(table).collect())
     assert kept == [("s1", 1, 1.0, "10:00:00.123456"), ("s1", 2, 1.5, "11:00:00.123456"), ("s2", 1, 1.0, "10:00:00.123456")]
-    reasons = sorted((q["sensor_id"], tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path, "device_updates"))
+    reasons = sorted(((q.get("sensor_id"), tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path, "device_updates")), key=lambda r: (r[0] is None, r))
     assert reasons == [
         ("s2", ("DMS operation delete is not applied (raw.envelope.applied: load, insert)",)),
         ("s2", ("DMS operation update is not applied (raw.envelope.applied: load, insert)",)),
         ("s3", ("DMS record of registry.device_versions_old, not of registry.device_versions",)),
         ("s4", ("calibration_scale: 0.0 is below the minimum 1e-06",)),
         ("s5", ("version: required",)),
+        (None, ("not a DMS data or control record (metadata.record-type: missing)",)),
     ]
 
 
