@@ -43,7 +43,10 @@ def write_inputs(directory: Path, readings: int) -> tuple[str, str]:
         for s in range(SENSORS):
             for version in (1, 2):
                 updated = start + timedelta(hours=version - 1) - timedelta(minutes=1)
-                f.write(json.dumps({"sensor_id": f"s{s}", "version": version, "vehicle_id": f"v{s % 97}", "sensor_type": "t", "calibration_offset": 0.5, "calibration_scale": 1.01, "updated_at": iso(updated)}) + "\n")
+                row = {"sensor_id": f"s{s}", "version": version, "vehicle_id": f"v{s % 97}", "sensor_type": "t", "calibration_offset": 0.5, "calibration_scale": 1.01, "updated_at": iso(updated)}
+                # as DMS puts the registry's rows on the stream (the device_updates contract's raw.envelope)
+                metadata = {"record-type": "data", "operation": "load" if version == 1 else "insert", "schema-name": "registry", "table-name": "device_versions"}
+                f.write(json.dumps({"data": row, "metadata": metadata}) + "\n")
     return str(directory / "readings"), str(directory / "devices")
 
 
