@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { EnvironmentConfig } from './config';
 import { DatasetContract, loadContracts } from './contracts';
-import { PlatformAwsSolutionsChecks } from './nag/acknowledgements';
+import { platformNagPacks } from './nag/acknowledgements';
 import { JobDeclaration, loadJobs, registryProblems } from './registry';
 import { IngestionStack } from './stacks/ingestion-stack';
 import { LakehouseStack } from './stacks/lakehouse-stack';
@@ -76,6 +76,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     keys: security.keys,
     monitoring: monitoring.monitoring,
     contracts,
+    backup: security.backup,
   });
   const ingestion = new IngestionStack(app, stackName(config, 'Ingestion'), {
     ...common,
@@ -108,6 +109,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     monitoring: monitoring.monitoring,
     deviceUpdatesStream: streaming.streams.streams.deviceUpdates,
     dmsServiceRoles: security.dmsServiceRoles,
+    backup: security.backup,
   });
 
   // The warehouse is a layer config may switch off (warehouse.enabled): then no stack at all.
@@ -142,6 +144,7 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     keys: security.keys,
     telemetryStream: streaming.streams.streams.telemetry,
     monitoring: monitoring.monitoring,
+    backup: security.backup,
   });
 
 
@@ -164,6 +167,6 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   };
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
 
-  Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(...platformNagPacks(app));
   return { security, network, lakehouse, ingestion, streaming, processing, operations, warehouse, registry, serving, monitoring };
 }

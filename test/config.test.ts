@@ -71,6 +71,17 @@ describe('configuration', () => {
       }
     });
 
+    test('backups off anywhere but dev, a retention under a week, a schedule that is not cron', () => {
+      for (const envName of ['staging', 'prod'] as const) {
+        expect(problemsOf(envName, variant(envName, (c) => (c.backup = { enabled: false })))).toEqual([
+          'backup.enabled: only dev, which holds generated samples, may run without backups',
+        ]);
+      }
+      expect(problemsOf('prod', variant('prod', (c) => (c.backup.retentionDays = 6)))[0]).toMatch(/^backup\.retentionDays: Too small/);
+      expect(problemsOf('prod', variant('prod', (c) => (c.backup.schedule = 'rate(1 day)')))).toEqual(['backup.schedule: must be a cron(...) expression']);
+      expect(problemsOf('prod', variant('prod', (c) => (c.backup.vaultLock = 'strict')))[0]).toMatch(/^backup\.vaultLock: /);
+    });
+
     test('a QuickSight dashboard without an author, or with a principal that is not a QuickSight ARN', () => {
       expect(problemsOf('dev', variant('dev', (c) => (c.bi = { quicksight: { enabled: true } })))).toEqual(['bi.quicksight.authors: a dashboard needs at least one author (bi.quicksight.authors)']);
       expect(problemsOf('dev', variant('dev', (c) => (c.bi = { quicksight: { enabled: true, authors: ['arn:aws:iam::123456789012:user/ana'] } })))[0]).toMatch(/^bi\.quicksight\.authors\.0: must be a QuickSight user or group ARN/);

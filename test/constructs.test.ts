@@ -32,7 +32,9 @@ import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
 import { Warehouse } from '../lib/constructs/warehouse';
 import { WarehouseMigrations } from '../lib/constructs/warehouse-migrations';
 import { warehouseMigrations } from '../lib/warehouse-sql';
-import { PlatformAwsSolutionsChecks } from '../lib/nag/acknowledgements';
+import { acknowledgeCompliance, platformNagPacks } from '../lib/nag/acknowledgements';
+import { backUpAuroraCluster, backUpDataOfRecord, PlatformBackup } from '../lib/constructs/platform-backup';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import { PATHS } from '../lib/paths';
 import { loadCatalogue } from '../lambda/shared/kpi/catalogue';
 import { CDK_CONTEXT } from './helpers/platform';
@@ -53,16 +55,16 @@ function bareStack(environment: string | undefined = 'staging'): { app: App; sta
   return { app, stack };
 }
 
-/** The AwsSolutions findings of an app, as `<rule> <path>` lines; synth fails on any, and this returns them. */
+/** The findings of the platform's cdk-nag packs on an app, as `<rule> <path>` lines; synth fails on any, and this returns them. */
 function nagFindings(app: App): string[] {
-  Validations.of(app).addPlugins(new PlatformAwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(...platformNagPacks(app));
   try {
     app.synth();
     return [];
   } catch (e) {
     return String(e)
       .split('\n')
-      .filter((l) => l.includes('AwsSolutions-'));
+      .filter((l) => /(AwsSolutions|NIST\.800\.53\.R5|HIPAA\.Security)-/.test(l));
   }
 }
 
@@ -70,13 +72,19 @@ function nagFindings(app: App): string[] {
 function isolatedVpc(stack: Stack, zones: number): ec2.Vpc {
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: zones, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).' });
+  acknowledgeCompliance(vpc, 'VPCFlowLogsEnabled', 'A throwaway VPC for this construct test; the platform VPC has flow logs (PlatformNetwork).');
   return vpc;
 }
+/** The interface endpoints' group and S3's prefix list of a VPC the bare stack does not build. */
+const awsApis = { endpointSecurityGroupId: 'sg-0123456789abcdef0', s3PrefixListId: 'pl-6da54004' };
 const keyIn = (stack: Stack) => new kms.Key(stack, 'Key', { enableKeyRotation: true });
+/** The daily backup the stacks of staging and prod add their data of record to (SecurityStack builds it). */
+const backupIn = (stack: Stack) =>
+  new PlatformBackup(stack, 'DailyBackup', { vaultName: 'x-backup', planName: 'x-daily-backup', keyAlias: 'alias/x/backup', keyPendingWindowDays: 30, retentionDays: 35, schedule: 'cron(0 3 * * ? *)', vaultLock: 'governance' });
 const logBucketIn = (scope: Construct) =>
-  new SecureBucket(scope, 'AccessLogs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain }).bucket;
+  new SecureBucket(scope, 'AccessLogs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain, recovery: 'Access logs of a test bucket.' }).bucket;
 const dataBucketIn = (scope: Construct, key: kms.IKey) =>
-  new SecureBucket(scope, 'Data', { encryptionKey: key, serverAccessLogsBucket: logBucketIn(scope), noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain }).bucket;
+  new SecureBucket(scope, 'Data', { encryptionKey: key, serverAccessLogsBucket: logBucketIn(scope), noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain, recovery: 'A test bucket of generated objects.' }).bucket;
 const deliveryCommon = (stack: Stack, key: kms.IKey) => ({
   bucket: dataBucketIn(stack, key),
   bucketKey: key,
@@ -143,6 +151,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       grantQueries: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['athena:StartQueryExecution'], resourceArns: ['arn:aws:athena:eu-west-1:123456789012:workgroup/x'] }),
       alerts: { table: dynamodb.Table.fromTableName(stack, 'AlertsTable', 'x-fleet-alerts'), key },
       throttle: { rateLimit: 10, burstLimit: 20 },
+      reservedConcurrency: 10,
       waf: { requestsPerFiveMinutesPerIp: 1000 },
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -155,7 +164,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
     const key = keyIn(stack);
     const vpc = isolatedVpc(stack, 2);
     const { stream, closedRetentionDays, ...rules } = loadConfig('dev').alerts;
-    new LiveAlerts(stack, 'Alerts', {
+    const alerts = new LiveAlerts(stack, 'Alerts', {
       namePrefix: 'x',
       telemetryStream: new kinesis.Stream(stack, 'Telemetry', { encryption: kinesis.StreamEncryption.MANAGED }),
       settings: { closedRetentionDays, rules },
@@ -169,7 +178,9 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: retain,
     });
+    backUpDataOfRecord(stack, backupIn(stack), { selectionName: 'x-alerts', resources: [backup.BackupResource.fromDynamoDbTable(alerts.table)], store: alerts.table, rule: 'DynamoDBInBackupPlan' });
   },
+  PlatformBackup: (stack) => backupIn(stack),
   Warehouse: (stack) => {
     const key = keyIn(stack);
     const vpc = isolatedVpc(stack, 3);
@@ -185,6 +196,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       admitSecurityGroupIds: [],
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      awsApis,
       grantLakeReads: (grantee) => iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: ['arn:aws:s3:::lake/processed/data.parquet'] }),
       createAuditLogGroups: true,
       logsKey: key,
@@ -218,11 +230,12 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       backupRetentionDays: 14, deletionProtection: true, admitSecurityGroupIds: [], vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       logsKey: key, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: retain,
     });
+    backUpAuroraCluster(stack, backupIn(stack), registry.cluster, 'x-registry');
     const stream = kinesis.Stream.fromStreamArn(stack, 'Stream', 'arn:aws:kinesis:eu-west-1:123456789012:stream/x-device-updates');
     const changes = new RegistryChangeStream(stack, 'Changes', {
       identifier: 'x-registry-changes', registry, databaseName: 'registry', registryKey: key, stream, streamKey: key,
       capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false }, vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      serviceRolesReady: new Construct(stack, 'DmsRolesReady'), removalPolicy: retain,
+      awsApis, serviceRolesReady: new Construct(stack, 'DmsRolesReady'), removalPolicy: retain,
     });
     // its login's secret is rotated (and, without this, reported: AwsSolutions-SMG4)
     new RegistryLoginRotation(stack, 'Rotation', {
@@ -252,7 +265,7 @@ describe('each construct alone in a bare stack', () => {
 
 describe('construct guards', () => {
   describe('SecureBucket', () => {
-    const props = { noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain };
+    const props = { noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy: retain, recovery: 'A test bucket of generated objects.' };
 
     test('a data bucket with a key and an access-log bucket, and a log target without a key, are built', () => {
       const { stack } = bareStack();
@@ -272,6 +285,15 @@ describe('construct guards', () => {
       expect(() => new SecureBucket(stack, 'NoLogs', { ...props, encryptionKey: keyIn(stack) })).toThrow(/Bare\/NoLogs: a data bucket needs a serverAccessLogsBucket/);
     });
 
+    test('Object Lock is refused on a bucket that DESTROY would have to empty, and on an access-log target', () => {
+      const { stack } = bareStack('dev');
+      const logs = logBucketIn(stack);
+      expect(() => new SecureBucket(stack, 'Destroyed', { ...props, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: keyIn(stack), serverAccessLogsBucket: logs, objectLockDays: 30 })).toThrow(
+        /Destroyed: Object Lock is only for a retained data bucket/,
+      );
+      expect(() => new SecureBucket(stack, 'LockedLogs', { ...props, accessLogTarget: true, objectLockDays: 30 })).toThrow(/LockedLogs: Object Lock is only for a retained data bucket/);
+    });
+
     test('an SSE-KMS access-log target is refused', () => {
       const { stack } = bareStack();
       expect(() => new SecureBucket(stack, 'KmsLogs', { ...props, accessLogTarget: true, encryptionKey: keyIn(stack) })).toThrow(/cannot deliver server access logs to an SSE-KMS bucket/);
@@ -280,7 +302,7 @@ describe('construct guards', () => {
 
   describe('removal guard inside the constructs', () => {
     const bucket = (stack: Stack, removalPolicy: RemovalPolicy) =>
-      new SecureBucket(stack, 'Logs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy });
+      new SecureBucket(stack, 'Logs', { accessLogTarget: true, noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7, removalPolicy, recovery: 'Access logs of a test bucket.' });
 
     test('DESTROY is accepted in dev, and deletes the bucket with its stack', () => {
       const { stack } = bareStack('dev');

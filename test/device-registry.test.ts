@@ -22,7 +22,8 @@ describe.each(ENVIRONMENTS)('the device registry (%s)', (envName) => {
       Port: 5432,
     });
     expect(instances).toHaveLength(1 + config.registry.readers);
-    for (const i of instances) expect(i).toMatchObject({ DBInstanceClass: 'db.serverless', PubliclyAccessible: false, EnablePerformanceInsights: true });
+    // Enhanced monitoring every minute: the OS's view (memory, swap, processes) that CloudWatch's instance metrics lack.
+    for (const i of instances) expect(i).toMatchObject({ DBInstanceClass: 'db.serverless', PubliclyAccessible: false, EnablePerformanceInsights: true, MonitoringInterval: 60 });
     const subnets = Object.values(resourcesOf(t, 'AWS::RDS::DBSubnetGroup'))[0].Properties.SubnetIds;
     expect(subnets).toHaveLength(config.network.availabilityZoneCount);
     for (const s of subnets) expect(JSON.stringify(s)).toMatch(/VpcisolatedSubnet/);

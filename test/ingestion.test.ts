@@ -3,7 +3,7 @@ import { WEATHER_PULL_SETTINGS, weatherPullSettings } from '../lambda/weather-pu
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, EnvironmentConfig } from '../lib/config';
 import { tableMappingsFor } from '../lib/constructs/dms-replication';
-import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
+import { egressOf, ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
   const { templates, config } = synthesize(envName);
@@ -86,15 +86,17 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     expect(JSON.stringify(groups)).toMatch(/privateSubnet/);
   });
 
-  test('DMS security groups: the source port to the source network and HTTPS, nothing else', () => {
-    const groups = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroup')).filter((g) => g.Properties.GroupDescription.startsWith('DMS'));
-    for (const g of groups) {
+  test('DMS security groups: the source port to the source network, HTTPS to the interface endpoints and to S3, nothing else', () => {
+    const groups = Object.entries(resourcesOf(t, 'AWS::EC2::SecurityGroup')).filter(([, g]) => g.Properties.GroupDescription.startsWith('DMS'));
+    expect(groups).toHaveLength(Object.keys(dms.sources).length);
+    for (const [groupId, g] of groups) {
       expect(g.Properties.SecurityGroupIngress).toBeUndefined();
-      const egress = g.Properties.SecurityGroupEgress.map((e: any) => [e.CidrIp, e.FromPort]);
-      const source = Object.values(dms.sources).find((s) => egress.some(([cidr]: [string]) => cidr === s.sourceCidr))!;
+      const egress = egressOf(t, groupId).map((e: any) => [e.CidrIp ?? (e.DestinationPrefixListId ? 'S3 prefix list' : JSON.stringify(e.DestinationSecurityGroupId)), e.FromPort]);
+      const source = Object.values(dms.sources).find((s) => egress.some(([cidr]: any[]) => cidr === s.sourceCidr))!;
       expect(egress).toEqual([
         [source.sourceCidr, source.port],
-        ['0.0.0.0/0', 443],
+        [expect.stringContaining('NetworkEndpointSecurityGroup'), 443],
+        ['S3 prefix list', 443],
       ]);
     }
   });

@@ -100,7 +100,8 @@ describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
 
   test('every KMS key rotates yearly', () => {
     const keys = Object.values(resourcesOf(templates.security, 'AWS::KMS::Key'));
-    expect(keys).toHaveLength(10);
+    // One per trust boundary, and the backup vault's own where backups are on.
+    expect(keys).toHaveLength(config.backup.enabled ? 11 : 10);
     for (const k of keys) {
       expect(k.Properties.EnableKeyRotation).toBe(true);
       expect(k.Properties.RotationPeriodInDays).toBe(365);
@@ -223,5 +224,89 @@ describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
         }
       }
     }
+  });
+});
+
+/**
+ * The data of record (the raw zone's CDC history, the registry, the alerts and their
+ * acknowledgements) is backed up daily into a locked vault where config enables backups, which
+ * the schema allows to be off in dev alone; prod's trail bucket is under Object Lock.
+ */
+describe.each(ENVIRONMENTS)('backups and retention locks (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  const all = Object.entries(templates);
+  const ofType = (type: string) => all.flatMap(([layer, t]) => Object.entries(resourcesOf(t, type)).map(([id, r]) => ({ layer, id, ...r })));
+  const selections = ofType('AWS::Backup::BackupSelection');
+
+  if (!config.backup.enabled) {
+    test('no vault, plan or selection where backups are off', () => {
+      for (const type of ['AWS::Backup::BackupVault', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection']) expect(ofType(type)).toEqual([]);
+    });
+    return;
+  }
+
+  test('one vault, encrypted with a key of its own, locked for the retention, refusing recovery-point deletion, retained', () => {
+    const vaults = ofType('AWS::Backup::BackupVault');
+    expect(vaults).toHaveLength(1);
+    const [vault] = vaults;
+    expect(vault.layer).toBe('security');
+    expect(vault.DeletionPolicy).toBe('Retain');
+    expect(vault.Properties.BackupVaultName).toBe(`${config.resourcePrefix}-backup`);
+    const keyId = vault.Properties.EncryptionKeyArn['Fn::GetAtt'][0];
+    const key = resourcesOf(templates.security, 'AWS::KMS::Key')[keyId];
+    expect(key.Properties.Description).toContain('backup vault');
+    expect(key.DeletionPolicy).toBe('Retain');
+    expect(vault.Properties.LockConfiguration).toEqual(
+      config.backup.vaultLock === 'none'
+        ? undefined
+        : { MinRetentionDays: config.backup.retentionDays, ...(config.backup.vaultLock === 'compliance' ? { ChangeableForDays: 3 } : {}) },
+    );
+    const deny = vault.Properties.AccessPolicy.Statement.find((s: any) => s.Effect === 'Deny');
+    expect(deny.Action).toEqual(expect.arrayContaining(['backup:DeleteRecoveryPoint']));
+  });
+
+  test('a daily plan keeps each recovery point for the configured days', () => {
+    const plans = ofType('AWS::Backup::BackupPlan');
+    expect(plans).toHaveLength(1);
+    expect(plans[0].Properties.BackupPlan.BackupPlanRule).toEqual([
+      expect.objectContaining({ ScheduleExpression: config.backup.schedule, Lifecycle: { DeleteAfterDays: config.backup.retentionDays } }),
+    ]);
+  });
+
+  test('the raw zone, the registry cluster and the alerts table are each selected, in the stack that owns them, and nothing else', () => {
+    const selected = Object.fromEntries(selections.map((s) => [s.Properties.BackupSelection.SelectionName, { layer: s.layer, resources: s.Properties.BackupSelection.Resources }]));
+    const prefix = config.resourcePrefix;
+    expect(Object.keys(selected).sort()).toEqual([`${prefix}-alerts`, `${prefix}-raw-zone`, `${prefix}-registry`]);
+    const target = (name: string) => selected[`${prefix}-${name}`];
+    const only = (name: string) => target(name).resources.map((r: any) => r['Fn::GetAtt']?.[0] ?? JSON.stringify(r));
+    expect(target('raw-zone').layer).toBe('lakehouse');
+    expect(only('raw-zone')).toEqual([expect.stringMatching(/^StorageRawZoneBucket/)]);
+    expect(resourcesOf(templates.lakehouse, 'AWS::S3::Bucket')[only('raw-zone')[0]]).toBeDefined();
+    expect(target('alerts').layer).toBe('operations');
+    expect(resourcesOf(templates.operations, 'AWS::DynamoDB::Table')[only('alerts')[0]]).toBeDefined();
+    expect(target('registry').layer).toBe('registry');
+    expect(JSON.stringify(target('registry').resources)).toContain(':cluster:');
+    // AWS Backup assumes one role, which only AWS Backup may assume; no selection attaches policies of its own.
+    for (const s of selections) expect(s.Properties.BackupSelection.IamRoleArn).toEqual(selections[0].Properties.BackupSelection.IamRoleArn);
+    const role = Object.values(resourcesOf(templates.security, 'AWS::IAM::Role')).find((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('backup.amazonaws.com'))!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toHaveLength(1);
+    expect(all.flatMap(([, t]) => Object.values(resourcesOf(t, 'AWS::IAM::Policy'))).filter((p) => JSON.stringify(p.Properties.Roles).includes('BackupRole'))).toHaveLength(1);
+  });
+});
+
+describe.each(ENVIRONMENTS)('the trail bucket under Object Lock (%s)', (envName) => {
+  const { templates, config } = synthesize(envName);
+  test(config.security.trailObjectLock ? 'locked in governance mode for the trail retention' : 'not locked', () => {
+    const locked = Object.values(resourcesOf(templates.security, 'AWS::S3::Bucket')).filter((b) => b.Properties.ObjectLockEnabled);
+    if (!config.security.trailObjectLock) {
+      expect(locked).toEqual([]);
+      return;
+    }
+    expect(locked).toHaveLength(1);
+    expect(locked[0].Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: config.security.trailRetentionDays } },
+    });
+    expect(locked[0].DeletionPolicy).toBe('Retain');
   });
 });

@@ -85,6 +85,8 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
       alertsTableName: 'TOKEN',
     });
     expect(fn.Timeout).toBe(28);
+    // Its reservation caps what a flood of requests can take from the account's concurrency, and guarantees it that much.
+    expect(fn.ReservedConcurrentExecutions).toBe(config.serving.api.reservedConcurrency);
   });
 
   test('a WAF web ACL guards the stage only where config enables it (prod)', () => {
@@ -94,6 +96,22 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
       expect(acls[0].Properties.Rules.map((r: { Name: string }) => r.Name)).toEqual(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RateLimitPerIp']);
       expect(Object.values(resourcesOf(t, 'AWS::WAFv2::WebACLAssociation'))).toHaveLength(1);
     }
+  });
+
+  test("the web ACL's decisions go to an encrypted log group WAF accepts (aws-waf-logs-*), without the callers' signatures", () => {
+    const logging = Object.values(resourcesOf(t, 'AWS::WAFv2::LoggingConfiguration')).map((l) => l.Properties);
+    expect(logging).toHaveLength(envName === 'prod' ? 1 : 0);
+    if (envName !== 'prod') return;
+    const [aclId] = Object.keys(resourcesOf(t, 'AWS::WAFv2::WebACL'));
+    expect(logging[0].ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
+    expect(logging[0].RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+    const destination = joinedText(logging[0].LogDestinationConfigs[0]);
+    expect(destination).toMatch(/^arn:aws:logs:eu-west-1:TOKEN:log-group:TOKEN$/);
+    const groupId = logging[0].LogDestinationConfigs[0]['Fn::Join'][1].find((p: any) => p.Ref && p.Ref !== 'AWS::AccountId').Ref;
+    const group = resourcesOf(t, 'AWS::Logs::LogGroup')[groupId].Properties;
+    expect(group.LogGroupName).toMatch(/^aws-waf-logs-/);
+    expect(group.KmsKeyId).toBeDefined();
+    expect(group.RetentionInDays).toBe(config.monitoring.logRetentionDays);
   });
 
   test('5xx answers and function errors are alarmed', () => {

@@ -2,7 +2,7 @@ import { loadConfig } from '../lib/config';
 import { environmentConfigSchema } from '../lib/config/schema';
 import { warehouseSubnetCidrs } from '../lib/constructs/platform-network';
 import { warehouseMigrations } from '../lib/warehouse-sql';
-import { ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
+import { egressOf, ENVIRONMENTS, joinedText, resourcesOf, synthesize } from './helpers/platform';
 
 /** The warehouse stack as deployed: the namespace, the workgroup, their network and role, the usage limit, the audit logs. */
 describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
@@ -45,9 +45,14 @@ describe.each(ENVIRONMENTS)('warehouse (%s)', (envName) => {
   });
 
   test('the security group admits nobody by default and sends only HTTPS to the endpoints', () => {
-    const group = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroup'))[0].Properties;
-    expect(group.SecurityGroupIngress).toBeUndefined();
-    expect(group.SecurityGroupEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })]);
+    const [groupId, group] = Object.entries(resourcesOf(t, 'AWS::EC2::SecurityGroup'))[0];
+    expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+    // The interface endpoints' group (Glue's catalog for Spectrum) and S3's prefix list (Spectrum's and COPY's reads).
+    const egress = egressOf(t, groupId);
+    expect(egress).toHaveLength(2);
+    for (const rule of egress) expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+    expect(JSON.stringify(egress[0].DestinationSecurityGroupId)).toContain('NetworkEndpointSecurityGroup');
+    expect(JSON.stringify(egress[1].DestinationPrefixListId)).toContain('NetworkS3PrefixList');
   });
 
   test('the namespace role reads the processed and aggregated zones and their keys, nothing in raw', () => {

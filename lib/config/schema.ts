@@ -87,6 +87,11 @@ const securitySchema = z
     createDmsServiceRoles: z.boolean(),
     /** Days CloudTrail log files are kept in the audit bucket. */
     trailRetentionDays: positiveInt,
+    /**
+     * Object Lock in governance mode on the audit bucket, each log file locked for the trail's
+     * retention: a deletion then needs the governance-bypass permission. Once on, S3 cannot turn it off.
+     */
+    trailObjectLock: z.boolean().default(false),
     /** Days a KMS key waits between scheduling its deletion and being deleted (7 to 30). */
     keyPendingWindowDays: z.number().int().min(7).max(30),
     /**
@@ -96,6 +101,26 @@ const securitySchema = z
     analystPrincipalArns: z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'must be an IAM role ARN' }))
       .default([]),
+  })
+  .strict();
+
+const backupSchema = z
+  .object({
+    /**
+     * Back the data of record (the raw zone, the device registry, the live alerts) up with AWS
+     * Backup into a vault of the environment's own. Off only where the data is generated samples.
+     */
+    enabled: z.boolean(),
+    /** Days each daily recovery point is kept. */
+    retentionDays: z.number().int().min(7).max(36_500).default(35),
+    /** When the daily backup starts (an EventBridge cron expression, UTC). */
+    schedule: z.string().regex(/^cron\(.+\)$/, { message: 'must be a cron(...) expression' }).default('cron(0 3 * * ? *)'),
+    /**
+     * The vault's lock. `governance`: recovery points cannot be deleted before their retention
+     * ends, except by a principal allowed to change the lock. `compliance`: by nobody, once 3 days
+     * of grace have passed; the vault can then never be deleted while it holds a recovery point.
+     */
+    vaultLock: z.enum(['none', 'governance', 'compliance']).default('governance'),
   })
   .strict();
 
@@ -130,6 +155,12 @@ const servingSchema = z
         /** Rows per page of `GET /queries/{id}` (Athena's GetQueryResults returns at most 1,000). */
         pageSize: z.number().int().min(1).max(1000).default(1000),
         memoryMiB: z.number().int().min(128).max(10_240).default(512),
+        /**
+         * The function's reserved concurrency: the most KPI queries the API runs on Athena at once.
+         * Athena's active-query quota is shared with the analysts and the daily jobs; a caller
+         * beyond this gets 429 (throttled) instead of taking their share.
+         */
+        reservedConcurrency: z.number().int().min(1).max(100).default(10),
         /** Steady requests per second and burst, for the whole stage (API Gateway throttling). */
         throttle: z
           .object({ rateLimit: z.number().positive().default(10), burstLimit: z.number().int().positive().default(20) })
@@ -656,6 +687,7 @@ export const environmentConfigSchema = z
     alerts: alertsSchema.prefault({}),
     warehouse: warehouseSchema.prefault({}),
     registry: registrySchema,
+    backup: backupSchema,
     monitoring: monitoringSchema,
   })
   .strict()
@@ -663,6 +695,10 @@ export const environmentConfigSchema = z
   .refine((c) => c.envName === 'dev' || c.removalPolicy !== 'destroy', {
     message: 'only dev may allow DESTROY: staging and prod data must outlive their stacks',
     path: ['removalPolicy'],
+  })
+  .refine((c) => c.envName === 'dev' || c.backup.enabled, {
+    message: 'only dev, which holds generated samples, may run without backups',
+    path: ['backup', 'enabled'],
   })
   .refine((c) => c.envName === 'dev' || c.registry.deletionProtection, {
     message: "only dev may turn the registry's deletion protection off",

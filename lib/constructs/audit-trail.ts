@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { allowRedundantDependency } from '../nag/acknowledgements';
+import { acknowledgeCompliance, allowRedundantDependency } from '../nag/acknowledgements';
 import { encryptedLogGroup } from './log-groups';
 import { PlatformMonitoring } from './platform-monitoring';
 import { SecureBucket } from './secure-bucket';
@@ -47,6 +47,8 @@ export interface AuditTrailProps {
   /** Names of the buckets whose object-level (data) events are recorded, read and write. */
   readonly dataEventBucketNames: readonly string[];
   readonly retentionDays: number;
+  /** Object Lock (governance) on the log files for `retentionDays`. */
+  readonly objectLock: boolean;
   /** Encrypts the management trail's log group. */
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
@@ -85,9 +87,15 @@ export class AuditTrail extends StatefulConstruct {
       ...lifecycle,
       accessLogTarget: true,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.retentionDays) }],
+      recovery: "Who read or changed the audit bucket's objects, kept for troubleshooting; the trails themselves record every API call on it.",
     }).bucket;
     this.bucket = new SecureBucket(this, 'Logs', {
       ...lifecycle,
+      recovery:
+        "CloudTrail's log files: the trail's digest files prove each one complete and unaltered, and management events are also in " +
+        'CloudWatch Logs' +
+        (props.objectLock ? '; each file is locked (Object Lock, governance) for the retention, so no ordinary principal can delete or overwrite it.' : '.'),
+      objectLockDays: props.objectLock ? props.retentionDays : undefined,
       encryptionKey: props.encryptionKey,
       serverAccessLogsBucket: this.accessLogsBucket,
       lifecycleRules: [{ id: 'expire-trail-logs', expiration: Duration.days(props.retentionDays) }],
@@ -127,6 +135,11 @@ export class AuditTrail extends StatefulConstruct {
       managementEvents: cloudtrail.ReadWriteType.NONE,
       sendToCloudWatchLogs: false,
     });
+    acknowledgeCompliance(
+      this.dataEventsTrail,
+      'CloudTrailCloudWatchLogsEnabled',
+      "Object-level data events of the lake (every read and write, millions a day at fleet scale) go to the encrypted, validated audit bucket, read with Athena when needed; the alarmed metric filters watch management events, which the management trail sends to CloudWatch Logs (decision 112).",
+    );
     const stack = Stack.of(this);
     this.dataEventsTrail.addS3EventSelector(
       props.dataEventBucketNames.map((name, i) => ({ bucket: s3.Bucket.fromBucketName(stack, `DataEventBucket${i}`, name) })),

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance } from '../nag/acknowledgements';
 import { encryptedLogGroup } from './log-groups';
 import { PlatformMonitoring } from './platform-monitoring';
 import { StatefulConstruct } from './removal';
@@ -125,6 +126,8 @@ export class DeviceRegistry extends StatefulConstruct {
       cloudwatchLogsExports: [LOG_EXPORT],
       backup: { retention: Duration.days(props.backupRetentionDays) },
       copyTagsToSnapshot: true,
+      // OS metrics every minute (memory, swap, processes), beside the cluster's CloudWatch metrics.
+      monitoringInterval: Duration.seconds(60),
       deletionProtection: props.deletionProtection,
       // A retained environment's cluster leaves a final snapshot when its stack goes.
       removalPolicy: retained ? RemovalPolicy.SNAPSHOT : props.removalPolicy,
@@ -135,7 +138,18 @@ export class DeviceRegistry extends StatefulConstruct {
         id: 'AwsSolutions-RDS10',
         reason: 'Deletion protection is off where config allows it, dev alone (the config schema refuses it off in staging and prod), so a dev environment can be torn down.',
       });
+      acknowledgeCompliance(
+        this.cluster,
+        'RDSInstanceDeletionProtectionEnabled',
+        'Deletion protection is off where config allows it, dev alone (the config schema refuses it off in staging and prod), so a dev environment can be torn down.',
+      );
     }
+    const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
+    if (!monitoringRole) throw new Error(`${this.node.path}: expected the enhanced-monitoring role`);
+    Validations.of(monitoringRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      reason: "RDS's own policy for enhanced monitoring: it lets the RDS agent write OS metrics to the RDSOSMetrics log group and nothing else.",
+    });
     Validations.of(this.cluster).acknowledge({
       id: 'AwsSolutions-RDS11',
       reason:

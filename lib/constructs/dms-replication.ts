@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IDependable } from 'constructs';
 import { acknowledgeWildcards, allowRedundantDependency, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { allowHttpsToAwsApis, AwsApiRoutes } from './platform-network';
 
 /** A source table and the name it lands under in the raw zone (its contract's dataset). */
 export interface DmsTableSelection {
@@ -52,6 +53,8 @@ export interface DmsToRawZoneProps {
   readonly vpc: ec2.IVpc;
   /** Private subnets with a route to the source network. */
   readonly subnets: ec2.SubnetSelection;
+  /** Where HTTPS to AWS's APIs goes in the VPC: the replication's only egress beside its source. */
+  readonly awsApis: AwsApiRoutes;
   readonly rawBucket: s3.IBucket;
   readonly rawKey: kms.IKey;
   /** Role DMS assumes to write the raw zone; may write only raw/<sourceName>/ (LakeAccess). */
@@ -133,7 +136,7 @@ export class DmsToRawZone extends DmsReplication {
       });
       target.node.addDependency(props.targetRole);
       return target;
-    });
+    }, { s3: true });
     Object.assign(this, parts);
   }
 }
@@ -151,7 +154,7 @@ export interface DmsReplicationParts {
 }
 
 /** The props every replication takes, whatever its target. */
-export type DmsReplicationProps = Pick<DmsToRawZoneProps, 'identifier' | 'source' | 'capacity' | 'vpc' | 'subnets' | 'serviceRolesReady'>;
+export type DmsReplicationProps = Pick<DmsToRawZoneProps, 'identifier' | 'source' | 'capacity' | 'vpc' | 'subnets' | 'awsApis' | 'serviceRolesReady'>;
 
 /**
  * The replication's subnet group (private subnets), a security group whose only egress is the
@@ -161,7 +164,7 @@ export type DmsReplicationProps = Pick<DmsToRawZoneProps, 'identifier' | 'source
  * Made in `scope` with fixed ids (SubnetGroup, SecurityGroup, SecretAccessRole, Source, Target,
  * Replication or Instance and Task), so every replication's resources are named alike.
  */
-export function buildReplication(scope: Construct, props: DmsReplicationProps, tableMappings: TableMappings, target: () => dms.CfnEndpoint): DmsReplicationParts {
+export function buildReplication(scope: Construct, props: DmsReplicationProps, tableMappings: TableMappings, target: () => dms.CfnEndpoint, reaches: { s3: boolean }): DmsReplicationParts {
   const stack = Stack.of(scope);
   const subnetGroup = new dms.CfnReplicationSubnetGroup(scope, 'SubnetGroup', {
     replicationSubnetGroupDescription: `${props.identifier}: private subnets of the platform VPC`,
@@ -175,10 +178,9 @@ export function buildReplication(scope: Construct, props: DmsReplicationProps, t
     allowAllOutbound: false,
   });
   securityGroup.addEgressRule(ec2.Peer.ipv4(props.source.sourceCidr), ec2.Port.tcp(props.source.port), 'source database');
-  // HTTPS to AWS APIs: interface endpoints inside the VPC and S3 through the gateway endpoint.
-  // S3's addresses are a managed prefix list whose id only a lookup can resolve (synth stays
-  // offline), so the rule is any address on 443; the route tables send S3 to the endpoint.
-  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (S3 gateway, interface endpoints)');
+  // HTTPS to AWS's APIs (Secrets Manager, KMS, Kinesis, CloudWatch Logs) through the interface
+  // endpoints, and to S3 through the gateway endpoint where the target is S3; no other address.
+  allowHttpsToAwsApis(securityGroup, props.awsApis, reaches);
 
   // Secrets Manager access: DMS assumes this role through its regional service principal.
   const secretArn = secretArnOf(stack, props.source.secret);
@@ -305,7 +307,7 @@ export class DmsToKinesis extends DmsReplication {
       target.node.addDependency(this.targetRole);
       allowRedundantDependency(target);
       return target;
-    });
+    }, { s3: false });
     Object.assign(this, parts);
   }
 }

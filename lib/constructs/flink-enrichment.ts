@@ -12,6 +12,7 @@ import { acknowledgeWildcards } from '../nag/acknowledgements';
 import { flinkApplicationZip } from './flink-application-code';
 import { PlatformMonitoring } from './platform-monitoring';
 import { encryptedLogGroup } from './log-groups';
+import { allowHttpsToAwsApis, AwsApiRoutes } from './platform-network';
 import { StatefulConstruct } from './removal';
 
 export interface FlinkEnrichmentProps {
@@ -35,6 +36,8 @@ export interface FlinkEnrichmentProps {
   readonly deviceUpdatesMaxDelaySeconds: number;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** Where HTTPS to AWS's APIs goes in the VPC: the application's only egress. */
+  readonly awsApis: AwsApiRoutes;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -69,7 +72,9 @@ export class FlinkEnrichment extends StatefulConstruct {
       description: `Flink ${props.applicationName}: HTTPS to AWS endpoints only`,
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (Kinesis, Firehose, S3, CloudWatch)');
+    // Kinesis, Firehose, KMS and CloudWatch through their interface endpoints. No S3: the service
+    // loads the application's code itself, and the job reads and writes streams only.
+    allowHttpsToAwsApis(this.securityGroup, props.awsApis, { s3: false });
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),

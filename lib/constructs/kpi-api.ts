@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -14,7 +14,7 @@ import { Kpi } from '../../lambda/shared/kpi/catalogue';
 import { KPI_API_SETTINGS, KpiApiSettings, kpiApiSettings } from '../../lambda/kpi-api/settings';
 import { OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
 import { settingsEnvironment } from '../../lambda/shared/settings';
-import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { acknowledgeCompliance, acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
 import { encryptedLogGroup } from './log-groups';
 import { privateFunction } from './private-function';
@@ -41,6 +41,8 @@ export interface KpiApiProps {
   readonly waf?: { readonly requestsPerFiveMinutesPerIp: number };
   /** @default 512 */
   readonly memoryMiB?: number;
+  /** The most instances at once: the most KPI queries running on Athena through the API. */
+  readonly reservedConcurrency: number;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly logsKey: kms.IKey;
@@ -77,6 +79,8 @@ export class KpiApi extends StatefulConstruct {
       // The wait for Athena, then a page of results; API Gateway stops waiting at 29 s regardless.
       timeout: Duration.millis(props.settings.syncWaitMs + 8_000),
       memoryMiB: props.memoryMiB ?? 512,
+      concurrency: props.reservedConcurrency,
+      failedInvocations: 'Invoked synchronously by API Gateway: the caller receives the error as a JSON problem, and the API stage alarms on 5XX answers.',
       // The catalogue travels with the code: the function reads queries/*.sql beside its handler.
       commandHooks: {
         beforeBundling: () => [],
@@ -136,7 +140,7 @@ export class KpiApi extends StatefulConstruct {
     this.addRoutes(props);
     this.addJsonGatewayResponses();
     if (props.dailyQuota !== undefined) this.addQuota(props);
-    if (props.waf) this.webAcl = this.addWaf(props.apiName, props.waf.requestsPerFiveMinutesPerIp);
+    if (props.waf) this.webAcl = this.addWaf(props, props.waf.requestsPerFiveMinutesPerIp);
 
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG6',
@@ -144,11 +148,27 @@ export class KpiApi extends StatefulConstruct {
         'Every request is in the stage access log (an encrypted log group) and traced by X-Ray; execution logging needs the ' +
         "account's API Gateway CloudWatch role, an account-wide setting shared by every API, which this platform does not own.",
     });
+    acknowledgeCompliance(
+      this.api.deploymentStage,
+      'APIGWExecutionLoggingEnabled',
+      'Every request is in the stage access log (an encrypted log group) and traced by X-Ray; execution logging needs the ' +
+        "account's API Gateway CloudWatch role, an account-wide setting shared by every API, which this platform does not own.",
+    );
+    acknowledgeCompliance(
+      this.api.deploymentStage,
+      'APIGWSSLEnabled',
+      'A client certificate authenticates API Gateway to an HTTP backend; the only integration here is the Lambda function, which API Gateway invokes through the Lambda API over TLS with its own credentials.',
+    );
+    acknowledgeCompliance(
+      this.api.deploymentStage,
+      'APIGWCacheEnabledAndEncrypted',
+      "Repeated KPI requests are answered from Athena's result reuse (config serving.resultReuseMaxAgeMinutes) over encrypted results, " +
+        'without a second scan; a stage cache would be a second, hourly-billed copy of the same answers, and the paging of a running query must never be cached.',
+    );
     if (!props.waf) {
-      Validations.of(this.api.deploymentStage).acknowledge({
-        id: 'AwsSolutions-APIG3',
-        reason: 'This environment runs the API without a WAF web ACL (config serving.api.waf.enabled); every method still needs a signed (IAM) or Cognito-authenticated caller and is throttled.',
-      });
+      const reason = 'This environment runs the API without a WAF web ACL (config serving.api.waf.enabled); every method still needs a signed (IAM) or Cognito-authenticated caller and is throttled.';
+      Validations.of(this.api.deploymentStage).acknowledge({ id: 'AwsSolutions-APIG3', reason });
+      acknowledgeCompliance(this.api.deploymentStage, 'APIGWAssociatedWithWAF', reason);
     }
     if (!this.userPool) {
       Validations.of(this.api).acknowledge({
@@ -241,7 +261,8 @@ export class KpiApi extends StatefulConstruct {
     return pool;
   }
 
-  private addWaf(apiName: string, limit: number): wafv2.CfnWebACL {
+  private addWaf(props: KpiApiProps, limit: number): wafv2.CfnWebACL {
+    const { apiName } = props;
     const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
     const managed = (name: string, priority: number) => ({
       name,
@@ -268,6 +289,14 @@ export class KpiApi extends StatefulConstruct {
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
+    // What the web ACL decided for each request, blocked ones included; WAF requires the aws-waf-logs- prefix.
+    const wafLogs = encryptedLogGroup(this, 'WafLogs', `aws-waf-logs-${apiName}`, props);
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: acl.attrArn,
+      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      // The SigV4 signature and any Cognito token stay out of the log.
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+    });
     return acl;
   }
 }

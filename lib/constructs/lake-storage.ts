@@ -21,6 +21,8 @@ export interface LakeStorageProps {
     readonly athenaResultsExpirationDays: number;
     readonly accessLogExpirationDays: number;
   };
+  /** How the raw zone, the platform's system of record, comes back if lost (its backup). */
+  readonly rawRecovery: string;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -48,6 +50,7 @@ export class LakeStorage extends StatefulConstruct {
       ...common,
       accessLogTarget: true,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.lifecycle.accessLogExpirationDays) }],
+      recovery: "Who read or wrote the lake's objects, kept for troubleshooting; the data-events trail is the audit record of data access.",
     }).bucket;
 
     const zoneRules: Record<LakeZone, s3.LifecycleRule[]> = {
@@ -71,6 +74,7 @@ export class LakeStorage extends StatefulConstruct {
         encryptionKey: props.zoneKeys[zone],
         serverAccessLogsBucket: this.accessLogsBucket,
         lifecycleRules: zoneRules[zone],
+        recovery: zone === 'raw' ? props.rawRecovery : DERIVED_ZONE_RECOVERY,
       }).bucket;
     }
     this.zoneBuckets = buckets;
@@ -80,9 +84,13 @@ export class LakeStorage extends StatefulConstruct {
       encryptionKey: props.queryResultsKey,
       serverAccessLogsBucket: this.accessLogsBucket,
       lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(props.lifecycle.athenaResultsExpirationDays) }],
+      recovery: "Athena's query results, which expire: a lost result is computed again by running its query.",
     }).bucket;
   }
 }
+
+const DERIVED_ZONE_RECOVERY =
+  'Derived data: the ETL jobs rebuild this zone from the raw zone, the system of record (DESIGN.md), which is backed up where the data is real.';
 
 function zoneConstructId(zone: LakeZone): string {
   return `${zone[0].toUpperCase()}${zone.slice(1)}Zone`;

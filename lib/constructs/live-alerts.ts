@@ -132,6 +132,12 @@ export class LiveAlerts extends StatefulConstruct {
       },
       timeout: Duration.seconds(60),
       memoryMiB: 512,
+      concurrency: {
+        unreservedBecause:
+          "Invoked by the telemetry stream's event source mapping, which runs one batch per shard and parallelization slot at a time: the " +
+          "stream's shards (on-demand in some environments, so not known at synth) bound it; a reservation below that would throttle the reading of the stream.",
+      },
+      failedInvocations: 'Invoked by a Kinesis event source mapping, for which Lambda ignores a dead-letter queue: batches that fail every retry go to its on-failure queue (Failures), which is alarmed.',
       ...placement,
     });
     this.function = fn;
@@ -182,6 +188,10 @@ export class LiveAlerts extends StatefulConstruct {
       },
       timeout: Duration.seconds(120),
       memoryMiB: 256,
+      // One check at a time: two would open the same silence twice (each in its own transaction).
+      concurrency: 1,
+      failedInvocations:
+        "Invoked by a schedule whose event carries no data: a failed check is retried twice, seen by the function's error alarm, and made up by the next run, which finds every silence older than the threshold.",
       ...placement,
     });
     this.silenceCheck = silence.function;

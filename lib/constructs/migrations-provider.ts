@@ -47,6 +47,9 @@ export function migrationsProvider(scope: Construct, props: MigrationsProviderPr
     // Long migrations are polled to their end; the handler reports before this.
     timeout: Duration.minutes(14),
     memoryMiB: 256,
+    // Migrations are applied in order, never side by side.
+    concurrency: 1,
+    failedInvocations: "Invoked synchronously by CDK's provider framework: a failed migration fails the deployment, which CloudFormation reports and rolls back.",
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     logsKey: props.logsKey,

@@ -1,9 +1,11 @@
-import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProvider } from '../nag/acknowledgements';
+import { acknowledgeCdkProvider, acknowledgeCdkProviderFunction, acknowledgeCompliance } from '../nag/acknowledgements';
 import { encryptedLogGroup } from './log-groups';
 import { StatefulConstruct } from './removal';
 
@@ -14,6 +16,11 @@ export interface PlatformNetworkProps {
   readonly flowLogRetentionDays: logs.RetentionDays;
   /** Three isolated subnets of the warehouse's own (config `warehouse.enabled`). */
   readonly warehouseSubnets: boolean;
+  /**
+   * The buckets that workloads inside the VPC read or write (the lake's zones, by their
+   * deterministic names): the S3 gateway endpoint admits these and no other bucket.
+   */
+  readonly platformBucketNames: string[];
   readonly logsKey: kms.IKey;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -52,6 +59,17 @@ export const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsServ
 };
 
 /**
+ * AWS-owned buckets a workload inside the VPC must reach through the S3 gateway endpoint, each
+ * with why. None today, and the list says so on purpose: Lambda, Glue and Managed Flink load
+ * their code through their services, outside the VPC; Glue jobs run without a VPC connection;
+ * the custom resources' provider functions that answer CloudFormation (its presigned-URL bucket,
+ * cloudformation-custom-resource-response-<region>) run outside the VPC, and their handlers inside
+ * it only return to them; nothing in the VPC installs packages from Amazon Linux, SSM or ECR
+ * buckets. A workload that needs one adds it here, with its reason.
+ */
+export const AWS_OWNED_BUCKETS_REACHED_FROM_THE_VPC: ReadonlyArray<{ readonly bucket: string; readonly why: string }> = [];
+
+/**
  * The platform VPC: public subnets only for the NAT gateways, private subnets with egress for
  * workloads that must reach outside APIs (the DMS source databases, the weather and sensor APIs),
  * isolated subnets for workloads that talk to AWS only. All traffic is recorded in flow logs
@@ -62,6 +80,8 @@ export class PlatformNetwork extends StatefulConstruct {
   readonly vpc: ec2.Vpc;
   /** Attached to every interface endpoint: HTTPS from inside the VPC only. */
   readonly endpointSecurityGroup: ec2.SecurityGroup;
+  /** The region's S3 addresses (its AWS-managed prefix list), which the gateway endpoint routes; resolved at deploy. */
+  readonly s3PrefixListId: string;
   readonly flowLogGroup: logs.LogGroup;
   private readonly warehouseSubnetList: ec2.PrivateSubnet[] = [];
 
@@ -80,6 +100,14 @@ export class PlatformNetwork extends StatefulConstruct {
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
 
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledgeCompliance(
+        subnet,
+        'VPCNoUnrestrictedRouteToIGW',
+        "A public subnet holds only a NAT gateway (nothing else is placed in one, and none maps public IPs on launch): this route to the internet gateway is the NAT's, the private subnets' only way out to the partner APIs.",
+      );
+    }
+
     this.flowLogGroup = encryptedLogGroup(this, 'FlowLogs', undefined, { ...props, logRetention: props.flowLogRetentionDays });
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
@@ -93,18 +121,86 @@ export class PlatformNetwork extends StatefulConstruct {
     });
     this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
     for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
-      this.vpc.addInterfaceEndpoint(name, {
+      const endpoint = this.vpc.addInterfaceEndpoint(name, {
         service,
         privateDnsEnabled: true,
         securityGroups: [this.endpointSecurityGroup],
         open: false,
         subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       });
+      endpoint.addToPolicy(accountOnlyStatement(Stack.of(this).account));
     }
+    this.limitS3Endpoint(props.platformBucketNames);
+    this.s3PrefixListId = this.lookUpS3PrefixList(props);
 
     if (props.warehouseSubnets) this.addWarehouseSubnets(props.vpcCidr);
 
     acknowledgeCdkProvider(Stack.of(this), 'Custom::VpcRestrictDefaultSGCustomResourceProvider', 'strips the default security group of its rules');
+  }
+
+  /**
+   * The S3 gateway endpoint admits the account's principals to the platform's buckets and their
+   * objects, and anyone to the AWS-owned buckets listed (none today), so credentials brought into
+   * the VPC cannot copy data to a bucket of another account, nor can ours.
+   */
+  private limitS3Endpoint(bucketNames: string[]): void {
+    if (bucketNames.length === 0) throw new Error('the S3 gateway endpoint needs the names of the buckets the VPC reaches');
+    const endpoint = this.vpc.node.findChild('S3') as ec2.GatewayVpcEndpoint;
+    endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PlatformBucketsByThisAccount',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:*'],
+        resources: bucketNames.flatMap((name) => [`arn:${Stack.of(this).partition}:s3:::${name}`, `arn:${Stack.of(this).partition}:s3:::${name}/*`]),
+        conditions: { StringEquals: { 'aws:PrincipalAccount': Stack.of(this).account, 'aws:ResourceAccount': Stack.of(this).account } },
+      }),
+    );
+    if (AWS_OWNED_BUCKETS_REACHED_FROM_THE_VPC.length > 0) {
+      endpoint.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'AwsOwnedBuckets',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: AWS_OWNED_BUCKETS_REACHED_FROM_THE_VPC.map((b) => `arn:${Stack.of(this).partition}:s3:::${b.bucket}/*`),
+        }),
+      );
+    }
+  }
+
+  /**
+   * The id of the region's S3 prefix list, for security group rules that let HTTPS reach S3
+   * through the gateway endpoint and nothing else on the internet. CloudFormation has no
+   * attribute for it and synth is offline, so an SDK call reads it at deploy.
+   */
+  private lookUpS3PrefixList(props: PlatformNetworkProps): string {
+    const prefixListName = `com.amazonaws.${Stack.of(this).region}.s3`;
+    const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
+      resourceType: 'Custom::S3PrefixListLookup',
+      // Kept as long as the flow logs, the network's other log.
+      logGroup: encryptedLogGroup(this, 'S3PrefixListLogs', undefined, { ...props, logRetention: props.flowLogRetentionDays }),
+      installLatestAwsSdk: false,
+      onUpdate: {
+        service: 'EC2',
+        action: 'DescribeManagedPrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [prefixListName] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(prefixListName),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      // DescribeManagedPrefixLists supports no resource-level permission: its resource can only be '*'.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['ec2:DescribeManagedPrefixLists'], resources: ['*'] })]),
+    });
+    Validations.of(lookup).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ec2:DescribeManagedPrefixLists has no resource-level permission (the Service Authorization Reference lists no resource type for it): a read of prefix-list metadata, the only action granted.',
+    });
+    const provider = Stack.of(this).node.findChild(SDK_CALL_PROVIDER_ID);
+    acknowledgeCdkProviderFunction(provider, provider.node.defaultChild as CfnResource, "reads the id of the region's S3 prefix list at deploy (CloudFormation has no attribute for it)");
+    return lookup.getResponseField('PrefixLists.0.PrefixListId');
+  }
+
+  /** Where HTTPS to AWS's APIs goes from inside the VPC, for `allowHttpsToAwsApis`. */
+  get awsApiRoutes(): AwsApiRoutes {
+    return { endpointSecurityGroupId: this.endpointSecurityGroup.securityGroupId, s3PrefixListId: this.s3PrefixListId };
   }
 
   /**
@@ -147,6 +243,39 @@ export class PlatformNetwork extends StatefulConstruct {
     return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
   }
 
+}
+
+/** The interface endpoints' security group and S3's prefix list: where AWS's APIs answer inside the VPC. */
+export interface AwsApiRoutes {
+  readonly endpointSecurityGroupId: string;
+  readonly s3PrefixListId: string;
+}
+
+/**
+ * Lets `securityGroup` send HTTPS to the interface endpoints and, where `s3` is set, to S3
+ * through the gateway endpoint: AWS's APIs, and nothing else on the internet.
+ */
+export function allowHttpsToAwsApis(securityGroup: ec2.SecurityGroup, routes: AwsApiRoutes, options: { s3: boolean }): void {
+  securityGroup.addEgressRule(ec2.Peer.securityGroupId(routes.endpointSecurityGroupId), ec2.Port.tcp(443), 'HTTPS to the interface endpoints');
+  if (options.s3) securityGroup.addEgressRule(ec2.Peer.prefixList(routes.s3PrefixListId), ec2.Port.tcp(443), 'HTTPS to S3 through the gateway endpoint');
+}
+
+/** The id CDK gives the single function behind every AwsCustomResource of a stack. */
+export const SDK_CALL_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+/**
+ * An interface endpoint's policy: the account's principals, on the account's resources. A
+ * request whose action names no resource carries no resource account and is judged by the
+ * principal alone (IfExists); credentials of another account are refused either way.
+ */
+function accountOnlyStatement(account: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ThisAccountOnly',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['*'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:PrincipalAccount': account }, StringEqualsIfExists: { 'aws:ResourceAccount': account } },
+  });
 }
 
 function overlaps(a: string, b: string): boolean {

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance } from '../nag/acknowledgements';
 import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
 import { networkInterfacesPolicy } from './lambda-network';
 import { encryptedLogGroup } from './log-groups';
@@ -20,6 +21,16 @@ export interface PrivateFunctionProps {
   readonly environment: Record<string, string>;
   readonly timeout: Duration;
   readonly memoryMiB: number;
+  /**
+   * Reserved concurrency: the most instances at once, held back from the account's pool. Or, where a
+   * reservation would do harm, why there is none (acknowledges the compliance packs' LambdaConcurrency).
+   */
+  readonly concurrency: number | { readonly unreservedBecause: string };
+  /**
+   * Where a failed invocation is seen. The compliance packs ask every function for a dead-letter
+   * queue, which Lambda uses only for asynchronous invocations; this is the reason given instead.
+   */
+  readonly failedInvocations: string;
   /** @default - the handler's bundle only */
   readonly commandHooks?: nodejs.ICommandHooks;
   readonly vpc: ec2.IVpc;
@@ -60,6 +71,7 @@ export function privateFunction(scope: Construct, props: PrivateFunctionProps): 
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memoryMiB,
     timeout: props.timeout,
+    reservedConcurrentExecutions: typeof props.concurrency === 'number' ? props.concurrency : undefined,
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,
     tracing: lambda.Tracing.ACTIVE,
@@ -81,5 +93,7 @@ export function privateFunction(scope: Construct, props: PrivateFunctionProps): 
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; the tracing statement Lambda needs must name *.',
   });
+  if (typeof props.concurrency !== 'number') acknowledgeCompliance(fn, 'LambdaConcurrency', props.concurrency.unreservedBecause);
+  acknowledgeCompliance(fn, 'LambdaDLQ', props.failedInvocations);
   return { function: fn, role, logGroup, securityGroup };
 }

@@ -7,6 +7,7 @@ import { Construct, IDependable } from 'constructs';
 import { DeviceRegistry, REGISTRY_PORT } from './device-registry';
 import { DmsCapacity, DmsToKinesis } from './dms-replication';
 import { registryLoginSecret } from './registry-logins';
+import { AwsApiRoutes } from './platform-network';
 
 /** The login V004 makes for DMS (registry/migrations/V004__dms_login.sql). */
 export const REGISTRY_DMS_LOGIN = 'registry_dms';
@@ -25,6 +26,8 @@ export interface RegistryChangeStreamProps {
   readonly capacity: DmsCapacity;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
+  /** Where HTTPS to AWS's APIs goes in the VPC (the replication reaches Kinesis, Secrets Manager and KMS there). */
+  readonly awsApis: AwsApiRoutes;
   readonly serviceRolesReady: IDependable;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -75,6 +78,7 @@ export class RegistryChangeStream extends Construct {
       capacity: props.capacity,
       vpc: props.vpc,
       subnets: props.subnets,
+      awsApis: props.awsApis,
       serviceRolesReady: props.serviceRolesReady,
       stream: props.stream,
       streamKey: props.streamKey,

@@ -85,6 +85,10 @@ export class RegistryLoginRotation extends Construct {
       environment: { CLUSTER_ARN: props.clusterArn, MASTER_SECRET_ARN: props.masterSecretArn, DATABASE: props.databaseName, ROLES: props.logins.map((l) => l.role).join(',') },
       timeout: Duration.minutes(1),
       memoryMiB: 256,
+      // Each login's secret rotates on its own schedule; they may fall due together.
+      concurrency: props.logins.length,
+      failedInvocations:
+        'Invoked synchronously by Secrets Manager, which records a failed step on the secret (RotationFailed in CloudTrail and the secret) and retries the rotation; the pending password never becomes current.',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       logsKey: props.logsKey,

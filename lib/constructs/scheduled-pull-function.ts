@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING, lambdaEntry, PATHS, REPO_ROOT } from '../paths';
+import { acknowledgeCompliance } from '../nag/acknowledgements';
 import { networkInterfacesPolicy } from './lambda-network';
 import { encryptedLogGroup } from './log-groups';
 import { StatefulConstruct } from './removal';
@@ -100,6 +101,11 @@ export class ScheduledPullFunction extends StatefulConstruct {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
 
+    acknowledgeCompliance(
+      this.function,
+      'LambdaDLQ',
+      'Its failed invocations go to an on-failure destination (DeadLetters, alarmed), which, unlike a dead-letter queue, keeps the error and the scheduled event whose window must be pulled again.',
+    );
     this.logGroup.grantWrite(props.role);
     this.function.node.addDependency(networkInterfacesPolicy(this, props.role, props.vpc, props.vpcSubnets, this.securityGroup));
 

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProvider } from '../nag/acknowledgements';
+import { acknowledgeCdkProvider, acknowledgeCompliance } from '../nag/acknowledgements';
 import { StatefulConstruct } from './removal';
 
 export interface SecureBucketProps {
@@ -35,6 +35,17 @@ export interface SecureBucketProps {
   readonly abortIncompleteMultipartUploadDays: number;
   /** @default - no further rules */
   readonly lifecycleRules?: s3.LifecycleRule[];
+  /**
+   * How the bucket's contents come back if they are lost, which is why it has no replica in another
+   * bucket (the compliance packs' replication rule is acknowledged with this reason).
+   */
+  readonly recovery: string;
+  /**
+   * Object Lock in governance mode, each new object version locked for this many days: deleting it
+   * earlier needs s3:BypassGovernanceRetention. S3 cannot turn Object Lock off again.
+   * @default - no Object Lock
+   */
+  readonly objectLockDays?: number;
   /** From `dataRemovalPolicy(config)`; DESTROY also empties the bucket on stack deletion. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -61,6 +72,10 @@ export class SecureBucket extends StatefulConstruct {
       throw new Error(`${this.node.path}: S3 cannot deliver server access logs to an SSE-KMS bucket`);
     }
     const destroy = props.removalPolicy === RemovalPolicy.DESTROY;
+    if (props.objectLockDays !== undefined && (destroy || accessLogTarget)) {
+      // A locked version cannot be emptied on stack deletion, and S3 refuses to deliver access logs to a locked bucket.
+      throw new Error(`${this.node.path}: Object Lock is only for a retained data bucket`);
+    }
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
@@ -72,6 +87,8 @@ export class SecureBucket extends StatefulConstruct {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
+      objectLockEnabled: props.objectLockDays !== undefined ? true : undefined,
+      objectLockDefaultRetention: props.objectLockDays !== undefined ? s3.ObjectLockRetention.governance(Duration.days(props.objectLockDays)) : undefined,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       // Logs of each bucket under a folder named after it in the construct tree (stable, readable).
       serverAccessLogsPrefix: props.serverAccessLogsBucket ? `${id}/` : undefined,
@@ -95,7 +112,9 @@ export class SecureBucket extends StatefulConstruct {
         id: 'AwsSolutions-S1',
         reason: 'This bucket is the server-access-log target; logging its own accesses into itself would loop.',
       });
+      acknowledgeCompliance(this.bucket, 'S3DefaultEncryptionKMS', 'A server-access-log target bucket: S3 delivers access logs only to a bucket encrypted with SSE-S3, not SSE-KMS.');
     }
+    acknowledgeCompliance(this.bucket, 'S3BucketReplicationEnabled', props.recovery);
     if (destroy) {
       acknowledgeCdkProvider(Stack.of(this), 'Custom::S3AutoDeleteObjectsCustomResourceProvider', 'empties buckets on stack deletion, only where DESTROY is allowed');
     }

@@ -10,12 +10,11 @@ import { Construct } from 'constructs';
 import { acknowledgeCdkProviderFunction } from '../nag/acknowledgements';
 import { encryptedLogGroup } from './log-groups';
 import { PlatformMonitoring } from './platform-monitoring';
+import { allowHttpsToAwsApis, AwsApiRoutes, SDK_CALL_PROVIDER_ID } from './platform-network';
 import { StatefulConstruct } from './removal';
 
 /** The audit logs a namespace exports to CloudWatch Logs, each to `/aws/redshift/serverless/<type>`. */
 export const WAREHOUSE_LOG_EXPORTS = ['connectionlog', 'userlog', 'useractivitylog'] as const;
-/** The id CDK gives the single function behind every AwsCustomResource of a stack. */
-const SDK_CALL_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 /** Redshift's port, the only one the security group opens. */
 export const WAREHOUSE_PORT = 5439;
 
@@ -35,6 +34,8 @@ export interface WarehouseProps {
   readonly vpc: ec2.IVpc;
   /** Three subnets in three zones: Redshift Serverless needs no fewer. */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** Where HTTPS to AWS's APIs goes in the VPC: the workgroup's only egress. */
+  readonly awsApis: AwsApiRoutes;
   /** Grants the namespace role its reads of the lake (LakeAccess.grantWarehouseReads). */
   readonly grantLakeReads: (grantee: iam.IGrantable) => void;
   /** The audit log groups are the account's, one per type; a second environment in the account must not create them again. */
@@ -104,10 +105,9 @@ export class Warehouse extends StatefulConstruct {
       description: `${namespaceName}: Redshift from the admitted groups only, out to the VPC endpoints`,
       allowAllOutbound: false,
     });
-    // Enhanced VPC routing sends Spectrum's S3 and Glue calls through the VPC. The isolated subnets
-    // route nowhere but the VPC's endpoints (S3's gateway, Glue's and the others' interfaces), so
-    // HTTPS out reaches those only.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the VPC endpoints (isolated subnets: no other route)');
+    // Enhanced VPC routing sends Spectrum's S3 and Glue calls through the VPC: to S3's gateway
+    // endpoint and to Glue's and the others' interface endpoints, and nowhere else.
+    allowHttpsToAwsApis(this.securityGroup, props.awsApis, { s3: true });
     props.admitSecurityGroupIds.forEach((groupId, i) => {
       this.securityGroup.addIngressRule(ec2.Peer.securityGroupId(groupId), ec2.Port.tcp(WAREHOUSE_PORT), `Redshift from admitted group ${i + 1} (config warehouse.admitSecurityGroupIds)`);
     });

@@ -44,6 +44,7 @@ export class IngestionStack extends PlatformStack {
         capacity: dms.capacity,
         vpc: props.network.vpc,
         subnets: props.network.privateSubnets,
+        awsApis: props.network.awsApiRoutes,
         rawBucket: props.rawBucket,
         rawKey: props.keys.raw,
         targetRole: props.access.rawWriterRole(sourceName),

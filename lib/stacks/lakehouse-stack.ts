@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { LAKE_ZONES, LakeZone } from '../config/naming';
@@ -6,6 +7,7 @@ import { DatasetContract } from '../contracts';
 import { LakeAccess } from '../constructs/lake-access';
 import { LakeCatalog } from '../constructs/lake-catalog';
 import { LakeStorage } from '../constructs/lake-storage';
+import { BACKUPS_OFF_REASON, backUpDataOfRecord, PlatformBackup } from '../constructs/platform-backup';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { QueryWorkgroup } from '../constructs/query-workgroup';
@@ -15,6 +17,8 @@ export interface LakehouseStackProps extends PlatformStackProps {
   readonly keys: PlatformKeys;
   readonly monitoring: PlatformMonitoring;
   readonly contracts: readonly DatasetContract[];
+  /** The daily backup (security stack); none where config turns backups off. */
+  readonly backup?: PlatformBackup;
 }
 
 /** The lake's buckets, the Glue databases and raw tables, the Athena workgroup, and the roles that use them. */
@@ -39,7 +43,16 @@ export class LakehouseStack extends PlatformStack {
       zoneKeys: { raw: props.keys.raw, processed: props.keys.processed, aggregated: props.keys.aggregated },
       queryResultsKey: props.keys.queryResults,
       lifecycle: config.lifecycle,
+      rawRecovery: props.backup
+        ? `The system of record, backed up daily by AWS Backup into the locked vault ${props.backup.vaultName}, each recovery point kept ` +
+          `${config.backup.retentionDays} days; a backup, unlike a replica, does not copy a deletion or an overwrite (decision 118).`
+        : BACKUPS_OFF_REASON,
       removalPolicy: this.removalPolicy,
+    });
+    backUpDataOfRecord(this, props.backup, {
+      selectionName: names.resource('raw-zone'),
+      resources: [backup.BackupResource.fromArn(this.storage.zoneBuckets.raw.bucketArn)],
+      store: this.storage.zoneBuckets.raw,
     });
     this.catalog = new LakeCatalog(this, 'Catalog', {
       databaseNames,

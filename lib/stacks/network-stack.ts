@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { LAKE_ZONES } from '../config/naming';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformNetwork } from '../constructs/platform-network';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -22,6 +23,7 @@ export class NetworkStack extends PlatformStack {
       natGateways: network.natGateways,
       flowLogRetentionDays: network.flowLogRetentionDays,
       warehouseSubnets: this.config.warehouse.enabled,
+      platformBucketNames: LAKE_ZONES.map((zone) => this.names.zoneBucket(zone)),
       logsKey: props.keys.logs,
       removalPolicy: this.removalPolicy,
     });

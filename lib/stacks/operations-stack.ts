@@ -1,6 +1,8 @@
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { LiveAlerts, monitorLiveAlerts } from '../constructs/live-alerts';
+import { backUpDataOfRecord, PlatformBackup } from '../constructs/platform-backup';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
@@ -12,6 +14,8 @@ export interface OperationsStackProps extends PlatformStackProps {
   /** The telemetry stream (streaming stack) the alert rules read. */
   readonly telemetryStream: kinesis.IStream;
   readonly monitoring: PlatformMonitoring;
+  /** The daily backup (security stack); none where config turns backups off. */
+  readonly backup?: PlatformBackup;
 }
 
 /** What the fleet's operators use live: the alert rules on the telemetry stream and the alerts table. */
@@ -39,5 +43,12 @@ export class OperationsStack extends PlatformStack {
       removalPolicy: this.removalPolicy,
     });
     monitorLiveAlerts(props.monitoring, this.alerts);
+    // The alerts and their acknowledgements are the operators' record; PITR covers 35 days, the backup longer.
+    backUpDataOfRecord(this, props.backup, {
+      selectionName: this.names.resource('alerts'),
+      resources: [backup.BackupResource.fromDynamoDbTable(this.alerts.table)],
+      store: this.alerts.table,
+      rule: 'DynamoDBInBackupPlan',
+    });
   }
 }

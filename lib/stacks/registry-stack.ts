@@ -2,6 +2,7 @@ import { CfnOutput, CfnResource } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeWildcards, allowRedundantDependency, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
+import { backUpAuroraCluster, PlatformBackup } from '../constructs/platform-backup';
 import { Construct } from 'constructs';
 import { DeviceRegistry, monitorDeviceRegistry } from '../constructs/device-registry';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
@@ -23,6 +24,8 @@ export interface RegistryStackProps extends PlatformStackProps {
   /** Where the registry's changes go: the device-updates stream (streaming stack). */
   readonly deviceUpdatesStream: kinesis.IStream;
   readonly dmsServiceRoles: DmsServiceRoles;
+  /** The daily backup (security stack); none where config turns backups off. */
+  readonly backup?: PlatformBackup;
 }
 
 /** The device registry of record (config `registry`): Aurora PostgreSQL Serverless v2, its migrations at deploy, its changes streamed by DMS, its alarms. */
@@ -55,6 +58,7 @@ export class RegistryStack extends PlatformStack {
       logRetention: config.monitoring.logRetentionDays,
       removalPolicy: this.removalPolicy,
     });
+    backUpAuroraCluster(this, props.backup, this.registry.cluster, this.names.resource('registry'));
     this.changes = new RegistryChangeStream(this, 'Changes', {
       identifier: this.names.resource('registry-changes'),
       registry: this.registry,
@@ -65,6 +69,7 @@ export class RegistryStack extends PlatformStack {
       capacity: config.ingestion.dms.capacity,
       vpc: props.network.vpc,
       subnets: props.network.privateSubnets,
+      awsApis: props.network.awsApiRoutes,
       serviceRolesReady: props.dmsServiceRoles.ready,
       removalPolicy: this.removalPolicy,
     });

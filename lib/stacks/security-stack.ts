@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { LAKE_ZONES } from '../config/naming';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
+import { PlatformBackup } from '../constructs/platform-backup';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -13,6 +14,8 @@ export class SecurityStack extends PlatformStack {
   readonly dmsServiceRoles: DmsServiceRoles;
   /** CloudTrail data events of the lake's buckets, into a bucket of its own. */
   readonly auditTrail: AuditTrail;
+  /** AWS Backup's vault and daily plan for the data of record; none where config turns backups off (dev). */
+  readonly backup?: PlatformBackup;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -35,9 +38,21 @@ export class SecurityStack extends PlatformStack {
       encryptionKey: this.keys.logs,
       dataEventBucketNames: LAKE_ZONES.map((zone) => names.zoneBucket(zone)),
       retentionDays: config.security.trailRetentionDays,
+      objectLock: config.security.trailObjectLock,
       noncurrentVersionExpirationDays: config.lifecycle.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: config.lifecycle.abortIncompleteMultipartUploadDays,
       removalPolicy: this.removalPolicy,
     });
+    if (config.backup.enabled) {
+      this.backup = new PlatformBackup(this, 'Backup', {
+        vaultName: names.resource('backup'),
+        planName: names.resource('daily-backup'),
+        keyAlias: `alias/${config.resourcePrefix}/backup`,
+        keyPendingWindowDays: config.security.keyPendingWindowDays,
+        retentionDays: config.backup.retentionDays,
+        schedule: config.backup.schedule,
+        vaultLock: config.backup.vaultLock,
+      });
+    }
   }
 }

@@ -48,6 +48,7 @@ export class ServingStack extends PlatformStack {
       cognito: api.cognito.enabled,
       waf: api.waf.enabled ? { requestsPerFiveMinutesPerIp: api.waf.requestsPerFiveMinutesPerIp } : undefined,
       memoryMiB: api.memoryMiB,
+      reservedConcurrency: api.reservedConcurrency,
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
       logsKey: props.keys.logs,

@@ -132,6 +132,7 @@ export class StreamingStack extends PlatformStack {
       rejectedDeliveryStreamArn: this.rejectedReadingsDelivery.delivery.deliveryStreamArn,
       vpc: props.network.vpc,
       vpcSubnets: props.network.privateSubnets,
+      awsApis: props.network.awsApiRoutes,
     });
 
     monitorTelemetryStreams(monitoring, this.streams, streaming.retentionHours);

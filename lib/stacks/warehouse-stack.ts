@@ -43,6 +43,7 @@ export class WarehouseStack extends PlatformStack {
       admitSecurityGroupIds: w.admitSecurityGroupIds,
       vpc: props.network.vpc,
       vpcSubnets: props.network.warehouseSubnets,
+      awsApis: props.network.awsApiRoutes,
       grantLakeReads: props.access.grantWarehouseReads,
       createAuditLogGroups: w.createAuditLogGroups,
       logsKey: props.keys.logs,

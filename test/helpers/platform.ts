@@ -46,6 +46,18 @@ export function synthesize(envName: EnvironmentName, configOverride?: (c: Enviro
 
 export const ENVIRONMENTS: EnvironmentName[] = ['dev', 'staging', 'prod'];
 
+/**
+ * A security group's egress rules: those inside the group and those CDK makes apart
+ * (AWS::EC2::SecurityGroupEgress), as it does for a peer known only at deploy (S3's prefix list).
+ */
+export function egressOf(template: Template, groupId: string): any[] {
+  const inline = resourcesOf(template, 'AWS::EC2::SecurityGroup')[groupId].Properties.SecurityGroupEgress ?? [];
+  const apart = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress'))
+    .map((r) => r.Properties)
+    .filter((rule) => rule.GroupId?.['Fn::GetAtt']?.[0] === groupId);
+  return [...inline, ...apart];
+}
+
 /** Resources of one type in a template, by logical id. */
 export function resourcesOf(template: Template, type: string): Record<string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any; DependsOn?: string[] }> {
   return template.findResources(type) as any;

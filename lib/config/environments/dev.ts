@@ -94,6 +94,7 @@ export const dev: EnvironmentConfigInput = {
   },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only
   registry: { backupRetentionDays: 7, deletionProtection: false }, // a week of point-in-time recovery; dev can be torn down
+  backup: { enabled: false }, // dev holds generated samples, recreated by the generator and the local run
   monitoring: {
     alertEmails: ['data-platform-dev@example.com'],
     logRetentionDays: 14,

@@ -18,6 +18,7 @@ export const prod: EnvironmentConfigInput = {
     // prod has an account of its own, so it owns that account's DMS roles.
     createDmsServiceRoles: true,
     trailRetentionDays: 2557, // 7 years, the audit retention of the fleet operator
+    trailObjectLock: true,
     keyPendingWindowDays: 30,
   },
   lifecycle: {
@@ -99,6 +100,7 @@ export const prod: EnvironmentConfigInput = {
   // The KPI API faces the custom application's users: a WAF in front of it (the other settings are the defaults).
   serving: { api: { waf: { enabled: true } } },
   registry: { backupRetentionDays: 35, deletionProtection: true, readers: 1 }, // the longest Aurora keeps; a reader in another zone to fail over to
+  backup: { enabled: true, retentionDays: 365 }, // a year of daily recovery points of the data of record
   monitoring: {
     alertEmails: ['data-platform-oncall@example.com'],
     logRetentionDays: 365,

@@ -94,6 +94,7 @@ export const staging: EnvironmentConfigInput = {
   },
   athena: { bytesScannedCutoffPerQuery: 10_000_000_000 }, // 10 GB
   registry: { backupRetentionDays: 14, deletionProtection: true }, // two weeks, the release cycle; protected like prod
+  backup: { enabled: true, retentionDays: 14 }, // the release cycle, as the registry's own backups
   monitoring: {
     alertEmails: ['data-platform-staging@example.com'],
     logRetentionDays: 90,
