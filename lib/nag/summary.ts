@@ -20,7 +20,7 @@ export const WHY_ACKNOWLEDGED: Record<string, string> = {
   COG4: 'methods are authorised by IAM (SigV4) unless config enables the Cognito authorizer',
   CloudTrailCloudWatchLogsEnabled: "the data-events trail (the lake's object reads and writes) goes to the audit bucket only; management events go to CloudWatch Logs",
   DynamoDBInBackupPlan: 'dev only: backups off (config), generated samples',
-  IAM4: 'AWS-owned policies of AWS services (AWS Backup, RDS enhanced monitoring) and of CDK-managed providers',
+  IAM4: "AWS managed service-role policies (DMS's account roles, RDS enhanced monitoring, AWS Backup) and the basic-execution policy of CDK-managed providers",
   IAM5: "a grant's action group, the objects under a role's own prefix, the tables of one database (by pattern); Resource::* only at its site, for actions with no resource-level permission",
   IAMNoInlinePolicy: 'each policy belongs to roles of its own stack (the platform has no IAM user or group) and lives and dies with them',
   KDF1: 'the Firehose reads a KMS-encrypted Kinesis stream; Firehose server-side encryption applies to Direct PUT only',
