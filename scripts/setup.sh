@@ -35,8 +35,8 @@ if [ ! -f flink-app/target/application.zip ]; then
   (cd flink-app && mvn -q -B package)
 fi
 
-# The Iceberg runtime for local Spark, at Glue 5.1's version (glue-scripts/pom.xml).
-if [ ! -f glue-scripts/target/jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar ]; then
+# The Iceberg runtime and S3FileIO (the AWS bundle) for local Spark, at Glue 5.1 versions (glue-scripts/pom.xml).
+if [ ! -f glue-scripts/target/jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar ] || [ ! -f glue-scripts/target/jars/iceberg-aws-bundle-1.10.0.jar ]; then
   echo "setup: fetching the Iceberg Spark runtime with Maven (glue-scripts/pom.xml)"
   (cd glue-scripts && mvn -q -B dependency:copy-dependencies)
 fi

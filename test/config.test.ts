@@ -136,6 +136,14 @@ describe('configuration', () => {
         'ingestion.dms.capacity.minCapacityUnits: must not exceed maxCapacityUnits',
       ]);
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.sources.crm.sslMode = 'none')))[0]).toMatch(/^ingestion\.dms\.sources\.crm\.sslMode: /);
+      // `require` encrypts without checking the server's certificate (issue 16, item 4).
+      expect(problemsOf('dev', variant('dev', (c) => ((c.ingestion.dms.sources.legacy_sql as any).sslMode = 'require')))).toEqual([
+        "ingestion.dms.sources.legacy_sql.sslMode: must be verify-full or verify-ca: 'require' encrypts but accepts any server certificate, and 'none' is not offered",
+      ]);
+      expect(problemsOf('dev', variant('dev', (c) => delete (c.ingestion.dms.sources.crm as any).caCertificateParameter))[0]).toMatch(/^ingestion\.dms\.sources\.crm\.caCertificateParameter: /);
+      expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.sources.crm.caCertificateParameter = 'crm-ca')))).toEqual([
+        'ingestion.dms.sources.crm.caCertificateParameter: must be an SSM parameter name, a path such as /telemetry-lakehouse/dev/crm-source-ca',
+      ]);
       expect(problemsOf('dev', variant('dev', (c) => (c.ingestion.dms.sources.crm.secret = 'arn:aws:iam::123:role/x')))[0]).toMatch(
         /^ingestion\.dms\.sources\.crm\.secret: must be a Secrets Manager secret ARN or name/,
       );

@@ -233,7 +233,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
     backUpAuroraCluster(stack, backupIn(stack), registry.cluster, 'x-registry');
     const stream = kinesis.Stream.fromStreamArn(stack, 'Stream', 'arn:aws:kinesis:eu-west-1:123456789012:stream/x-device-updates');
     const changes = new RegistryChangeStream(stack, 'Changes', {
-      identifier: 'x-registry-changes', registry, databaseName: 'registry', registryKey: key, stream, streamKey: key,
+      identifier: 'x-registry-changes', registry, databaseName: 'registry', caBundleParameter: '/x/rds-ca-bundle', registryKey: key, stream, streamKey: key,
       capacity: { mode: 'serverless', minCapacityUnits: 1, maxCapacityUnits: 4, multiAz: false }, vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       awsApis, serviceRolesReady: new Construct(stack, 'DmsRolesReady'), removalPolicy: retain,
     });

@@ -92,7 +92,12 @@ describe.each(ENVIRONMENTS)('the device registry (%s)', (envName) => {
     const endpoints = Object.values(resourcesOf(t, 'AWS::DMS::Endpoint')).map((e) => e.Properties);
     const source = endpoints.find((e) => e.EndpointType === 'source');
     const target = endpoints.find((e) => e.EndpointType === 'target');
-    expect(source).toMatchObject({ EngineName: 'postgres', DatabaseName: config.registry.databaseName, SslMode: 'require' });
+    // verify-full: the cluster's RDS certificate, chain and host name, against the region's RDS bundle from SSM.
+    expect(source).toMatchObject({ EngineName: 'postgres', DatabaseName: config.registry.databaseName, SslMode: 'verify-full' });
+    expect(resourcesOf(t, 'AWS::DMS::Certificate')[source.CertificateArn.Ref].Properties.CertificatePem).toBe(`{{resolve:ssm:${config.registry.caBundleParameter}}}`);
+    const instances = Object.values(resourcesOf(t, 'AWS::RDS::DBInstance'));
+    expect(instances.length).toBeGreaterThan(0);
+    expect(instances.every((i) => i.Properties.CACertificateIdentifier === 'rds-ca-rsa2048-g1')).toBe(true);
     expect(source.PostgreSqlSettings).toMatchObject({ SecretsManagerSecretId: { Ref: expect.stringMatching(/^ChangesDmsSecretAttachment/) }, HeartbeatEnable: true, HeartbeatSchema: 'dms', CaptureDdls: false });
     expect(source).not.toHaveProperty('Password');
     expect(target).toMatchObject({ EngineName: 'kinesis', EndpointIdentifier: `${prefix}-registry-changes-stream` });

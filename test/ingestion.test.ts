@@ -25,7 +25,14 @@ describe.each(ENVIRONMENTS)('ingestion (%s)', (envName) => {
     for (const [name, source] of Object.entries(dms.sources)) {
       const endpoint = sources.find((e) => e.Properties.EndpointIdentifier === `${config.resourcePrefix}-${name.replace('_', '-')}-to-raw-source`)!;
       expect(endpoint.Properties.EngineName).toBe(source.engine);
+      expect(endpoint.Properties.SslMode).toMatch(/^verify-(full|ca)$/);
       expect(endpoint.Properties.SslMode).toBe(source.sslMode);
+      // The server's certificate is checked against the CA from the source's SSM parameter.
+      const certificateId = endpoint.Properties.CertificateArn.Ref;
+      expect(resourcesOf(t, 'AWS::DMS::Certificate')[certificateId].Properties).toEqual({
+        CertificateIdentifier: `${config.resourcePrefix}-${name.replace('_', '-')}-to-raw-source-ca`,
+        CertificatePem: `{{resolve:ssm:${source.caCertificateParameter}}}`,
+      });
       const settings = endpoint.Properties.PostgreSqlSettings ?? endpoint.Properties.MicrosoftSqlServerSettings;
       expect(settings.SecretsManagerSecretId).toBe(source.secret);
       expect(JSON.stringify(settings.SecretsManagerAccessRoleArn)).toContain('SecretAccessRole');

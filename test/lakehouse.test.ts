@@ -1,3 +1,7 @@
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as dms from 'aws-cdk-lib/aws-dms';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { ENVIRONMENTS, resourcesOf, synthesize } from './helpers/platform';
 import { loadContracts, rawColumns } from '../lib/contracts';
 
@@ -107,5 +111,80 @@ describe.each(ENVIRONMENTS)('lakehouse (%s)', (envName) => {
     expect(writeTargets).toContain('/quarantine/*');
     expect(writeTargets).toContain('/aggregated/*');
     expect(writeTargets).not.toContain(zoneBucketId('Raw'));
+  });
+});
+
+/**
+ * Issue 16, finding 9: each zone's data is under its own key. Writers that name a key name their
+ * target bucket's key (token for token, in the construct tree), and the zone buckets refuse a
+ * write that names any other. The Iceberg writes, which name none, are checked against moto in
+ * glue-scripts/tests/test_zone_encryption.py.
+ */
+describe.each(ENVIRONMENTS)('each zone under its own key (%s)', (envName) => {
+  const { platform, templates } = synthesize(envName);
+  const keys = platform.security.keys;
+  const { zoneBuckets, queryResultsBucket } = platform.lakehouse.storage;
+  const keyOfBucket = new Map<string, string>();
+  for (const [bucket, key] of [[zoneBuckets.raw, keys.raw], [zoneBuckets.processed, keys.processed], [zoneBuckets.aggregated, keys.aggregated], [queryResultsBucket, keys.queryResults]] as const) {
+    keyOfBucket.set(bucket.bucketName, key.keyArn);
+    keyOfBucket.set(bucket.bucketArn, key.keyArn);
+  }
+  const cfn = <T>(type: new (...args: any[]) => T) => platform.lakehouse.node.root.node.findAll().filter((c): c is any => c instanceof type) as T[];
+
+  test('the zone buckets and the query results bucket refuse a write under any other key', () => {
+    const t = templates.lakehouse;
+    const policies = Object.values(resourcesOf(t, 'AWS::S3::BucketPolicy'));
+    const buckets = resourcesOf(t, 'AWS::S3::Bucket');
+    const guarded = Object.entries(buckets).filter(([id]) => /^Storage(RawZone|ProcessedZone|AggregatedZone|QueryResults)Bucket/.test(id));
+    expect(guarded).toHaveLength(4);
+    for (const [id, bucket] of guarded) {
+      const statements = policies.find((p) => p.Properties.Bucket.Ref === id)!.Properties.PolicyDocument.Statement;
+      const bucketKey = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID;
+      const refusal = (sid: string) => statements.find((s: any) => s.Sid === sid);
+      expect(refusal('RefuseOtherEncryption')).toMatchObject({
+        Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject',
+        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      });
+      expect(refusal('RefuseOtherKeys')).toMatchObject({
+        Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject',
+        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': bucketKey } },
+      });
+    }
+  });
+
+  test("the Glue jobs' EMRFS writes (temporary files, quarantine) go to the processed zone, under its key", () => {
+    const [securityConfiguration] = cfn(glue.CfnSecurityConfiguration);
+    const s3Encryption = (securityConfiguration.encryptionConfiguration as any).s3Encryptions[0];
+    expect(s3Encryption).toEqual({ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: keys.processed.keyArn });
+    const jobs = cfn(glue.CfnJob);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) {
+      const args = job.defaultArguments as Record<string, string>;
+      for (const written of ['--TempDir', '--quarantine_root'].filter((a) => a in args)) {
+        expect(args[written]).toContain(zoneBuckets.processed.bucketName);
+      }
+    }
+  });
+
+  test('DMS, Firehose and Athena name the key of the bucket they write to', () => {
+    const pairs: Array<[string, string | undefined, string]> = [];
+    for (const endpoint of cfn(dms.CfnEndpoint).filter((e) => e.s3Settings)) {
+      const settings = endpoint.s3Settings as dms.CfnEndpoint.S3SettingsProperty;
+      pairs.push([endpoint.node.path, settings.serverSideEncryptionKmsKeyId, settings.bucketName!]);
+    }
+    for (const stream of cfn(firehose.CfnDeliveryStream)) {
+      const destination = stream.extendedS3DestinationConfiguration as firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty;
+      const kms = (destination.encryptionConfiguration as any).kmsEncryptionConfig.awskmsKeyArn;
+      pairs.push([stream.node.path, kms, destination.bucketArn]);
+    }
+    for (const workgroup of cfn(athena.CfnWorkGroup)) {
+      const results = (workgroup.workGroupConfiguration as any).resultConfiguration;
+      const bucket = [...keyOfBucket.keys()].find((b) => String(results.outputLocation).includes(b));
+      pairs.push([workgroup.node.path, results.encryptionConfiguration.kmsKey, bucket ?? results.outputLocation]);
+    }
+    expect(pairs.length).toBeGreaterThanOrEqual(4);
+    for (const [writer, key, bucket] of pairs) {
+      expect({ writer, key }).toEqual({ writer, key: keyOfBucket.get(bucket) });
+    }
   });
 });

@@ -10,7 +10,10 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 CATALOG = "lake"
-ICEBERG_JAR = Path(__file__).resolve().parents[1] / "target" / "jars" / "iceberg-spark-runtime-3.5_2.12-1.10.0.jar"
+JARS = Path(__file__).resolve().parents[1] / "target" / "jars"
+ICEBERG_JAR = JARS / "iceberg-spark-runtime-3.5_2.12-1.10.0.jar"
+# S3FileIO and the AWS SDK it uses; Glue provides them itself (`--datalake-formats iceberg`).
+ICEBERG_AWS_JAR = JARS / "iceberg-aws-bundle-1.10.0.jar"
 
 _COMMON = {
     "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
@@ -23,14 +26,26 @@ _COMMON = {
 }
 
 
+# How the Glue jobs' Iceberg catalog writes to S3. S3FileIO talks to S3 through the AWS SDK, not
+# through EMRFS, so the Glue security configuration's S3 encryption does not apply to it. It is given
+# no `s3.sse.*` property on purpose: a catalog-wide key would encrypt every zone's tables with one key
+# (and `s3.sse.type=kms` without a key would fall back to aws/s3). With none, each object takes its
+# bucket's default encryption, so processed tables carry the processed key and aggregated tables the
+# aggregated key; each zone bucket's policy refuses a write that names another key (SecureBucket).
+# glue-scripts/tests/test_zone_encryption.py writes through these settings to moto and checks it.
+ICEBERG_S3_FILE_IO = {
+    "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+}
+
+
 def glue_session(app_name: str, warehouse: str) -> SparkSession:
     """The session of a Glue job: Iceberg tables in the Glue Data Catalog, data in `warehouse` (s3://)."""
     builder = SparkSession.builder.appName(app_name)
     settings = {
         **_COMMON,
         f"spark.sql.catalog.{CATALOG}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
-        f"spark.sql.catalog.{CATALOG}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         f"spark.sql.catalog.{CATALOG}.warehouse": warehouse,
+        **{f"spark.sql.catalog.{CATALOG}.{key}": value for key, value in ICEBERG_S3_FILE_IO.items()},
     }
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -40,12 +55,13 @@ def glue_session(app_name: str, warehouse: str) -> SparkSession:
 def local_session(app_name: str, warehouse: str, cores: int = 2) -> SparkSession:
     """Local Spark 3.5.6 with Iceberg 1.10.0 (the Glue 5.1 versions), bound to 127.0.0.1 only."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    if not ICEBERG_JAR.exists():
-        raise FileNotFoundError(f"{ICEBERG_JAR} is missing: run 'npm run setup' (scripts/setup.sh fetches it with Maven)")
+    for jar in (ICEBERG_JAR, ICEBERG_AWS_JAR):
+        if not jar.exists():
+            raise FileNotFoundError(f"{jar} is missing: run 'npm run setup' (scripts/setup.sh fetches it with Maven)")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(f"local[{cores}]")
-        .config("spark.jars", str(ICEBERG_JAR))
+        .config("spark.jars", f"{ICEBERG_JAR},{ICEBERG_AWS_JAR}")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")

@@ -363,6 +363,9 @@ const warehouseSchema = z
  * The device registry (issue 15): Aurora PostgreSQL Serverless v2, the fleet's record of vehicles,
  * sensors, mountings and calibrations, its changes streamed to the platform.
  */
+/** An SSM parameter's name: a path from the root, as CloudFormation's dynamic references take it. */
+const ssmParameterName = z.string().regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, { message: 'must be an SSM parameter name, a path such as /telemetry-lakehouse/dev/crm-source-ca' });
+
 const registrySchema = z
   .object({
     /**
@@ -385,6 +388,12 @@ const registrySchema = z
     deletionProtection: z.boolean(),
     /** Days between rotations of the registry's logins' passwords (DMS's, the fleet team's); the master's RDS rotates itself. */
     loginRotationDays: z.number().int().min(1).max(365).default(30),
+    /**
+     * SSM parameter holding, in PEM, the RDS CA bundle of the region (the CA the cluster's
+     * certificate is issued by, rds-ca-rsa2048-g1): DMS's verify-full against the registry checks
+     * the cluster's certificate and host name with it. One for every environment of the account.
+     */
+    caBundleParameter: ssmParameterName.default('/telemetry-lakehouse/rds-ca-bundle'),
     /** Security groups (sg-...) whose members may connect on 5432: an administrator's bastion. None by default. */
     admitSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id' })).default([]),
   })
@@ -438,8 +447,21 @@ const dmsSourceSchema = z
     /** Network the database lives in (on premises through VPN, or a peered VPC): the only egress DMS gets. */
     sourceCidr: cidr,
     port: z.number().int().min(1).max(65535),
-    /** TLS to the source is mandatory: `none` is not offered. */
-    sslMode: z.enum(['require', 'verify-ca', 'verify-full']),
+    /**
+     * TLS to the source is mandatory and the server's certificate is checked: `verify-full` (chain
+     * and host name) or `verify-ca` (chain only, for a server reached by an address its certificate
+     * does not name). `require` encrypts but accepts any certificate, so a host in the path can read
+     * the replication; it and `none` are refused.
+     */
+    sslMode: z.enum(['verify-ca', 'verify-full'], {
+      message: "must be verify-full or verify-ca: 'require' encrypts but accepts any server certificate, and 'none' is not offered",
+    }),
+    /**
+     * SSM parameter (String, in the deploying account and region) holding, in PEM, the CA
+     * certificate(s) that signed the source's server certificate: DMS imports it and checks the
+     * server against it. Created before the deploy, like the secret (README, "Before the first deploy").
+     */
+    caCertificateParameter: ssmParameterName,
     /** Source tables and the dataset (contract) each lands as. */
     tables: z
       .array(

@@ -101,6 +101,8 @@ export class DeviceRegistry extends StatefulConstruct {
       performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
       autoMinorVersionUpgrade: true,
       publiclyAccessible: false,
+      // Named, not left to RDS's default of the day: DMS's verify-full checks the certificate against this CA's bundle (config registry.caBundleParameter).
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       instanceIdentifier: `${this.clusterIdentifier}-${name}`,
     });
     const retained = props.removalPolicy === RemovalPolicy.RETAIN;

@@ -30,7 +30,13 @@ export interface DmsSourceProps {
   /** Network the database lives in; the replication's only egress besides AWS endpoints. */
   readonly sourceCidr: string;
   readonly port: number;
-  readonly sslMode: 'require' | 'verify-ca' | 'verify-full';
+  /** The server's certificate is always checked: against the chain, and with verify-full its host name. */
+  readonly sslMode: 'verify-ca' | 'verify-full';
+  /**
+   * SSM parameter holding the PEM of the CA(s) that signed the server's certificate; DMS imports it
+   * (AWS::DMS::Certificate) through a dynamic reference resolved at deploy.
+   */
+  readonly caCertificateParameter: string;
   readonly tables: readonly DmsTableSelection[];
   /**
    * PostgreSQL: the schema DMS's heartbeat table goes in, and whether DMS captures DDL with its
@@ -193,12 +199,19 @@ export function buildReplication(scope: Construct, props: DmsReplicationProps, t
   );
   props.source.secretKey?.grantDecrypt(secretAccessRole);
 
+  // The CA DMS checks the source's certificate against. DMS certificates cannot be changed in place,
+  // so a new PEM in the parameter replaces the certificate (and updates the endpoint) on the next deploy.
+  const sourceCa = new dms.CfnCertificate(scope, 'SourceCa', {
+    certificateIdentifier: `${props.identifier}-source-ca`,
+    certificatePem: `{{resolve:ssm:${props.source.caCertificateParameter}}}`,
+  });
   const sourceEndpoint = new dms.CfnEndpoint(scope, 'Source', {
     endpointIdentifier: `${props.identifier}-source`,
     endpointType: 'source',
     engineName: props.source.engine,
     databaseName: props.source.databaseName,
     sslMode: props.source.sslMode,
+    certificateArn: sourceCa.ref,
     ...sourceEngineSettings(props.source, secretAccessRole.roleArn),
   });
   const targetEndpoint = target();

@@ -72,6 +72,8 @@ export class LakeStorage extends StatefulConstruct {
         ...common,
         bucketName: props.zoneBucketNames[zone],
         encryptionKey: props.zoneKeys[zone],
+        // Each zone's readers hold only their zones' keys (lake-access.ts): a write under another key is refused.
+        refuseOtherKeys: true,
         serverAccessLogsBucket: this.accessLogsBucket,
         lifecycleRules: zoneRules[zone],
         recovery: zone === 'raw' ? props.rawRecovery : DERIVED_ZONE_RECOVERY,
@@ -82,6 +84,7 @@ export class LakeStorage extends StatefulConstruct {
     this.queryResultsBucket = new SecureBucket(this, 'QueryResults', {
       ...common,
       encryptionKey: props.queryResultsKey,
+      refuseOtherKeys: true,
       serverAccessLogsBucket: this.accessLogsBucket,
       lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(props.lifecycle.athenaResultsExpirationDays) }],
       recovery: "Athena's query results, which expire: a lost result is computed again by running its query.",

@@ -19,6 +19,8 @@ export interface RegistryChangeStreamProps {
   readonly identifier: string;
   readonly registry: DeviceRegistry;
   readonly databaseName: string;
+  /** SSM parameter with the region's RDS CA bundle in PEM (config `registry.caBundleParameter`). */
+  readonly caBundleParameter: string;
   /** Encrypts DMS's secret, as it does the registry. */
   readonly registryKey: kms.IKey;
   readonly stream: kinesis.IStream;
@@ -69,8 +71,10 @@ export class RegistryChangeStream extends Construct {
         secretKey: props.registryKey,
         sourceCidr: props.vpc.vpcCidrBlock,
         port: REGISTRY_PORT,
-        // The cluster forces TLS; its certificate is Amazon's RDS CA, which DMS's verify-full needs imported (issue 16, item 4).
-        sslMode: 'require',
+        // The cluster forces TLS with a certificate from RDS's CA (DeviceRegistry pins rds-ca-rsa2048-g1):
+        // DMS checks the chain against the region's RDS bundle and the host name against the cluster's endpoint.
+        sslMode: 'verify-full',
+        caCertificateParameter: props.caBundleParameter,
         tables: [STREAMED_TABLE],
         // Its own schema for the heartbeat; no DDL capture, which needs rds_superuser (a schema change is a migration and a contract change).
         postgres: { heartbeatSchema: 'dms', captureDdls: false },

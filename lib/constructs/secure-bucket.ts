@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -18,6 +19,15 @@ export interface SecureBucketProps {
    * @default - SSE-S3, allowed only with `accessLogTarget: true`
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Refuse (by bucket policy) a write that names any encryption but SSE-KMS with `encryptionKey`,
+   * so each bucket's objects are under its own key whatever a writer is configured with: a Glue
+   * security configuration or a catalog-wide S3FileIO key naming another zone's key makes the
+   * write fail instead of encrypting this zone's data with a key its readers may not hold. A write
+   * that names no encryption takes the bucket's default, which is `encryptionKey`.
+   * @default false
+   */
+  readonly refuseOtherKeys?: boolean;
   /**
    * Bucket that receives this bucket's server access logs. Required unless `accessLogTarget`.
    * @default - none, allowed only with `accessLogTarget: true`
@@ -106,6 +116,25 @@ export class SecureBucket extends StatefulConstruct {
       // CloudFormation can delete it.
       autoDeleteObjects: destroy,
     });
+
+    if (props.refuseOtherKeys) {
+      if (!props.encryptionKey) throw new Error(`${this.node.path}: refuseOtherKeys needs an encryptionKey`);
+      const anyWrite = { effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')] };
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          ...anyWrite,
+          sid: 'RefuseOtherEncryption',
+          conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+        }),
+      );
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          ...anyWrite,
+          sid: 'RefuseOtherKeys',
+          conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn } },
+        }),
+      );
+    }
 
     if (accessLogTarget) {
       Validations.of(this.bucket).acknowledge({

@@ -63,6 +63,7 @@ export class RegistryStack extends PlatformStack {
       identifier: this.names.resource('registry-changes'),
       registry: this.registry,
       databaseName: r.databaseName,
+      caBundleParameter: r.caBundleParameter,
       registryKey: props.keys.registry,
       stream: props.deviceUpdatesStream,
       streamKey: props.keys.streams,
