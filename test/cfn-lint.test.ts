@@ -14,9 +14,9 @@ const CFN_LINT = path.join(__dirname, '..', '.venv', 'bin', 'cfn-lint');
 describe.each(ENVIRONMENTS)('cfn-lint (%s)', (envName) => {
   test('reports nothing for any template', () => {
     if (!fs.existsSync(CFN_LINT)) throw new Error(`${CFN_LINT} is missing: run 'npm run setup' (scripts/setup.sh) to install the pinned cfn-lint`);
-    const { outdir, platform } = synthesize(envName);
+    const { outdir, templates: byLayer } = synthesize(envName);
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
-    expect(templates).toHaveLength(Object.keys(platform).length);
+    expect(templates).toHaveLength(Object.keys(byLayer).length);
     const result = spawnSync(CFN_LINT, ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
     expect(result.error).toBeUndefined();
     expect(result.stdout + result.stderr).toBe('');

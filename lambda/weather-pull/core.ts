@@ -53,6 +53,25 @@ export interface CityResult {
 export interface WeatherPullReport {
   readonly window: PullWindow;
   readonly results: readonly CityResult[];
+  /** In the first CATCH_UP_HOURS of a UTC day: the day before pulled again, and each city's result. */
+  readonly catchUp?: { readonly window: PullWindow; readonly results: readonly CityResult[] };
+}
+
+/**
+ * Runs in the first hours of a UTC day also pull the whole day before. The day's last hour is
+ * complete only at midnight, so the 00:05 run is the one that takes it; if the API or S3 fails
+ * that run and its Lambda retries (an outage across midnight), the next runs fill the hour, for
+ * this many hours. A day's object only grows (mergeHours), so pulling it again is harmless.
+ */
+export const CATCH_UP_HOURS = 6;
+
+/** The day before `now`'s window, whole, when `now` is within CATCH_UP_HOURS of midnight UTC and that day is not the window's. */
+export function catchUpWindow(now: Date): PullWindow | undefined {
+  const current = pullWindow(now);
+  if (now.getUTCHours() >= CATCH_UP_HOURS) return undefined;
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const before = pullWindow(new Date(midnight));
+  return before.day === current.day ? undefined : before;
 }
 
 /** Thrown when any city failed, after the others were written; names each failed city. */
@@ -233,6 +252,13 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item:
  */
 export async function pullWeather(settings: WeatherPullSettings, now: Date, deps: WeatherPullDeps): Promise<WeatherPullReport> {
   const window = pullWindow(now);
+  const results = await pullCities(window, settings, deps);
+  const before = catchUpWindow(now);
+  if (!before) return { window, results };
+  return { window, results, catchUp: { window: before, results: await pullCities(before, settings, deps) } };
+}
+
+async function pullCities(window: PullWindow, settings: WeatherPullSettings, deps: WeatherPullDeps): Promise<CityResult[]> {
   const results = await mapLimited(settings.cities, settings.concurrency, (city) => pullCity(city, window, settings, deps));
   for (const r of results) {
     if (r.ok) {
@@ -251,7 +277,7 @@ export async function pullWeather(settings: WeatherPullSettings, now: Date, deps
   deps.metrics.addMetric('RowsQuarantined', 'Count', sum(results.map((r) => r.rowsQuarantined)));
   deps.metrics.addMetric('HoursMissing', 'Count', sum(ok.map((r) => r.missingHours.length)));
   deps.metrics.addMetric('HoursKept', 'Count', sum(ok.map((r) => r.hoursKept)));
-  return { window, results };
+  return results;
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);

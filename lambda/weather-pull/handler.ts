@@ -20,7 +20,7 @@ const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 't
 // Parsed at start: a deployment that wrote them wrong fails every invocation with the field named.
 const settings = settingsFromEnvironment(WEATHER_PULL_SETTINGS, weatherPullSettings, process.env);
 
-export async function handler(event: ScheduledEvent): Promise<{ day: string; cities: number }> {
+export async function handler(event: ScheduledEvent): Promise<{ day: string; cities: number; caughtUp?: string }> {
   const now = event.time ? new Date(event.time) : new Date();
   try {
     const report = await pullWeather(settings, now, {
@@ -28,9 +28,11 @@ export async function handler(event: ScheduledEvent): Promise<{ day: string; cit
       logger,
       metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
     });
-    const failures = report.results.filter((r) => !r.ok);
-    if (failures.length > 0) throw new WeatherPullError(failures, report.results.length);
-    return { day: report.window.day, cities: report.results.length };
+    // A failed catch-up of the day before fails the run too: Lambda retries it, and the next runs try again.
+    const results = [...report.results, ...(report.catchUp?.results ?? [])];
+    const failures = results.filter((r) => !r.ok);
+    if (failures.length > 0) throw new WeatherPullError(failures, results.length);
+    return { day: report.window.day, cities: report.results.length, ...(report.catchUp ? { caughtUp: report.catchUp.window.day } : {}) };
   } finally {
     metrics.publishStoredMetrics();
   }

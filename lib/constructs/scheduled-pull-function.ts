@@ -44,6 +44,9 @@ export interface ScheduledPullFunctionProps {
  * asynchronously: arm64, in private subnets (egress through NAT to the outside API), its own
  * KMS-encrypted log group, two async retries, and then a KMS-encrypted dead-letter queue.
  */
+/** Lambda's retries of a failed scheduled run (asynchronous invocation), before its on-failure destination. The local run simulates them. */
+export const PULL_RETRY_ATTEMPTS = 2;
+
 export class ScheduledPullFunction extends StatefulConstruct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
@@ -96,7 +99,7 @@ export class ScheduledPullFunction extends StatefulConstruct {
       // maxEventAge) instead of running beside it. Nothing is lost by the wait: each run pulls the
       // window of its own event's time, not of the moment it starts.
       reservedConcurrentExecutions: 1,
-      retryAttempts: 2,
+      retryAttempts: PULL_RETRY_ATTEMPTS,
       maxEventAge: Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });

@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { recordProblems } from '../../lambda/shared/contract-records';
 import { backoffDelayMs } from '../../lambda/shared/retry';
 import {
+  CATCH_UP_HOURS,
   dataKey,
   pullWeather,
   pullWindow,
@@ -352,6 +353,39 @@ describe('weather-pull against moto S3 and a local weather API (integration)', (
     for (const r of report.results) expect(r.error).toMatch(/^S3 failed: /);
     expect(metrics).toEqual({ CitiesFetched: 0, CitiesFailed: 2, RowsWritten: 0, RowsQuarantined: 0, HoursMissing: 0, HoursKept: 0 });
     expect(await bucketContents()).toEqual({});
+  });
+
+  test('an outage across midnight: the 00:05 run fails, and the next run, once the API is back, fills the day before', async () => {
+    const NEXT = '2026-11-22';
+    const at = (time: string) =>
+      pullWeather(settings({ cities: [MADRID] }), new Date(time), {
+        s3,
+        logger: new Logger({ serviceName: 'weather-pull', logLevel: 'SILENT' }),
+        metrics: { addMetric: () => undefined },
+      });
+    const answer = (day: string, reply: object) => api.answerDay(MADRID.latitude, day, reply);
+    answer(DAY, { body: openMeteoDay(DAY, MADRID.latitude, MADRID.longitude) });
+    const evening = await at(`${DAY}T23:05:00Z`);
+    expect(evening.catchUp).toBeUndefined();
+    // The API goes down before midnight: the run that takes the day's last hour fails.
+    answer(DAY, { status: 503, body: { error: true } });
+    answer(NEXT, { status: 503, body: { error: true } });
+    const midnight = await at(`${NEXT}T00:05:00Z`);
+    expect(midnight.results.map((r) => r.ok)).toEqual([false]);
+    expect(midnight.catchUp).toBeUndefined(); // 00:05's own window is the day before
+    const hoursOf = async (day: string) =>
+      ((await bucketContents())[dataKey(day, MADRID.id)] as Record<string, unknown>[]).map((r) => String(r.observation_hour).slice(11, 13));
+    expect(await hoursOf(DAY)).toHaveLength(23);
+    // Back at 01:00: the 01:05 run pulls its own day and the whole day before again.
+    answer(DAY, { body: openMeteoDay(DAY, MADRID.latitude, MADRID.longitude) });
+    answer(NEXT, { body: openMeteoDay(NEXT, MADRID.latitude, MADRID.longitude) });
+    const next = await at(`${NEXT}T01:05:00Z`);
+    expect([next.window.day, next.catchUp?.window.day]).toEqual([NEXT, DAY]);
+    expect([...next.results, ...next.catchUp!.results].every((r) => r.ok)).toBe(true);
+    expect(await hoursOf(DAY)).toEqual(Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0')));
+    expect(await hoursOf(NEXT)).toEqual(['00']);
+    // Past the catch-up hours, a run pulls its own day only.
+    expect((await at(`${NEXT}T${String(CATCH_UP_HOURS).padStart(2, '0')}:05:00Z`)).catchUp).toBeUndefined();
   });
 
   test('a retried run overwrites the same keys with the same bytes instead of duplicating', async () => {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from checks import check_ground_truth
+from faults import deliver_dms_twice_out_of_order, fault_table, rerun, start_fault_proxy
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
@@ -61,8 +62,13 @@ def build_plan(ctx: Context) -> list[Step]:
         ("start moto_server on 127.0.0.1", start_moto),
         (f"create the lake buckets and streams as the {env} stacks name them", create_zones),
     ]
+    faults = getattr(ctx.args, "faults", False)
+    if faults:
+        plan.append(("faults: a proxy before moto that answers S3 PutObject 500/503 and refuses and throttles Kinesis PutRecords", start_fault_proxy))
     if ctx.generated:
         plan.append((f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate))
+        if faults:
+            plan.append(("faults: every DMS change file delivered twice, out of commit order", deliver_dms_twice_out_of_order))
         if not streaming_only:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
         plan.append(("write the fleet into the device registry; its changes onto their stream as DMS puts them", put_device_updates))
@@ -90,8 +96,12 @@ def build_plan(ctx: Context) -> list[Step]:
         ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
     ]
     if not streaming_only:
-        for day in ctx.days:
+        for i, day in enumerate(ctx.days):
             plan += daily_glue_steps(day)
+            if faults and i == 0:
+                plan += rerun(daily_glue_steps(day))  # the same day run twice
+        if faults:
+            plan += rerun(daily_glue_steps(ctx.days[0]))  # an older day rerun after a later one
         if ctx.args.backfill:
             first, last = ctx.args.backfill
             plan.append((f"glue aggregate_metrics backfill {first} .. {last}", glue_aggregate(last, backfill_from=first)))
@@ -104,4 +114,6 @@ def build_plan(ctx: Context) -> list[Step]:
         ]
     if ctx.generated:
         plan.append(("check results against the generator's ground truth", check_ground_truth))
+    if faults:
+        plan.append(("faults: per fault, records in and out, quarantined, lost and duplicated; the KPIs", fault_table))
     return plan

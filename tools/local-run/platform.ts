@@ -12,11 +12,14 @@
  *        ts-node --transpile-only tools/local-run/platform.ts pull <plan.json>
  */
 import * as fs from 'fs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import { App, Stack } from 'aws-cdk-lib';
 import { loadConfig } from '../../lib/config';
 import { LAKE_ZONES, PlatformNames } from '../../lib/config/naming';
 import { alertsTableName } from '../../lib/constructs/live-alerts';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
+import { PULL_RETRY_ATTEMPTS } from '../../lib/constructs/scheduled-pull-function';
 import { PULL_FUNCTIONS, pullEnvironment, pullFunction } from '../../lib/registry/pulls';
 import { AlertsPlan, runLiveAlerts } from './live-alerts';
 
@@ -66,26 +69,83 @@ export interface PullPlan {
   readonly dataFile: string;
   /** Invocation times (ISO 8601), the simulated times of its schedule. */
   readonly invocations: readonly string[];
+  /**
+   * The fault-injection run: the partner API is down (every request answered 503) for the
+   * invocations at or after `from` and before `to` (ISO 8601). @default - always up
+   */
+  readonly apiOutage?: { readonly from: string; readonly to: string };
 }
 
 interface InvocationSummary {
   invocations: number;
+  /** Runs that failed and were run again with the same event (Lambda's retries). */
+  retried: number;
+  /** Runs that failed every attempt: on AWS, in the function's on-failure destination (DeadLetters). */
   failures: { time: string; error: string }[];
   results: unknown[];
+  /** Invocations made while the partner API was down (the fault-injection run), and its 503 answers. */
+  duringOutage?: { invocations: string[]; answers503: number };
 }
 
 type Handler = (event: { time: string }) => Promise<unknown>;
 
-async function invokeAll(handler: Handler, times: readonly string[]): Promise<InvocationSummary> {
-  const summary: InvocationSummary = { invocations: 0, failures: [], results: [] };
+/**
+ * A front on 127.0.0.1 before a stand-in API that forwards every request, except while `down`,
+ * when it answers 503 as a partner API in an outage does.
+ */
+async function outageFront(target: string): Promise<{ baseUrl: string; down: boolean; refused: number; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const front = {
+    baseUrl: '',
+    down: false,
+    refused: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = http.createServer((req, res) => {
+    if (front.down) {
+      front.refused += 1;
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: true, reason: 'down (fault injection)' }));
+      return;
+    }
+    const forwarded = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  server.keepAliveTimeout = 1;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  front.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return front;
+}
+
+async function invokeAll(handler: Handler, times: readonly string[], outage?: { from: string; to: string; front: { down: boolean; refused: number } }): Promise<InvocationSummary> {
+  const summary: InvocationSummary = { invocations: 0, retried: 0, failures: [], results: [] };
+  if (outage) summary.duringOutage = { invocations: [], answers503: 0 };
   for (const time of times) {
     summary.invocations += 1;
-    try {
-      summary.results.push(await handler({ time }));
-    } catch (error) {
-      summary.failures.push({ time, error: `${(error as Error).name}: ${(error as Error).message}` });
+    if (outage) {
+      const at = Date.parse(time);
+      outage.front.down = at >= Date.parse(outage.from) && at < Date.parse(outage.to);
+      if (outage.front.down) summary.duringOutage!.invocations.push(time);
+    }
+    // As Lambda runs an asynchronous invocation: a failed run is retried with the same event,
+    // PULL_RETRY_ATTEMPTS times, before it goes to the on-failure destination.
+    for (let attempt = 0; attempt <= PULL_RETRY_ATTEMPTS; attempt++) {
+      try {
+        summary.results.push(await handler({ time }));
+        break;
+      } catch (error) {
+        if (attempt < PULL_RETRY_ATTEMPTS) {
+          summary.retried += 1;
+          continue;
+        }
+        summary.failures.push({ time, error: `${(error as Error).name}: ${(error as Error).message}` });
+      }
     }
   }
+  if (outage) summary.duringOutage!.answers503 = outage.front.refused;
   return summary;
 }
 
@@ -116,11 +176,14 @@ export async function pull(plan: PullPlan): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const standIn = require(`../stand-ins/${declaration.localStandIn}`) as { serveFile(dataFile: string): Promise<{ baseUrl: string; close(): Promise<void> }> };
   const api = await standIn.serveFile(plan.dataFile);
+  const front = plan.apiOutage ? await outageFront(api.baseUrl) : undefined;
   try {
     const targets = { rawBucket: names.buckets.raw, account: LOCAL_ACCOUNT, streams: names.streams };
-    const handler = await loadHandler(`../../lambda/${declaration.name}/handler`, pullEnvironment(declaration, config, targets, api.baseUrl));
-    fs.writeFileSync(plan.summaryFile, JSON.stringify(await invokeAll(handler, plan.invocations)));
+    const handler = await loadHandler(`../../lambda/${declaration.name}/handler`, pullEnvironment(declaration, config, targets, front?.baseUrl ?? api.baseUrl));
+    const outage = plan.apiOutage && front ? { ...plan.apiOutage, front } : undefined;
+    fs.writeFileSync(plan.summaryFile, JSON.stringify(await invokeAll(handler, plan.invocations, outage)));
   } finally {
+    await front?.close();
     await api.close();
   }
 }

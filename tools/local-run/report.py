@@ -160,6 +160,19 @@ def _warehouse(warehouse: dict[str, Any] | None) -> str:
             f'intervals {listed(intervals)}; readings {listed(readings)}.</p>' + _table(["table", "rows"], rows, numeric={1}))
 
 
+FAULT_COLUMNS = ["fault", "injected", "in", "out", "quarantined", "lost", "duplicated", "kpis equal the ground truth", "duplicates removed"]
+
+
+def _faults(faults: list[dict[str, Any]] | None) -> str:
+    """The fault-injection run's table (tools/local-run/faults.py): one row per fault."""
+    if not faults:
+        return ""
+    rows = [[("yes" if row[c] is True else "NO" if row[c] is False else row[c]) for c in FAULT_COLUMNS] for row in faults]
+    return ('<h2>Faults injected</h2><p class="meta">The run with faults injected (--faults): per fault, the records its path must deliver (in), '
+            'what it delivered (out), quarantined with a reason, lost and duplicated in the processed and aggregated tables (both must be 0), '
+            'and whether the KPIs equal the ground truth.</p>' + _table(FAULT_COLUMNS, rows, numeric={2, 3, 4, 5, 6}))
+
+
 def _read(kpi: dict[str, Any]) -> str:
     """What the query read from the table files on Trino: Athena bills what it scans, at least 10 MB a query."""
     return f"; read {kpi['bytesRead'] / 1000:,.0f} kB" if "bytesRead" in kpi else ""
@@ -205,6 +218,7 @@ def render(summary: dict[str, Any]) -> str:
 <h2>KPI tables</h2>
 {kpi_tables}
 {_warehouse(summary.get('warehouse'))}
+{_faults(summary.get('faults'))}
 {_alerts(summary.get('alerts'))}
 {'<h2>Checks against the ground truth</h2>' + check_table if checks else ''}
 <h2>Steps</h2>

@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="streaming: only the sensor readings' path (the pull or the supplied files, the streams, the Flink enrichment)")
     parser.add_argument("--backfill", metavar="FROM..TO",
                         help="after the daily runs, recompute the KPI of every date from FROM to TO (yyyy-MM-dd), as the state machine's backfill does")
+    parser.add_argument("--faults", action="store_true",
+                        help="inject faults (S3 5xx and Kinesis throttling before moto, the weather API down an hour, DMS files twice and out of order, "
+                             "Glue days rerun), then check everything against the ground truth and print a table per fault (needs --days 2 or more)")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             raise StepFailed("check the options", f"--horizon-days must be at least 1 (got {args.horizon_days})")
         if args.backfill is not None:
             args.backfill = parse_backfill(args.backfill)
+        if args.faults and (args.raw is not None or args.only or args.days < 2):
+            raise StepFailed("check the options", "--faults runs on a generated fleet of 2 days or more, the whole path (not with --raw or --only)")
         if args.only and args.backfill:
             raise StepFailed("check the options", "--backfill recomputes the KPI, which --only streaming does not run")
         if args.raw is not None:
@@ -107,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx.postgres.stop()
         if ctx.spark is not None:
             ctx.spark.stop()
+        if ctx.proxy is not None:
+            ctx.proxy.stop()
         if ctx.moto is not None:
             ctx.moto.stop()
 

@@ -71,6 +71,9 @@ class Context:
     alerts: dict[str, Any] | None = None
     # the warehouse load: days, time, rows per table, the load log of each day
     warehouse: dict[str, Any] | None = None
+    # the fault-injection run (--faults): the proxy before moto, and what each fault met (faults.py)
+    proxy: Any = None
+    fault_results: dict[str, Any] = field(default_factory=dict)
 
     @property
     def generated(self) -> bool:
@@ -142,6 +145,7 @@ def summary(ctx: Context, steps: Steps, failure: StepFailed | None = None) -> di
         "dates_beyond_horizon": ctx.dates_beyond_horizon,
         "alerts": ctx.alerts,
         "warehouse": ctx.warehouse,
+        "faults": ctx.fault_results.get("table"),
         "failure": None if failure is None else {"step": failure.step, "cause": failure.cause},
     }
 

@@ -143,8 +143,15 @@ def run_pull(name: str) -> Callable[[Context], str]:
     the generated data (synthetic.PULL_INPUTS) and against moto."""
     def action(ctx: Context) -> str:
         data_file, invocations = synthetic.PULL_INPUTS[name](ctx.fleet, ctx.names, ctx.path("sources", "api"))
-        plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{name}.json")),
+        # The fault-injection run puts its proxy between the handler and moto, and takes the
+        # weather API down for an hour (faults.py).
+        plan = {"envName": ctx.args.env, "endpoint": ctx.proxy.endpoint if ctx.proxy else ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", f"{name}.json")),
                 "name": name, "dataFile": str(data_file), "invocations": invocations}
+        if ctx.proxy and name == "weather-pull":
+            from faults import outage_window, runs_after_outage
+
+            plan["apiOutage"] = outage_window(ctx)
+            plan["invocations"] = sorted(set(invocations) | set(runs_after_outage(ctx)))
         plan_file = ctx.path("logs", f"{name}-plan.json")
         plan_file.write_text(json.dumps(plan))
         log = ctx.path("logs", f"{name}.log")
@@ -154,6 +161,16 @@ def run_pull(name: str) -> Callable[[Context], str]:
         if result.returncode != 0:
             raise RuntimeError(f"the {name} process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
         summary = json.loads(Path(plan["summaryFile"]).read_text())
+        outage = summary.get("duringOutage")
+        if outage:
+            # Runs while the API was down fail, as on AWS (Lambda retries, then the dead-letter
+            # queue); any other failure is still one.
+            down = set(outage["invocations"])
+            expected = [f for f in summary["failures"] if f["time"] in down]
+            summary["failures"] = [f for f in summary["failures"] if f["time"] not in down]
+            ctx.fault_results["pulls"] = {"outage_invocations": sorted(down), "failed": len(expected), "answers503": outage["answers503"]}
+            if len(expected) != len(down):
+                raise RuntimeError(f"{len(down) - len(expected)} {name} run(s) while the API was down did not fail; they must, so that Lambda retries them")
         if summary["failures"]:
             first = summary["failures"][0]
             raise RuntimeError(f"{len(summary['failures'])} of {summary['invocations']} {name} invocations failed; first at {first['time']}: {first['error']} (log: {log})")
@@ -164,6 +181,8 @@ def run_pull(name: str) -> Callable[[Context], str]:
                 if isinstance(value, int) and not isinstance(value, bool):
                     totals[key] = totals.get(key, 0) + value
         runs = f"{summary['invocations']} scheduled run{'s' if summary['invocations'] != 1 else ''}"
+        if summary.get("retried"):
+            runs += f" ({summary['retried']} retried by Lambda with the same event)"
         return runs + (f"; over them: {', '.join(f'{k} {v:,}' for k, v in totals.items())}" if totals else "")
     return action
 

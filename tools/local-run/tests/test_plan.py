@@ -87,3 +87,23 @@ def test_flows_refuse_an_unknown_counter_and_keep_the_report_shape():
     assert flows.of("telematics").count("glue_read") == 4
     assert flows.of("weather").count("raw_rows") == 0
     assert flows.as_json() == {"telematics": {"glue_read": 4, "glue_written": 2}, "intervals": {"complete": 5}}
+
+
+def test_the_fault_run_adds_its_injections_and_reruns_around_the_normal_plan():
+    normal, faulty = plan_of(), plan_of(faults=True)
+    # Everything the normal run does, in the same order, with the faults' steps among it.
+    assert [step for step in faulty if step in normal] == normal
+    added = [step for step in faulty if step not in normal]
+    day_one = [step for step in normal if step.startswith("glue ") and step.endswith("2026-11-02")]
+    assert added == [
+        "faults: a proxy before moto that answers S3 PutObject 500/503 and refuses and throttles Kinesis PutRecords",
+        "faults: every DMS change file delivered twice, out of commit order",
+        *[f"{step} (again)" for step in day_one],  # the same day twice
+        *[f"{step} (again)" for step in day_one],  # and again after the last day
+        "faults: per fault, records in and out, quarantined, lost and duplicated; the KPIs",
+    ]
+    # the first day's second run comes right after its first; the last rerun after the last day's aggregation
+    assert faulty.index(f"{day_one[0]} (again)") == faulty.index(day_one[-1]) + 1
+    last_rerun = len(faulty) - 1 - faulty[::-1].index(f"{day_one[0]} (again)")
+    assert last_rerun > faulty.index("glue aggregate_metrics 2026-11-03")
+    assert faulty[-1] == "faults: per fault, records in and out, quarantined, lost and duplicated; the KPIs"

@@ -1,0 +1,195 @@
+"""The fault-injection run: `npm run local -- --faults`.
+
+The normal run with faults injected where AWS and the partners produce them, then the same checks
+against the generator's ground truth, and a table per fault: what was injected, records in and
+out, quarantined with a reason, lost (must be 0), duplicated in the processed and aggregated
+tables (must be 0), and whether the KPIs equal the ground truth.
+
+Injected:
+- S3 answering 500 and 503 for a while during the weather and sensor pulls, and Kinesis refusing
+  part of each PutRecords call and throttling whole calls (fault_proxy.py, in front of moto);
+- the weather API down for an hour across the first midnight (every request answered 503), then back;
+- every DMS change file delivered twice, the copy's rows in reverse commit order and named to
+  sort before the original;
+- the first day's Glue jobs run twice, and the first day rerun again after the last one.
+
+Not injected yet (issue 16 names them; the table lists them as not covered): the Flink job killed
+and restarted from its checkpoint, and a truncated Parquet or GZIP object in the raw zone (today
+the job that reads one fails and names the object; it does not yet quarantine it and go on).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow.parquet as pq
+
+from fault_proxy import FaultProxy
+from flows import Flows
+from runner import Context, Step
+
+# The weather API's outage: across the first midnight, 00:00 to 01:00 UTC of the second day. The
+# 00:05 run, which takes the first day's last hour, fails with Lambda's retries; the 01:05 run, the
+# next one of the hourly schedule, pulls its own day and the whole day before again (CATCH_UP_HOURS
+# in lambda/weather-pull/core.ts).
+OUTAGE_HOURS = (0, 1)
+
+# The processed and aggregated tables checked for duplicates, with their keys.
+AGGREGATED_KEYS = {"telemetry_metrics": ["metric_date", "city", "temp_range", "weather_condition", "customer_segment"]}
+
+
+def outage_window(ctx: Context) -> dict[str, str]:
+    second = date.fromisoformat(ctx.days[1])
+    iso = lambda hour: datetime.combine(second, time(hour), timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    return {"from": iso(OUTAGE_HOURS[0]), "to": iso(OUTAGE_HOURS[1])}
+
+
+def runs_after_outage(ctx: Context) -> list[str]:
+    """The hourly weather runs the local run adds after the outage (it simulates only each day's
+    last run otherwise): the first one after the API is back."""
+    second = date.fromisoformat(ctx.days[1])
+    return [datetime.combine(second, time(OUTAGE_HOURS[1], 5), timezone.utc).isoformat().replace("+00:00", "Z")]
+
+
+def start_fault_proxy(ctx: Context) -> str:
+    ctx.proxy = FaultProxy(ctx.moto.endpoint).start()
+    return f"{ctx.proxy.endpoint} in front of moto; the pulls call S3 and Kinesis through it"
+
+
+def deliver_dms_twice_out_of_order(ctx: Context) -> str:
+    """Every DMS Parquet file of the landing folder delivered a second time, as DMS does after a
+    task restart: the copy's rows in reverse commit order, under a name that sorts before the
+    original's. The raw zone then holds each change twice; the ground truth of what the jobs read
+    and quarantine doubles with it, and nothing else may change."""
+    landing = ctx.path("sources", "landing", "raw")
+    copies = rows = 0
+    counted: dict[str, int] = {}
+    for source, dataset in (("legacy_sql", "shipments"), ("crm", "customers")):
+        for path in sorted((landing / source / dataset).rglob("*.parquet")):
+            table = pq.read_table(path)
+            order = sorted(range(table.num_rows), key=lambda i: table.column("commit_ts")[i].as_py(), reverse=True)
+            pq.write_table(table.take(order), path.with_name(f"0-redelivered-{path.name}"))
+            copies += 1
+            rows += table.num_rows
+            counted[dataset] = counted.get(dataset, 0) + table.num_rows
+    e = ctx.expected
+    e.shipments_raw_rows *= 2
+    e.shipments_quarantined *= 2  # the planted bad row arrives twice and is quarantined twice, each with its reason
+    e.dataset_counts["customers"]["glue_read"] *= 2
+    ctx.fault_results["dms"] = {"injected": copies, "rows": counted}
+    return f"{copies} change files delivered twice ({rows} changes again), each copy in reverse commit order and named to sort first"
+
+
+def rerun(steps: list[Step]) -> list[Step]:
+    """The same Glue steps again, as a retried or replayed state machine runs them. A rerun's
+    counts go to the fault table, not to the run's flows: the flows are what the data is."""
+    def again(name: str, action: Callable[[Context], str]) -> Step:
+        def run(ctx: Context) -> str:
+            kept = ctx.flows
+            ctx.flows = Flows(datasets={}, interval_outcomes=kept.interval_outcomes, sensor_enrichment=kept.sensor_enrichment,
+                              sensor_device_versions=kept.sensor_device_versions)
+            try:
+                summary = action(ctx)
+            finally:
+                rerun_flows, ctx.flows = ctx.flows, kept
+                # The aggregation's counts are the KPI table as it stands (its intervals and rows),
+                # not counts of a run: a rerun's replace the earlier ones, as on AWS.
+                if "telemetry_metrics" in rerun_flows.datasets:
+                    kept.datasets["telemetry_metrics"] = rerun_flows.datasets.pop("telemetry_metrics")
+                    kept.interval_outcomes = rerun_flows.interval_outcomes
+            glue = ctx.fault_results.setdefault("glue", {"reruns": 0, "read": 0, "written": 0, "quarantined": 0})
+            glue["reruns"] += 1
+            for flow in rerun_flows.datasets.values():
+                glue["read"] += flow.count("glue_read")
+                glue["written"] += flow.count("glue_written")
+                glue["quarantined"] += flow.count("glue_quarantined")
+            return summary
+        return (f"{name} (again)", run)
+
+    return [again(name, action) for name, action in steps]
+
+
+def _duplicates_and_rows(ctx: Context, table: str, key: list[str]) -> tuple[int, int]:
+    df = ctx.spark.table(table)
+    rows = df.count()
+    return rows - df.select(*key).distinct().count(), rows
+
+
+def fault_table(ctx: Context) -> str:
+    """The per-fault table, after the ground-truth check passed: every count and KPI row of the
+    run already equals the ground truth; here, per fault, what it met and what came out."""
+    from lakehouse.contracts import load_contracts
+
+    e, f = ctx.expected, ctx.flows
+    duplicated: dict[str, int] = {}
+    rows: dict[str, int] = {}
+    for contract in load_contracts():
+        table = ctx.table("processed", contract["dataset"])
+        if "processed" in contract and ctx.spark.catalog.tableExists(table):
+            duplicated[contract["dataset"]], rows[contract["dataset"]] = _duplicates_and_rows(ctx, table, contract["key"])
+    for name, key in AGGREGATED_KEYS.items():
+        duplicated[name], rows[name] = _duplicates_and_rows(ctx, ctx.table("aggregated", name), key)
+    kpis_equal = all(c["ok"] for c in ctx.checks if c["check"].startswith("telemetry_metrics rows"))
+    telematics_kept = e.telematics_raw_rows - e.telematics_quarantined - e.telematics_duplicates
+    expected_rows = {
+        "telematics": telematics_kept,
+        "shipments": e.shipments_current,
+        "customers": e.customers_current,
+        "sensor_readings_enriched": sum(e.sensor_enrichment.values()),
+        "device_updates": e.device_update_records,
+        "telemetry_metrics": len(e.kpi),
+    }
+    lost = {d: expected_rows[d] - rows.get(d, 0) + duplicated.get(d, 0) for d in expected_rows}
+    weather, sensors = f.of("weather"), f.of("sensor_readings")
+    pulls = ctx.fault_results.get("pulls", {})
+    glue = ctx.fault_results.get("glue", {"reruns": 0, "read": 0, "written": 0, "quarantined": 0})
+    proxy = ctx.proxy.injected.as_json() if ctx.proxy else {}
+    # What each path must deliver (the ground truth) against what it delivered.
+    weather_in, weather_out = e.weather_rows_pulled, weather.count("raw_rows")
+    sensors_in, sensors_out = e.sensor_readings_unique, sensors.count("flink_written")
+    dms_in = e.shipments_current + e.customers_current
+    dms_out = rows.get("shipments", 0) - duplicated.get("shipments", 0) + rows.get("customers", 0) - duplicated.get("customers", 0)
+    not_covered = {"injected": "not covered yet", "in": "-", "out": "-", "quarantined": "-", "lost": "-", "duplicated": "-", "duplicates removed": "-"}
+    table: list[dict[str, Any]] = [
+        {"fault": "S3 answers 500 and 503 during the weather and sensor pulls",
+         "injected": f"{proxy.get('s3 PutObject answered 500', 0)} x 500, {proxy.get('s3 PutObject answered 503', 0)} x 503",
+         "in": weather_in + sensors_in, "out": weather_out + sensors_out,
+         "quarantined": weather.count("raw_quarantined") + e.sensor_readings_quarantined_by_pull,
+         "lost": weather_in - weather_out + sensors_in - sensors_out,
+         "duplicated": duplicated.get("weather", 0) + duplicated.get("sensor_readings_enriched", 0),
+         "duplicates removed": "a retried put rewrites the same key (weather: the day's object); the Flink job keeps one copy of a reading_id"},
+        {"fault": "Kinesis refuses part of each PutRecords call and throttles whole calls",
+         "injected": f"{proxy.get('kinesis records refused inside a call', 0)} records refused, {proxy.get('kinesis PutRecords calls throttled whole', 0)} calls throttled",
+         "in": sensors_in, "out": sensors_out, "quarantined": e.sensor_readings_quarantined_by_pull,
+         "lost": sensors_in - sensors_out, "duplicated": duplicated.get("sensor_readings_enriched", 0),
+         "duplicates removed": "the Flink job keeps the first copy of a reading_id (dedup state; flink-app tests); Firehose's copies of telemetry by the telematics job, by (vehicle_id, ts)"},
+        {"fault": f"weather API down {OUTAGE_HOURS[0]:02d}:00-{OUTAGE_HOURS[1]:02d}:00 UTC on {ctx.days[1]}, then back",
+         "injected": (f"{pulls.get('failed', 0)} run(s) failed with Lambda's retries (to the dead letters), {pulls.get('answers503', 0)} requests answered 503; "
+                      f"the next run caught the day before up"),
+         "in": weather_in, "out": weather_out, "quarantined": weather.count("raw_quarantined"),
+         "lost": weather_in - weather_out, "duplicated": duplicated.get("weather", 0),
+         "duplicates removed": "each run rewrites its day's object with every complete hour; the weather job keys by (city, observation_hour)"},
+        {"fault": "DMS change files delivered twice, out of commit order",
+         "injected": f"{ctx.fault_results.get('dms', {}).get('injected', 0)} files again",
+         "in": dms_in, "out": dms_out, "quarantined": f.of("shipments").count("glue_quarantined"),
+         "lost": dms_in - dms_out, "duplicated": duplicated.get("shipments", 0) + duplicated.get("customers", 0),
+         "duplicates removed": "the CDC job keeps the latest change of a key by commit_ts, and MERGE applies it once"},
+        {"fault": f"Glue: {ctx.days[0]} run twice, and rerun after {ctx.days[-1]}",
+         "injected": f"{glue['reruns']} job runs again", "in": glue["read"], "out": glue["written"], "quarantined": glue["quarantined"],
+         "lost": sum(lost.values()), "duplicated": sum(duplicated.values()),
+         "duplicates removed": "telematics: readings already in the table dropped; CDC and keyed: MERGE by key; KPI: the dates' rows replaced"},
+        {"fault": "Flink job killed mid-stream and restarted from its checkpoint", **not_covered},
+        {"fault": "a truncated Parquet and a cut-short GZIP object in the raw zone", **not_covered},
+    ]
+    for row in table:
+        row["kpis equal the ground truth"] = kpis_equal if row["injected"] != "not covered yet" else "-"
+    ctx.fault_results["table"] = table
+    ctx.fault_results["duplicated_by_table"] = duplicated
+    ctx.fault_results["lost_by_table"] = lost
+    bad = [f"{d}: {n} lost" for d, n in lost.items() if n] + [f"{d}: {n} duplicated" for d, n in duplicated.items() if n]
+    if bad or not kpis_equal:
+        raise AssertionError("the faults cost data: " + "; ".join(bad or ["KPI rows differ"]))
+    covered = sum(1 for r in table if r["injected"] != "not covered yet")
+    return f"{covered} faults injected; 0 lost and 0 duplicated in {len(duplicated)} tables; the KPIs equal the ground truth"
