@@ -4,8 +4,9 @@ overloaded, for the fault-injection run (`npm run local -- --faults`).
 - S3: while `s3_errors_left` lasts, the first PutObject of each object is answered 503 SlowDown
   or 500 InternalError (alternately) without reaching moto, as S3 does under a request-rate spike;
   the caller's retry of that object then goes through.
-- Kinesis: every `throttle_every`-th PutRecords call is refused whole (400
-  ProvisionedThroughputExceededException); of the others, every `refuse_every`-th record is
+- Kinesis: for the first `kinesis_calls` PutRecords calls (a while: each refusal costs the caller
+  a backoff, and the whole path runs hundreds of calls), every `throttle_every`-th call is refused
+  whole (400 ProvisionedThroughputExceededException); of the others, every `refuse_every`-th record is
   refused inside a 200 answer (FailedRecordCount, ErrorCode per record) and only the rest reach
   moto, as a shard over its write limit for a moment does. A record is refused once: when the
   caller sends it again, the moment has passed.
@@ -43,9 +44,10 @@ class Injected:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, s3_errors: int = 40, throttle_every: int = 4, refuse_every: int = 3):
+    def __init__(self, upstream: str, s3_errors: int = 40, kinesis_calls: int = 80, throttle_every: int = 4, refuse_every: int = 3):
         self.upstream = urlsplit(upstream)
         self.s3_errors_left = s3_errors
+        self.kinesis_faulty_calls = kinesis_calls
         self.throttle_every = throttle_every
         self.refuse_every = refuse_every
         self.injected = Injected()
@@ -146,6 +148,9 @@ class FaultProxy:
             def _put_records(self, body: bytes) -> None:
                 call = proxy._kinesis_call()
                 kind = "application/x-amz-json-1.1"
+                if call > proxy.kinesis_faulty_calls:
+                    self._answer(*self._forward(body))
+                    return
                 if call % proxy.throttle_every == 0:
                     with proxy._lock:
                         proxy.injected.kinesis_calls_throttled += 1

@@ -7,7 +7,8 @@ tables (must be 0), and whether the KPIs equal the ground truth.
 
 Injected:
 - S3 answering 500 and 503 for a while during the weather and sensor pulls, and Kinesis refusing
-  part of each PutRecords call and throttling whole calls (fault_proxy.py, in front of moto);
+  part of each PutRecords call and throttling whole calls for a while (fault_proxy.py, in front
+  of moto);
 - the weather API down for an hour across the first midnight (every request answered 503), then back;
 - every DMS change file delivered twice, the copy's rows in reverse commit order and named to
   sort before the original;
@@ -160,7 +161,7 @@ def fault_table(ctx: Context) -> str:
          "lost": weather_in - weather_out + sensors_in - sensors_out,
          "duplicated": duplicated.get("weather", 0) + duplicated.get("sensor_readings_enriched", 0),
          "duplicates removed": "a retried put rewrites the same key (weather: the day's object); the Flink job keeps one copy of a reading_id"},
-        {"fault": "Kinesis refuses part of each PutRecords call and throttles whole calls",
+        {"fault": "Kinesis refuses part of each PutRecords call and throttles whole calls, for a while",
          "injected": f"{proxy.get('kinesis records refused inside a call', 0)} records refused, {proxy.get('kinesis PutRecords calls throttled whole', 0)} calls throttled",
          "in": sensors_in, "out": sensors_out, "quarantined": e.sensor_readings_quarantined_by_pull,
          "lost": sensors_in - sensors_out, "duplicated": duplicated.get("sensor_readings_enriched", 0),
