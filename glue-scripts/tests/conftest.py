@@ -5,8 +5,9 @@ import pytest
 
 # The Glue jobs ship glue-scripts/lakehouse as their extra Python package; tests import it the same way.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# The local engines that stand in for managed ones (Trino for Athena).
+# The local engines that stand in for managed ones (Trino for Athena), and the API stand-ins (moto).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "engines"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "stand-ins"))
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,12 @@ object the writes made: data files, delete files, manifests and table metadata.
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
+from moto_threaded import threaded_moto
 
 from lakehouse.spark import ICEBERG_S3_FILE_IO
 
@@ -26,12 +25,11 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def s3_zones():
     """moto_server with a processed and an aggregated bucket, each encrypted by default with a key of its own."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    with threaded_moto() as endpoint:
+        yield zones_in(endpoint)
+
+
+def zones_in(endpoint: str) -> dict:
     session = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
     s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **session)
     kms = boto3.client("kms", **session)
@@ -51,8 +49,7 @@ def s3_zones():
         database = f"lake_{zone}_{uuid.uuid4().hex[:8]}"
         glue.create_database(DatabaseInput={"Name": database, "LocationUri": f"s3://{bucket}/{zone}/"})
         zones[zone] = {"bucket": bucket, "key": key_arn, "database": database}
-    yield {"endpoint": endpoint, "s3": s3, "zones": zones}
-    server.stop()
+    return {"endpoint": endpoint, "s3": s3, "zones": zones}
 
 
 def register_catalog(spark, name: str, endpoint: str, extra: dict[str, str] | None = None) -> None:

@@ -3,29 +3,19 @@ and that a caller that retries as the AWS SDK and the pull functions do gets eve
 
 from __future__ import annotations
 
-import base64
-import json
-import socket
-import urllib.request
-
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from fault_proxy import FaultProxy
+from moto_threaded import threaded_moto
 
 
 @pytest.fixture()
 def moto_endpoint():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with threaded_moto() as endpoint:
+        yield endpoint
 
 
 def client(service: str, endpoint: str, attempts: int):
