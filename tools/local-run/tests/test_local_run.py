@@ -214,6 +214,8 @@ def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
     (["--backfill", "2026-11-04..2026-11-02"], "--backfill must be FROM..TO, two days as yyyy-MM-dd with FROM not after TO (got '2026-11-04..2026-11-02')"),
     (["--backfill", "2026-11-02"], "--backfill must be FROM..TO"),
     (["--only", "streaming", "--backfill", "2026-11-02..2026-11-03"], "--backfill recomputes the KPI, which --only streaming does not run"),
+    (["--faults", "--days", "1"], "--faults runs on a generated fleet of 2 days or more, the whole path (not with --raw or --only)"),
+    (["--faults", "--only", "streaming"], "--faults runs on a generated fleet of 2 days or more"),
 ])
 def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
     result = local_run(*options, "--out", str(tmp_path / "out"))
