@@ -153,6 +153,20 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     expect(alarm.AlarmActions).toHaveLength(1);
   });
 
+  test('a raw object a job could not read pages someone, for every dataset whose job reads raw objects', () => {
+    const alarms = Object.values(resourcesOf(templates.monitoring, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .filter((a) => a.MetricName === 'unreadable_objects');
+    // the source jobs that read raw objects (lib/registry RAW_READING_PIPELINES): not the landed job, which reads the Flink landing
+    expect(alarms.map((a) => a.Dimensions[0].Value).sort()).toEqual(['customers', 'device_updates', 'shipments', 'telematics', 'weather']);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Namespace: 'TelemetryLakehouse/Glue', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm.AlarmName).toBe(`${prefix}-unreadable-raw-objects-${alarm.Dimensions[0].Value.replace(/_/g, '-')}`);
+      expect(alarm.AlarmDescription).toContain(`quarantine/${alarm.Dimensions[0].Value}/unreadable_objects/`);
+      expect(alarm.AlarmActions).toHaveLength(1);
+    }
+  });
+
   test('a data-quality ruleset per processed table, derived from its contract', () => {
     const rulesets = Object.values(resourcesOf(t, 'AWS::Glue::DataQualityRuleset')).map((r) => r.Properties);
     expect(rulesets.map((r) => r.TargetTable.TableName).sort()).toEqual(['customers', 'device_updates', 'sensor_readings_enriched', 'shipments', 'telematics', 'weather']);

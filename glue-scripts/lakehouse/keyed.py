@@ -10,9 +10,9 @@ copies of a key that differ are quarantined together, since nothing says which o
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, DataFrameReader, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -33,14 +33,14 @@ def envelope_schema(contract: Mapping[str, Any]) -> T.StructType:
     return T.StructType([T.StructField("data", data), T.StructField("metadata", T.StructType([T.StructField(f, T.StringType()) for f in ENVELOPE_METADATA]))])
 
 
-def read_raw(spark, raw_path: str, contract: Mapping[str, Any]) -> DataFrame:
-    """The day's raw records in the writer's format (Parquet, or NDJSON, GZIP or not); an envelope
-    is read with its own schema, so a day of control records alone still has every column."""
+def read_raw(reader: DataFrameReader, paths: Sequence[str], contract: Mapping[str, Any]) -> DataFrame:
+    """Raw records in the writer's format (Parquet, or NDJSON, GZIP or not); an envelope is read
+    with its own schema, so a day of control records alone still has every column."""
     if contract["raw"]["format"] == "parquet":
-        return spark.read.parquet(raw_path)
+        return reader.parquet(*paths)
     if "envelope" in contract["raw"]:
-        return spark.read.schema(envelope_schema(contract)).json(raw_path)
-    return spark.read.json(raw_path)
+        return reader.schema(envelope_schema(contract)).json(list(paths))
+    return reader.json(list(paths))
 
 
 def empty_raw(spark, contract: Mapping[str, Any]) -> DataFrame:

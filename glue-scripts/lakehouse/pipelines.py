@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, telematics, weather
+from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, raw_objects, telematics, weather
 from .contracts import spark_ddl
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
@@ -48,6 +48,21 @@ def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_d
     if count:
         df.coalesce(1).write.mode("overwrite").json(f"{quarantine_root.rstrip('/')}/{dataset}/ingest_date={ingest_date}/")
     return count
+
+
+def read_raw_batch(
+    spark: SparkSession, raw_path: str, read: Callable[..., DataFrame], quarantine_root: str, dataset: str, ingest_date: str
+) -> tuple[DataFrame, int]:
+    """The day's raw objects read and materialised, each object that cannot be read left out and
+    listed under the quarantine with its reason (lakehouse.raw_objects); returns the batch and how
+    many objects were left out. `read(*paths)` reads objects in the writer's format; partitions in
+    folder names below `raw_path` (ingest_hour=HH) are read as the folder read gives them."""
+    objects = raw_objects.list_objects(spark, raw_path)
+    reader = lambda paths: read(spark.read.option("basePath", raw_path), *paths)  # noqa: E731
+    if not objects:  # no folder: the reader says so, as a read of the folder did
+        return reader([raw_path]).persist(), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date)
+    raw, unreadable = raw_objects.read_objects(objects, reader)
+    return raw, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
 
 
 @dataclass(frozen=True)
@@ -94,7 +109,8 @@ def run_cdc(
     """A DMS source (crm.customers, legacy_sql.shipments): the day's change files to current state,
     and the metric dates the changes touch recorded for the KPI."""
     source = CDC_SOURCES[dataset]
-    raw = spark.read.parquet(raw_path).persist()  # read by the changes, the counts and the quarantine
+    # read by the changes, the counts and the quarantine
+    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.parquet(*paths), quarantine_root, dataset, ingest_date)
     changes, quarantined = source.prepare(raw, contract)
     changes = changes.localCheckpoint()
     key = contract["key"]
@@ -121,7 +137,7 @@ def run_cdc(
         merge_on_key(spark, history, versions, [*key, cdc.COMMIT_TS], f"{dataset}_versions", replace_when=None)
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), source.kpi_changes(before, changes, versions_before), dataset, ingest_date)
 
-    stats = RunStats(dataset, read=raw.count(), written=live.count(), details={"kpi_changes_recorded": recorded})
+    stats = RunStats(dataset, read=raw.count(), written=live.count(), details={"kpi_changes_recorded": recorded, "unreadable_objects": unreadable})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, ingest_date)
     raw.unpersist()
     return stats
@@ -141,8 +157,9 @@ def run_keyed(
     the contract, one per key, MERGEd on the key. Not a KPI input, so it records no KPI dates.
     A day with no raw folder is an empty batch, not a failure: a source that changes rarely (the
     device registry) has days without a record, and its writer (Firehose) then writes nothing."""
+    unreadable = 0
     if _existing(spark, [raw_path]):
-        raw = keyed.read_raw(spark, raw_path, contract).persist()
+        raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: keyed.read_raw(reader, paths, contract), quarantine_root, dataset, day)
     else:
         raw = keyed.empty_raw(spark, contract).persist()
     rows, quarantined, left_out = keyed.prepare(raw, contract)
@@ -151,7 +168,7 @@ def run_keyed(
     ensure_table(spark, table, contract_columns(contract), contract["processed"]["partitioning"])
     version = contract["processed"].get("versionColumn")
     merge_on_key(spark, table, rows, contract["key"], f"{dataset}_rows", replace_when=f"s.`{version}` > t.`{version}`" if version else "true")
-    stats = RunStats(dataset, read=raw.count(), written=rows.count(), details=left_out)
+    stats = RunStats(dataset, read=raw.count(), written=rows.count(), details={**left_out, "unreadable_objects": unreadable})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, day)
     raw.unpersist()
     return stats
@@ -262,7 +279,7 @@ def run_telematics(
     vehicle's previous reading, so a late reading fixes its neighbours' intervals too. The days
     recomputed are recorded for the KPI."""
     # Parsed once: the merges, the data-quality rules and the counts all read it.
-    raw = spark.read.json(raw_path).persist()
+    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.json(list(paths)), quarantine_root, "telematics", ingest_date)
     valid, quarantined = telematics.prepare(raw, contract)
     valid = valid.persist()
     evaluate(valid, contract, table)
@@ -296,6 +313,7 @@ def run_telematics(
     stats.details = {
         "duplicates": stats.read - stats.quarantined - new_readings,
         "kpi_dates_recorded": recorded,
+        "unreadable_objects": unreadable,
         **{f"intervals_{row['interval_status']}": row["count"] for row in recomputed.groupBy("interval_status").count().collect()},
     }
     raw.unpersist()
@@ -317,7 +335,7 @@ def run_weather(
     An observation of another day in the day's folder (a late hour) is taken for its own day; an
     observation of a city that is not configured is quarantined. A missing-hour row never replaces
     an observation the table already holds. The days written are recorded for the KPI."""
-    raw = spark.read.json(raw_path)
+    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.json(list(paths)), quarantine_root, "weather", day)
     valid, quarantined = weather.prepare(raw, contract)
     configured = F.col("city").isin(*cities)
     unconfigured = valid.where(~configured).withColumn(
@@ -333,8 +351,10 @@ def run_weather(
     merge_on_key(spark, table, written, contract["key"], "weather_series", replace_when="NOT (s.is_missing AND NOT t.is_missing)")
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), written.select(F.to_date("observation_hour").alias("metric_date")), "weather", day)
     stats = RunStats("weather", read=raw.count(), written=written.count())
-    stats.details = {"missing_hours": series.where("is_missing").count(), "rows_for_other_days": other_days.count(), "kpi_dates_recorded": recorded}
+    stats.details = {"missing_hours": series.where("is_missing").count(), "rows_for_other_days": other_days.count(), "kpi_dates_recorded": recorded,
+                     "unreadable_objects": unreadable}
     stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=day)
+    raw.unpersist()
     return stats
 
 

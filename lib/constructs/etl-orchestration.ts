@@ -122,9 +122,33 @@ export class EtlOrchestration extends StatefulConstruct {
 
 /**
  * Alerts of the daily pipeline: any of its Glue jobs failing or timing out, the execution failing,
- * and KPI dates whose data changed beyond the lateness horizon (stale until a backfill).
+ * KPI dates whose data changed beyond the lateness horizon (stale until a backfill), and a raw
+ * object a job could not read and left out (per dataset that reads raw objects).
  */
-export function monitorDailyEtl(monitoring: PlatformMonitoring, orchestration: EtlOrchestration, jobs: readonly glue.CfnJob[], latenessHorizonDays: number): void {
+export function monitorDailyEtl(
+  monitoring: PlatformMonitoring,
+  orchestration: EtlOrchestration,
+  jobs: readonly glue.CfnJob[],
+  latenessHorizonDays: number,
+  rawReadDatasets: readonly string[],
+): void {
+  for (const dataset of rawReadDatasets) {
+    monitoring.addAlarm(`unreadable-raw-objects-${dataset.replace(/_/g, '-')}`, {
+      metric: new cloudwatch.Metric({
+        namespace: GLUE_METRICS_NAMESPACE,
+        metricName: 'unreadable_objects',
+        dimensionsMap: { Dataset: dataset },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.days(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `The ${dataset} job left raw objects it could not read out of its batch (cut short, or not the writer's format). ` +
+        `They are listed with the reason under quarantine/${dataset}/unreadable_objects/; replace or remove each, then rerun the day.`,
+      thresholdReason: 'one unreadable object is records the processed zone lacks until someone replaces it; the rerun clears the count.',
+    });
+  }
   monitoring.alertOnEvent('glue-job-failed', {
     description: 'A Glue job of the lakehouse failed or timed out',
     eventPattern: {

@@ -22,6 +22,17 @@ export type Stage = (typeof STAGES)[number];
 export const PIPELINES = ['cdc', 'keyed', 'landed', 'telematics', 'weather', 'aggregation', 'maintenance', 'enrichment'] as const;
 export type PipelineKind = (typeof PIPELINES)[number];
 
+/**
+ * The kinds of source job that read the raw zone's objects (glue-scripts/lakehouse/raw_objects.py):
+ * an object they cannot read is left out with its reason and counted (`unreadable_objects`).
+ */
+export const RAW_READING_PIPELINES: readonly PipelineKind[] = ['cdc', 'keyed', 'telematics', 'weather'];
+
+/** The datasets whose daily job reads raw objects, in registry order. */
+export function rawReadDatasets(jobs: readonly JobDeclaration[]): string[] {
+  return jobs.filter((j) => j.stage === 'sources' && RAW_READING_PIPELINES.includes(j.pipeline)).map((j) => j.outputs[0]);
+}
+
 /** The one day argument every daily job takes: `--day yyyy-MM-dd` (or `yesterday` on the schedule). */
 export const DAY_ARGUMENT = 'day';
 

@@ -11,7 +11,7 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
-import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, processedDatasets } from '../registry';
+import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, processedDatasets, rawReadDatasets } from '../registry';
 import { aggregatedIcebergTable, JobArgumentContext, jobArguments, processedIcebergTable } from '../registry/arguments';
 import { WarehouseLoadTarget } from '../constructs/warehouse-load';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -98,7 +98,7 @@ export class ProcessingStack extends PlatformStack {
       workGroup: props.workgroupName,
     });
 
-    monitorDailyEtl(props.monitoring, this.orchestration, Object.values(jobs), config.processing.latenessHorizonDays);
+    monitorDailyEtl(props.monitoring, this.orchestration, Object.values(jobs), config.processing.latenessHorizonDays, rawReadDatasets(registry));
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
 }

@@ -14,9 +14,11 @@ Injected:
   sort before the original;
 - the first day's Glue jobs run twice, and the first day rerun again after the last one.
 
-Not injected yet (issue 16 names them; the table lists them as not covered): the Flink job killed
-and restarted from its checkpoint, and a truncated Parquet or GZIP object in the raw zone (today
-the job that reads one fails and names the object; it does not yet quarantine it and go on).
+- a Parquet change file and a GZIP telemetry object cut short in the raw zone (partial deliveries
+  beside their whole copies): the jobs leave them out with their reason (lakehouse.raw_objects).
+
+Not injected yet (issue 16 names it; the table lists it as not covered): the Flink job killed and
+restarted from its checkpoint.
 """
 
 from __future__ import annotations
@@ -81,6 +83,23 @@ def deliver_dms_twice_out_of_order(ctx: Context) -> str:
     e.dataset_counts["customers"]["glue_read"] *= 2
     ctx.fault_results["dms"] = {"injected": copies, "rows": counted}
     return f"{copies} change files delivered twice ({rows} changes again), each copy in reverse commit order and named to sort first"
+
+
+def deliver_cut_short_objects(ctx: Context) -> str:
+    """A partial delivery beside its whole copy, as a writer that failed mid-upload and retried
+    under another name leaves one: the first shipments change file and the first telemetry object,
+    each cut at half its bytes. The jobs must leave each out with its reason; nothing is lost,
+    since the whole copy carries every record."""
+    landing = ctx.path("sources", "landing", "raw")
+    cut = []
+    for dataset, pattern in (("shipments", "legacy_sql/shipments/*/*.parquet"), ("telematics", "iot/telematics/**/*.gz")):
+        whole = sorted(p for p in landing.glob(pattern) if "redelivered" not in p.name)[0]
+        partial = whole.with_name(f"{whole.stem}-partial{whole.suffix}")
+        partial.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+        ctx.expected.dataset_counts[dataset]["glue_unreadable_objects"] += 1
+        cut.append(partial.relative_to(landing).as_posix())
+    ctx.fault_results["cut_short"] = cut
+    return "cut short, beside their whole copies: " + ", ".join(cut)
 
 
 def rerun(steps: list[Step]) -> list[Step]:
@@ -182,7 +201,12 @@ def fault_table(ctx: Context) -> str:
          "lost": sum(lost.values()), "duplicated": sum(duplicated.values()),
          "duplicates removed": "telematics: readings already in the table dropped; CDC and keyed: MERGE by key; KPI: the dates' rows replaced"},
         {"fault": "Flink job killed mid-stream and restarted from its checkpoint", **not_covered},
-        {"fault": "a truncated Parquet and a cut-short GZIP object in the raw zone", **not_covered},
+        {"fault": "a Parquet change file and a GZIP telemetry object cut short in the raw zone",
+         "injected": f"{len(ctx.fault_results.get('cut_short', []))} objects cut short",
+         "in": telematics_kept + e.shipments_current, "out": rows.get("telematics", 0) + rows.get("shipments", 0) - duplicated.get("telematics", 0) - duplicated.get("shipments", 0),
+         "quarantined": f.of("telematics").count("glue_unreadable_objects") + f.of("shipments").count("glue_unreadable_objects"),
+         "lost": lost["telematics"] + lost["shipments"], "duplicated": duplicated.get("telematics", 0) + duplicated.get("shipments", 0),
+         "duplicates removed": "the unreadable object is left out with its reason (quarantine/<dataset>/unreadable_objects/); its whole copy is read"},
     ]
     for row in table:
         row["kpis equal the ground truth"] = kpis_equal if row["injected"] != "not covered yet" else "-"

@@ -18,6 +18,8 @@ class DatasetFlow:
     stream_records: int | None = None
     glue_read: int | None = None
     glue_quarantined: int | None = None
+    # raw objects the job could not read, left out and listed under the quarantine with their reason
+    glue_unreadable_objects: int | None = None
     duplicates_dropped: int | None = None
     late_rejected: int | None = None
     conflicting_rejected: int | None = None

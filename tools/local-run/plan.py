@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from checks import check_ground_truth
-from faults import deliver_dms_twice_out_of_order, fault_table, rerun, start_fault_proxy
+from faults import deliver_cut_short_objects, deliver_dms_twice_out_of_order, fault_table, rerun, start_fault_proxy
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
@@ -69,6 +69,7 @@ def build_plan(ctx: Context) -> list[Step]:
         plan.append((f"generate the sources: {ctx.args.vehicles} vehicles x {ctx.args.days} days", generate))
         if faults:
             plan.append(("faults: every DMS change file delivered twice, out of commit order", deliver_dms_twice_out_of_order))
+            plan.append(("faults: a Parquet change file and a GZIP telemetry object cut short, beside their whole copies", deliver_cut_short_objects))
         if not streaming_only:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
         plan.append(("write the fleet into the device registry; its changes onto their stream as DMS puts them", put_device_updates))

@@ -30,6 +30,7 @@ FLOW_COLUMNS = [
     ("stream_records", "stream records"),
     ("glue_read", "read by the job"),
     ("glue_quarantined", "quarantined by the job"),
+    ("glue_unreadable_objects", "unreadable objects left out"),
     ("duplicates_dropped", "duplicates dropped"),
     ("late_rejected", "rejected as late"),
     ("conflicting_rejected", "rejected as conflicting copies"),

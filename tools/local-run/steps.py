@@ -235,7 +235,7 @@ def mirror_raw(ctx: Context) -> str:
     if not ctx.generated:
         ctx.cities = zones.weather_cities(ctx.path("raw-zone"))
     unreadable = {d: c["raw_unreadable_objects"] for d, c in counted.items() if c.get("raw_unreadable_objects")}
-    warning = f"; unreadable, left for their job to report: {unreadable}" if unreadable else ""
+    warning = f"; unreadable, left out by the job that reads them, with the reason: {unreadable}" if unreadable else ""
     return f"{count} objects, {size / 1e6:.1f} MB to {ctx.path('raw-zone')} (local Spark reads files where Glue reads s3://){warning}"
 
 
@@ -263,8 +263,11 @@ def glue_etl(dataset: str, day: str, run: Callable[..., Any], describe: Callable
         table = ctx.table("processed", dataset)
         stats = run(ctx, contract, str(raw), table, str(ctx.path("processed-zone", "quarantine")))
         ctx.committed_tables.append(table)
-        ctx.flows.add(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, **flows(stats))
-        return describe(stats)
+        unreadable = stats.details.get("unreadable_objects", 0)
+        counted = {"glue_unreadable_objects": unreadable} if unreadable else {}  # a column in the report only where it happened
+        ctx.flows.add(dataset, glue_read=stats.read, glue_quarantined=stats.quarantined, glue_written=stats.written, **counted, **flows(stats))
+        left_out = f"; {unreadable} unreadable raw object(s) left out, listed with the reason under quarantine/{dataset}/unreadable_objects/" if unreadable else ""
+        return describe(stats) + left_out
     return action
 
 

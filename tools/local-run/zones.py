@@ -208,8 +208,8 @@ def raw_zone_counts(raw_zone: Path) -> dict[str, dict[str, int]]:
         for path in files:
             try:
                 rows += pq.ParquetFile(path).metadata.num_rows if contract["raw"]["format"] == "parquet" else _lines(path)
-            except (OSError, ValueError, pa.ArrowException):
-                unreadable += 1  # counted, not fatal here: the job that reads the file fails and names it
+            except (OSError, EOFError, ValueError, pa.ArrowException):
+                unreadable += 1  # counted, not fatal here: the job that reads it leaves it out and lists it with its reason
         quarantined = sum(_lines(p) for p in _files(raw_zone / f"raw/{contract['source']}/_quarantine/{contract['dataset']}"))
         counts[contract["dataset"]] = {"raw_objects": len(files), "raw_rows": rows, "raw_quarantined": quarantined}
         if unreadable:

@@ -185,19 +185,22 @@ def test_a_supplied_raw_zone_without_a_required_dataset_is_refused(generated, tm
     assert "left behind: nothing" in result.stderr
 
 
-def test_a_corrupt_extract_fails_its_step_and_says_what_is_left(generated, tmp_path):
-    out, _, _ = generated
+def test_a_corrupt_extract_is_left_out_with_its_reason_and_the_run_goes_on(generated, tmp_path):
+    out, _, first = generated
     supplied = supplied_from(out, tmp_path / "mine")
     (supplied / "raw" / "legacy_sql" / "shipments" / "2026-11-02" / "LOAD00000002.parquet").write_bytes(b"not parquet at all")
     result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
-    assert result.returncode == 1
-    assert "FAILED at step 'glue cdc_etl shipments 2026-11-02'" in result.stderr
-    assert "LOAD00000002.parquet" in result.stderr  # the cause names the file
-    assert "tlh_dev_processed.customers" in result.stderr.split("left behind:")[1]  # committed before the failure
-    assert "no report was written" in result.stderr
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["failure"]["step"] == "glue cdc_etl shipments 2026-11-02"
-    assert not (tmp_path / "out" / "report.html").exists()
+    step = next(s for s in summary["steps"] if s["name"] == "glue cdc_etl shipments 2026-11-02")
+    assert "1 unreadable raw object(s) left out" in step["summary"]
+    assert summary["flows"]["shipments"]["glue_unreadable_objects"] == 1
+    listed = [json.loads(line) for f in (tmp_path / "out" / "processed-zone" / "quarantine" / "shipments" / "unreadable_objects" / "ingest_date=2026-11-02").glob("*.json")
+              for line in f.read_text().splitlines()]
+    assert [Path(x["object"]).name for x in listed] == ["LOAD00000002.parquet"] and listed[0]["reasons"][0]
+    # the rest of the day is read as without it: the same KPIs
+    assert summary["kpis"] == first["kpis"]
+    assert (tmp_path / "out" / "report.html").exists()
 
 
 def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):

@@ -98,6 +98,7 @@ def test_the_fault_run_adds_its_injections_and_reruns_around_the_normal_plan():
     assert added == [
         "faults: a proxy before moto that answers S3 PutObject 500/503 and refuses and throttles Kinesis PutRecords",
         "faults: every DMS change file delivered twice, out of commit order",
+        "faults: a Parquet change file and a GZIP telemetry object cut short, beside their whole copies",
         *[f"{step} (again)" for step in day_one],  # the same day twice
         *[f"{step} (again)" for step in day_one],  # and again after the last day
         "faults: per fault, records in and out, quarantined, lost and duplicated; the KPIs",
