@@ -86,7 +86,7 @@ def test_without_a_version_column_copies_collapse_conflicts_are_quarantined_and_
     ])
     stats = pipelines.run_keyed(spark, "air_quality", CONTRACT, day1, table, str(tmp_path / "quarantine"), "2026-11-20")
     assert (stats.read, stats.written, stats.quarantined) == (7, 1, 5)
-    assert stats.details == {"duplicates": 1, "superseded": 0}
+    assert stats.details == {"duplicates": 1, "superseded": 0, "unreadable_objects": 0}
     assert rows_of(spark, table) == [("s1", "10", 12.5, "10:05:00")]
     reasons = sorted((q["station"], tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path))
     assert reasons == [
@@ -117,7 +117,7 @@ def test_with_a_version_column_the_greatest_version_wins_in_the_batch_and_agains
         row("s2", "10", 21.0, "10:05:00"),   # same version, other value: both quarantined
     ])
     stats = pipelines.run_keyed(spark, "air_quality", contract, day1, table, str(tmp_path / "quarantine"), "2026-11-20")
-    assert (stats.written, stats.quarantined, stats.details) == (1, 2, {"duplicates": 0, "superseded": 1})
+    assert (stats.written, stats.quarantined, stats.details) == (1, 2, {"duplicates": 0, "superseded": 1, "unreadable_objects": 0})
     assert rows_of(spark, table) == [("s1", "10", 14.0, "10:20:00")]
     assert {tuple(q["quarantine_reasons"]) for q in quarantined(tmp_path)} == {("station, hour: another row of the same key has the same measured_at",)}
 
@@ -196,7 +196,7 @@ def test_device_updates_are_read_from_dms_records_and_what_is_not_a_version_is_q
     ], gzipped=True)
     stats = pipelines.run_keyed(spark, "device_updates", contract, day, table, str(tmp_path / "quarantine"), "2026-11-20")
     assert (stats.read, stats.written, stats.quarantined) == (11, 3, 6)
-    assert stats.details == {"duplicates": 1, "superseded": 0, "control_records": 1}
+    assert stats.details == {"duplicates": 1, "superseded": 0, "control_records": 1, "unreadable_objects": 0}
     kept = sorted((r["sensor_id"], r["version"], r["calibration_scale"], r["updated_at"].strftime("%H:%M:%S.%f")) for r in spark.table(table).collect())
     assert kept == [("s1", 1, 1.0, "10:00:00.123456"), ("s1", 2, 1.5, "11:00:00.123456"), ("s2", 1, 1.0, "10:00:00.123456")]
     reasons = sorted(((q.get("sensor_id"), tuple(q["quarantine_reasons"])) for q in quarantined(tmp_path, "device_updates")), key=lambda r: (r[0] is None, r))

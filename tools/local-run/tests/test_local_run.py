@@ -140,12 +140,20 @@ def supplied_from(generated_out: Path, target: Path) -> Path:
     return target
 
 
-def test_supplied_raw_files_give_the_same_kpis(generated, tmp_path):
+def test_supplied_raw_files_give_the_same_kpis_and_a_corrupt_extract_is_left_out_with_its_reason(generated, tmp_path):
     out, _, summary = generated
     supplied = supplied_from(out, tmp_path / "mine")
+    # A corrupt extract beside the day's whole files: left out with its reason, the rest read as without it.
+    (supplied / "raw" / "legacy_sql" / "shipments" / "2026-11-02" / "LOAD00000002.parquet").write_bytes(b"not parquet at all")
     result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     mine = json.loads((tmp_path / "out" / "summary.json").read_text())
+    step = next(s for s in mine["steps"] if s["name"] == "glue cdc_etl shipments 2026-11-02")
+    assert "1 unreadable raw object(s) left out" in step["summary"]
+    assert mine["flows"]["shipments"]["glue_unreadable_objects"] == 1
+    listed = [json.loads(line) for f in (tmp_path / "out" / "processed-zone" / "quarantine" / "shipments" / "unreadable_objects" / "ingest_date=2026-11-02").glob("*.json")
+              for line in f.read_text().splitlines()]
+    assert [Path(x["object"]).name for x in listed] == ["LOAD00000002.parquet"] and listed[0]["reasons"][0]
     assert mine["mode"] == "supplied raw files" and mine["days"] == ["2026-11-02", "2026-11-03"]
     assert mine["kpis"].keys() == summary["kpis"].keys()
     for name, table in summary["kpis"].items():
@@ -183,24 +191,6 @@ def test_a_supplied_raw_zone_without_a_required_dataset_is_refused(generated, tm
     assert "raw/weather/weather/: no files; weather is required for the KPIs" in result.stderr
     assert "raw/iot/telematics/: 1 files outside raw/iot/telematics/ingest_date=yyyy-MM-dd/ingest_hour=HH/, e.g. raw/iot/telematics/2026-11-02/part.json" in result.stderr
     assert "left behind: nothing" in result.stderr
-
-
-def test_a_corrupt_extract_is_left_out_with_its_reason_and_the_run_goes_on(generated, tmp_path):
-    out, _, first = generated
-    supplied = supplied_from(out, tmp_path / "mine")
-    (supplied / "raw" / "legacy_sql" / "shipments" / "2026-11-02" / "LOAD00000002.parquet").write_bytes(b"not parquet at all")
-    result = local_run("--raw", str(supplied), "--out", str(tmp_path / "out"))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    step = next(s for s in summary["steps"] if s["name"] == "glue cdc_etl shipments 2026-11-02")
-    assert "1 unreadable raw object(s) left out" in step["summary"]
-    assert summary["flows"]["shipments"]["glue_unreadable_objects"] == 1
-    listed = [json.loads(line) for f in (tmp_path / "out" / "processed-zone" / "quarantine" / "shipments" / "unreadable_objects" / "ingest_date=2026-11-02").glob("*.json")
-              for line in f.read_text().splitlines()]
-    assert [Path(x["object"]).name for x in listed] == ["LOAD00000002.parquet"] and listed[0]["reasons"][0]
-    # the rest of the day is read as without it: the same KPIs
-    assert summary["kpis"] == first["kpis"]
-    assert (tmp_path / "out" / "report.html").exists()
 
 
 def test_an_output_folder_that_is_not_a_run_is_left_alone(tmp_path):
