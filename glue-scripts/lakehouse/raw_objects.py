@@ -57,9 +57,9 @@ def read_objects(objects: Sequence[str], read: Reader) -> tuple[DataFrame, list[
     they cannot be read. Raises NothingReadable when none can."""
     try:
         return _materialised(read(objects)), []
-    except Exception:  # noqa: BLE001 - which object failed is found below, and re-read alone
-        pass
-    readable, unreadable = _split(list(objects), read)
+    except Exception as error:  # noqa: BLE001 - which objects failed is found below; a failure no object alone explains is raised again there
+        failed = reason_of(error)
+    readable, unreadable = _split(list(objects), read, failed)
     if not readable:
         raise NothingReadable("every raw object of the batch is unreadable: " + "; ".join(f"{u.object} ({u.reason})" for u in unreadable))
     return _materialised(read(readable)), unreadable
@@ -67,7 +67,11 @@ def read_objects(objects: Sequence[str], read: Reader) -> tuple[DataFrame, list[
 
 def _materialised(df: DataFrame) -> DataFrame:
     df = df.persist()
-    df.count()  # reads every object: one that cannot be read fails here, not in a later step
+    try:
+        df.count()  # reads every object: one that cannot be read fails here, not in a later step
+    except Exception:
+        df.unpersist()
+        raise
     return df
 
 
@@ -81,9 +85,10 @@ def _reads(objects: Sequence[str], read: Reader) -> str | None:
         return reason_of(error)
 
 
-def _split(objects: list[str], read: Reader) -> tuple[list[str], list[Unreadable]]:
-    """The objects in halves until each unreadable one stands alone: log2(n) reads per bad object."""
-    why = _reads(objects, read)
+def _split(objects: list[str], read: Reader, why: str | None = None) -> tuple[list[str], list[Unreadable]]:
+    """The objects in halves until each unreadable one stands alone: log2(n) reads per bad object.
+    `why`: the reason these objects already failed to read together, if known (not read again)."""
+    why = why or _reads(objects, read)
     if why is None:
         return objects, []
     if len(objects) == 1:
