@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest

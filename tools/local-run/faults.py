@@ -23,8 +23,7 @@ restarted from its checkpoint.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime, time, timezone
 from typing import Any, Callable
 
 import pyarrow.parquet as pq
