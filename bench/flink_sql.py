@@ -54,7 +54,7 @@ BLACKHOLE = {"connector": "blackhole"}
 
 
 def run_passthrough(readings_path: str, devices_path: str) -> float:
-    env = sources_on_files(readings_path, devices_path, readings_max_delay_seconds=60, device_updates_max_delay_seconds=3600, parallelism=2, watermark_every_record=False)
+    env = sources_on_files(readings_path, devices_path, readings_max_delay_seconds=60, parallelism=2, watermark_every_record=False)
     env.execute_sql(sql.sink_table_ddl("sink", contracts.contract(contracts.READINGS), BLACKHOLE))
     started = time.perf_counter()
     env.execute_sql(f"INSERT INTO sink SELECT reading_id, sensor_id, ts, metric, `value`, unit FROM `{sql.READINGS_TABLE}`").wait()
@@ -63,7 +63,7 @@ def run_passthrough(readings_path: str, devices_path: str) -> float:
 
 def run_job(readings_path: str, devices_path: str) -> float:
     """The job's own statements (both INSERTs, as one statement set) into blackhole sinks. Watermarks are periodic, as the Kinesis sources emit them."""
-    env = sources_on_files(readings_path, devices_path, readings_max_delay_seconds=60, device_updates_max_delay_seconds=3600, parallelism=2, watermark_every_record=False)
+    env = sources_on_files(readings_path, devices_path, readings_max_delay_seconds=60, parallelism=2, watermark_every_record=False)
     env.execute_sql(sql.sink_table_ddl(sql.ENRICHED_TABLE, contracts.contract(contracts.ENRICHED), BLACKHOLE))
     env.execute_sql(sql.rejected_table_ddl(sql.REJECTED_TABLE, contracts.contract(contracts.READINGS), BLACKHOLE))
     statements = env.create_statement_set()

@@ -60,7 +60,6 @@ def job(props: Mapping[str, str], jar: Path = CONNECTORS_JAR) -> StatementSet:
         kinesis_source(props["readings.stream"], region),
         kinesis_source(props["device-updates.stream"], region),
         int(props["readings.max-delay.seconds"]),
-        int(props["device-updates.max-delay.seconds"]),
     )
     # Late readings and conflicting copies, with their reasons, go to the processed zone's quarantine.
     enrichment_job.define_sinks(env, firehose_sink(props["enriched.delivery-stream"], region), firehose_sink(props["rejected.delivery-stream"], region))

@@ -137,7 +137,6 @@ describe.each(ENVIRONMENTS)('streaming (%s)', (envName) => {
     expect(groups.enrichment).toMatchObject({
       'state.ttl.hours': String(flink.stateTtlHours),
       'readings.max-delay.seconds': String(flink.readingsMaxDelaySeconds),
-      'device-updates.max-delay.seconds': String(flink.deviceUpdatesMaxDelaySeconds),
       'enriched.delivery-stream': `${prefix}-sensor-readings-enriched`,
       'rejected.delivery-stream': `${prefix}-sensor-readings-rejected`,
     });

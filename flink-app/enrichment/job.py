@@ -60,14 +60,13 @@ def define_sources(
     readings_options: Mapping[str, str],
     devices_options: Mapping[str, str],
     readings_max_delay_seconds: int,
-    device_updates_max_delay_seconds: int,
 ) -> None:
     """The two sources (readings as the contract's rows; device updates in DMS's envelope), the
     versioned device table, and the views the INSERTs read. Readings are late by seconds; device
-    updates may arrive far out of order (enrichment/sql.py)."""
+    updates may arrive in any order (enrichment/sql.py)."""
     devices = contracts.contract(contracts.DEVICE_UPDATES)
     env.execute_sql(sql.source_table_ddl(sql.READINGS_TABLE, contracts.contract(contracts.READINGS), "ts", readings_max_delay_seconds, readings_options))
-    env.execute_sql(sql.envelope_source_ddl(sql.DEVICES_ENVELOPE_TABLE, devices, DEVICE_TIME, device_updates_max_delay_seconds, devices_options))
+    env.execute_sql(sql.envelope_source_ddl(sql.DEVICES_ENVELOPE_TABLE, devices, DEVICE_TIME, devices_options))
     register_versioned_table(env, sql.DEVICES_TABLE, sql.envelope_rows_query(sql.DEVICES_ENVELOPE_TABLE, devices, DEVICE_TIME), devices, DEVICE_KEY, DEVICE_TIME)
     for statement in sql.view_statements(readings_max_delay_seconds):
         env.execute_sql(statement)

@@ -4,6 +4,8 @@ The tests and the local platform run (tools/local-run) both run it this way."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from pyflink.table import StreamTableEnvironment
 
 from . import job
@@ -19,21 +21,26 @@ def sources_on_files(
     devices_path: str,
     *,
     readings_max_delay_seconds: int,
-    device_updates_max_delay_seconds: int,
     state_ttl_hours: int = 24,
     idle_timeout_seconds: int = 5,
     parallelism: int = 1,
     watermark_every_record: bool = True,
+    source_options: Mapping[str, str] | None = None,
+    configuration: Mapping[str, str] | None = None,
 ) -> StreamTableEnvironment:
     """A streaming table environment with the job's configuration, its two sources reading JSON
     lines from files (the device updates in DMS's envelope, as DMS puts them on their stream), and
     its views: what stands before the job's INSERT. The benchmark emits watermarks periodically,
-    as the Kinesis sources do (watermark_every_record=False)."""
-    source_files = SOURCE_FILES if watermark_every_record else FILES
+    as the Kinesis sources do (watermark_every_record=False). source_options are added to both
+    sources' (a watched folder: enrichment/restart.py); configuration, to the job's."""
+    source_files = {**(SOURCE_FILES if watermark_every_record else FILES), **(source_options or {})}
     env = job.table_environment(state_ttl_hours, idle_timeout_seconds)
-    env.get_config().set("parallelism.default", str(parallelism))
+    config = env.get_config()
+    config.set("parallelism.default", str(parallelism))
+    for key, value in (configuration or {}).items():
+        config.set(key, value)
     job.define_sources(
-        env, {**source_files, "path": readings_path}, {**source_files, "path": devices_path}, readings_max_delay_seconds, device_updates_max_delay_seconds
+        env, {**source_files, "path": readings_path}, {**source_files, "path": devices_path}, readings_max_delay_seconds
     )
     return env
 

@@ -23,9 +23,11 @@ Semantics
   at the reading's time (event-time temporal join against device_updates, the rows of DMS's
   records of registry.device_versions, declared a table versioned by sensor_id, each version
   valid from its updated_at: enrichment/job.py). Updates that arrive out of order are placed by their own time, so a
-  late, older version never replaces a newer one, as long as it arrives within the device
-  updates' lateness bound (its watermark delay, configured per environment); beyond it, Flink
-  treats it as late and it is not applied. The output is append-only, as a Firehose sink requires.
+  late, older version never replaces a newer one. The join's clock is the readings' watermark
+  (DEVICE_WATERMARK): while device updates arrive the join holds every reading, and after the
+  idle timeout it goes on; an update applies to every reading the join has not yet emitted, so
+  one that arrives after readings of its time were emitted applies to the later ones only. The
+  output is append-only, as a Firehose sink requires.
 - Latency: a reading is emitted once the watermarks of both streams pass its time; the device
   stream, mostly silent, is excluded from that after the idle timeout, so readings are not held
   back waiting for the next device update.
@@ -104,19 +106,29 @@ def _table_ddl(name: str, columns: list[str], options: Mapping[str, str]) -> str
 ENVELOPE_METADATA = "`metadata` ROW<`record-type` STRING, `operation` STRING, `schema-name` STRING, `table-name` STRING>"
 
 
-def envelope_source_ddl(name: str, contract: Mapping[str, Any], time_column: str, watermark_delay_seconds: int, options: Mapping[str, str]) -> str:
+# The device stream's watermark: the epoch, always. The join's clock is the readings' watermark, and
+# the device stream only holds it back while updates arrive (until the idle timeout after the last
+# one). A watermark that followed updated_at would, once both streams are idle (between two sensor
+# pulls, or after a restart), become the join's clock whenever it is ahead of the readings' (Flink
+# takes the highest watermark of idle inputs), and the join would discard the versions older than
+# the latest one before it: readings still to come from before a recalibration would lose theirs
+# (docs/decisions.md 125; flink-app/tests/test_restart.py).
+DEVICE_WATERMARK = "TO_TIMESTAMP_LTZ(0, 3)"
+
+
+def envelope_source_ddl(name: str, contract: Mapping[str, Any], time_column: str, options: Mapping[str, str]) -> str:
     """A source of DMS records: `data` with the contract's columns, `metadata`, and the event time.
 
     The event time is the row's `time_column`. DMS's control records (a task's start, a table's
-    DDL) have no `data`: they get the epoch, which never moves the watermark (the newest time
-    seen does), and the rows query leaves them out. A data record without its time still fails
-    the job, as a record that does not parse does."""
+    DDL) have no `data`: they get the epoch, and the rows query leaves them out. A data record
+    without its time still fails the job, as a record that does not parse does. The watermark is
+    DEVICE_WATERMARK's."""
     data = ", ".join(columns_ddl(contract))
     columns = [
         f"`data` ROW<{data}>",
         ENVELOPE_METADATA,
         f"`{time_column}` AS CASE WHEN `metadata`.`record-type` = 'data' THEN `data`.`{time_column}` ELSE TO_TIMESTAMP_LTZ(0, 3) END",
-        f"WATERMARK FOR `{time_column}` AS `{time_column}` - {interval(watermark_delay_seconds)}",
+        f"WATERMARK FOR `{time_column}` AS {DEVICE_WATERMARK}",
     ]
     return _table_ddl(name, columns, options)
 

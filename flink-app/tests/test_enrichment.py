@@ -24,10 +24,6 @@ from enrichment import contracts, sql  # noqa: E402
 from enrichment.local import run_on_files  # noqa: E402
 
 
-# Device updates may arrive this far out of order and still be placed by their own time.
-DEVICE_UPDATES_MAX_DELAY_SECONDS = 3600
-
-
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
@@ -53,7 +49,6 @@ def run_job(tmp_path: Path, readings: list[dict], devices: list[dict], readings_
         str(tmp_path / "enriched"),
         str(tmp_path / "rejected"),
         readings_max_delay_seconds=readings_max_delay_seconds,
-        device_updates_max_delay_seconds=DEVICE_UPDATES_MAX_DELAY_SECONDS,
     )
     return read_lines(tmp_path / "enriched"), read_lines(tmp_path / "rejected")
 

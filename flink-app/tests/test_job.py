@@ -18,7 +18,6 @@ PROPS = {
     "enriched.delivery-stream": "tlh-dev-sensor-readings-enriched",
     "rejected.delivery-stream": "tlh-dev-sensor-readings-rejected",
     "readings.max-delay.seconds": "60",
-    "device-updates.max-delay.seconds": "3600",
     "state.ttl.hours": "24",
     "idle.timeout.seconds": "60",
 }

@@ -621,11 +621,6 @@ const streamingSchema = z
          * readings are dropped by Flink as late (they remain in the raw zone's Parquet files).
          */
         readingsMaxDelaySeconds: z.number().int().min(0).max(3600),
-        /**
-         * How far out of order device updates may arrive and still apply by their own time; later
-         * than that Flink treats them as late (flink-app/enrichment/sql.py).
-         */
-        deviceUpdatesMaxDelaySeconds: z.number().int().min(0).max(86_400),
         autoScaling: z.boolean(),
       })
       .strict(),

@@ -32,8 +32,6 @@ export interface FlinkEnrichmentProps {
   readonly stateTtlHours: number;
   /** How late a reading may arrive and still be placed by its own time. */
   readonly readingsMaxDelaySeconds: number;
-  /** How far out of order device updates may arrive and still be applied by their own time. */
-  readonly deviceUpdatesMaxDelaySeconds: number;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   /** Where HTTPS to AWS's APIs goes in the VPC: the application's only egress. */
@@ -176,7 +174,6 @@ export class FlinkEnrichment extends StatefulConstruct {
                 'enriched.delivery-stream': props.enrichedDeliveryStreamName,
                 'rejected.delivery-stream': props.rejectedDeliveryStreamName,
                 'readings.max-delay.seconds': String(props.readingsMaxDelaySeconds),
-                'device-updates.max-delay.seconds': String(props.deviceUpdatesMaxDelaySeconds),
                 'state.ttl.hours': String(props.stateTtlHours),
                 'idle.timeout.seconds': String(IDLE_TIMEOUT_SECONDS),
               },

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from checks import check_ground_truth
-from faults import deliver_cut_short_objects, deliver_dms_twice_out_of_order, fault_table, rerun, start_fault_proxy
+from faults import deliver_cut_short_objects, deliver_dms_twice_out_of_order, fault_table, rerun, run_flink_killed_and_restored, start_fault_proxy
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
@@ -93,7 +93,8 @@ def build_plan(ctx: Context) -> list[Step]:
         ("start local Spark with Iceberg", start_spark),
         # The streaming job runs continuously on AWS, ahead of the daily jobs that read its landing.
         ("read the sensor-readings and device-updates streams", read_streams),
-        ("flink enrichment on a local mini cluster", run_flink),
+        ("flink enrichment on a local mini cluster", run_flink) if not faults else
+        ("faults: flink enrichment killed mid-stream and restarted from its last checkpoint", run_flink_killed_and_restored),
         ("land enriched readings (Parquet by hour) and rejected readings (quarantine), as the two Firehoses do", land_enriched),
     ]
     if not streaming_only:

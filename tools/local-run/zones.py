@@ -254,9 +254,9 @@ ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|
 JSON_TYPES = {"string": (str,), "int": (int,), "bigint": (int,), "double": (int, float), "boolean": (bool,)}
 
 
-def land_rejected_readings(source: Path, target: Path) -> dict[str, int]:
+def land_rejected_readings(source: Path, target: Path, name: str = "rejected.ndjson") -> dict[str, int]:
     """The Flink job's rejected readings, as the rejected-readings Firehose lands them (JSON lines
-    under the quarantine); returns how many per reason kind ('late', 'conflicting copy')."""
+    under the quarantine, in file `name`); returns how many per reason kind ('late', 'conflicting copy')."""
     counts = {"late": 0, "conflicting copy": 0}
     lines = [line for f in _files(source) if not f.name.startswith(".") for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
     for line in lines:
@@ -264,7 +264,7 @@ def land_rejected_readings(source: Path, target: Path) -> dict[str, int]:
         counts[kind] = counts.get(kind, 0) + 1
     if lines:
         target.mkdir(parents=True, exist_ok=True)
-        (target / "rejected.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (target / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return counts
 
 

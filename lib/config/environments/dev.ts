@@ -58,7 +58,6 @@ export const dev: EnvironmentConfigInput = {
       checkpointIntervalSeconds: 60,
       stateTtlHours: 24,
       readingsMaxDelaySeconds: 900, // the 10-minute pull window plus 5 minutes of API lateness
-      deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: false,
     },
   },

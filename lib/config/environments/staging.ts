@@ -57,7 +57,6 @@ export const staging: EnvironmentConfigInput = {
       checkpointIntervalSeconds: 60,
       stateTtlHours: 48,
       readingsMaxDelaySeconds: 900, // the 10-minute pull window plus 5 minutes of API lateness
-      deviceUpdatesMaxDelaySeconds: 3600,
       autoScaling: false,
     },
   },
