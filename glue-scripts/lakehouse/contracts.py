@@ -196,6 +196,14 @@ def spark_ddl(contract: dict[str, Any]) -> str:
     return ", ".join(f"`{c['name']}` {c['type']}" for c in contract["columns"])
 
 
+def raw_json_ddl(contract: dict[str, Any]) -> str:
+    """The raw JSON's fields by their raw names and raw types (epoch milliseconds as bigint, ISO
+    8601 text as string), as a Spark schema string: reading with it spares Spark a pass over the
+    batch to infer one (issue 17). A value of another type reads as null, which the contract's
+    rules then quarantine with its reason."""
+    return ", ".join(f"`{c.get('raw', {}).get('name', c['name'])}` {c.get('raw', {}).get('type', c['type'])}" for c in contract["columns"])
+
+
 def required_columns(contract: dict[str, Any]) -> list[str]:
     """Columns whose absence sends a record to quarantine."""
     return [c["name"] for c in contract["columns"] if c.get("required", False)]

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from .contracts import js_number
@@ -24,8 +24,11 @@ from .contracts import js_number
 @dataclass(frozen=True)
 class Rule:
     dqdl: str
-    # number of rows that break the rule (0 = passes)
-    violations: Callable[[DataFrame], int]
+    # the rows that break the rule: a condition on a row (counted with the others in one pass; built
+    # when evaluated, since a Column needs a Spark session and the ruleset text does not), or, for
+    # a rule over the whole table (the primary key), a function that counts them
+    broken: Callable[[], Column] | None = None
+    violations: Callable[[DataFrame], int] | None = None
 
 
 def rules_for(contract: Mapping[str, Any]) -> list[Rule]:
@@ -36,19 +39,19 @@ def rules_for(contract: Mapping[str, Any]) -> list[Rule]:
     def duplicates(df: DataFrame) -> int:
         return df.count() - df.select(*key).distinct().count() + df.where(" OR ".join(f"`{k}` IS NULL" for k in key)).count()
 
-    rules.append(Rule(f"IsPrimaryKey {quoted}", duplicates))
+    rules.append(Rule(f"IsPrimaryKey {quoted}", violations=duplicates))
     for c in contract["columns"]:
         if not c.get("required") or c["name"] in key:
             continue
         name = c["name"]
-        rules.append(Rule(f'IsComplete "{name}"', lambda df, n=name: df.where(F.col(n).isNull()).count()))
+        rules.append(Rule(f'IsComplete "{name}"', lambda n=name: F.col(n).isNull()))
         if "min" in c:
-            rules.append(Rule(f'ColumnValues "{name}" >= {js_number(c["min"])}', lambda df, n=name, v=c["min"]: df.where(F.col(n) < v).count()))
+            rules.append(Rule(f'ColumnValues "{name}" >= {js_number(c["min"])}', lambda n=name, v=c["min"]: F.col(n) < v))
         if "max" in c:
-            rules.append(Rule(f'ColumnValues "{name}" <= {js_number(c["max"])}', lambda df, n=name, v=c["max"]: df.where(F.col(n) > v).count()))
+            rules.append(Rule(f'ColumnValues "{name}" <= {js_number(c["max"])}', lambda n=name, v=c["max"]: F.col(n) > v))
         if "allowed" in c:
             values = ", ".join(json.dumps(v) for v in c["allowed"])
-            rules.append(Rule(f'ColumnValues "{name}" in [{values}]', lambda df, n=name, a=tuple(c["allowed"]): df.where(~F.col(n).isin(*a)).count()))
+            rules.append(Rule(f'ColumnValues "{name}" in [{values}]', lambda n=name, a=tuple(c["allowed"]): ~F.col(n).isin(*a)))
     return rules
 
 
@@ -64,7 +67,13 @@ class DataQualityError(RuntimeError):
 
 
 def enforce_locally(df: DataFrame, contract: Mapping[str, Any], table: str) -> None:
-    """Evaluates the rules with Spark; raises DataQualityError naming each broken rule."""
-    failures = [(r.dqdl, n) for r in rules_for(contract) if (n := r.violations(df)) > 0]
+    """Evaluates the rules with Spark; raises DataQualityError naming each broken rule. The row
+    rules are counted in one pass over `df` (one Spark job, not one per rule)."""
+    rules = rules_for(contract)
+    row_rules = [r for r in rules if r.broken is not None]
+    counts = df.agg(*[F.count(F.when(r.broken(), 1)).alias(f"r{i}") for i, r in enumerate(row_rules)]).first() if row_rules else []
+    broken = {r.dqdl: counts[i] for i, r in enumerate(row_rules)}
+    broken.update({r.dqdl: r.violations(df) for r in rules if r.violations is not None})
+    failures = [(r.dqdl, broken[r.dqdl]) for r in rules if broken[r.dqdl] > 0]
     if failures:
         raise DataQualityError(table, failures)

@@ -21,14 +21,14 @@ def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: Da
 
     `customer_versions` holds every version of each customer (customer_id, segment, commit_ts, and
     Op where deletes are kept); the segment is the one valid at the interval's time
-    (docs/decisions.md 46). A current-state table is the special case of one version each."""
+    (docs/decisions.md 46). A current-state table is the special case of one version each.
+
+    The choices among shipments and among customer versions are made on those small tables, as
+    periods that do not overlap (shipment_periods, segment_periods), so each interval meets at
+    most one of each: no window over every interval (issue 17)."""
     ok = intervals.where(F.col("interval_status") == INTERVAL_OK)
-    s = shipments.select("shipment_id", F.col("vehicle_id").alias("s_vehicle_id"), "customer_id", "origin_city", "departed_at", "arrived_at")
-    # An interval belongs to the shipment of the same vehicle with departed_at <= ts < arrived_at;
-    # should two overlap, the one that departed last.
-    matched = ok.join(s, (ok.vehicle_id == s.s_vehicle_id) & (s.departed_at <= ok.ts) & (ok.ts < s.arrived_at), "left")
-    latest = Window.partitionBy("vehicle_id", "ts").orderBy(F.col("departed_at").desc_nulls_last())
-    matched = matched.withColumn("_rn", F.row_number().over(latest)).where(F.col("_rn") == 1).drop("_rn", "s_vehicle_id")
+    s = shipment_periods(shipments)
+    matched = ok.join(s, (ok.vehicle_id == s.s_vehicle_id) & (s.period_from <= ok.ts) & (ok.ts < s.period_to), "left").drop("s_vehicle_id", "period_from", "period_to")
     w = weather.where(~F.col("is_missing")).select(
         F.col("city").alias("w_city"), F.col("observation_hour").alias("w_hour"), "temp_range", F.col("condition").alias("weather_condition")
     )
@@ -40,21 +40,47 @@ def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: Da
     return attributed.unionByName(rejected, allowMissingColumns=True)
 
 
+def shipment_periods(shipments: DataFrame) -> DataFrame:
+    """The shipment an interval of each vehicle belongs to, as periods that do not overlap: an
+    interval at ts belongs to the shipment of its vehicle with departed_at <= ts < arrived_at;
+    should two overlap, the one that departed last. Each vehicle's departures and arrivals cut its
+    time into pieces; each piece goes to the covering shipment that departed last (none: no row).
+    Columns: s_vehicle_id, period_from, period_to, shipment_id, customer_id, origin_city,
+    departed_at, arrived_at."""
+    s = shipments.where(F.col("departed_at").isNotNull() & F.col("arrived_at").isNotNull() & (F.col("departed_at") < F.col("arrived_at")))
+    cuts = s.select("vehicle_id", F.col("departed_at").alias("cut")).unionByName(s.select("vehicle_id", F.col("arrived_at").alias("cut"))).distinct()
+    pieces = cuts.withColumn("next_cut", F.lead("cut").over(Window.partitionBy("vehicle_id").orderBy("cut"))).where(F.col("next_cut").isNotNull())
+    p = pieces.alias("p")
+    covering = p.join(s.alias("s"), (F.col("s.vehicle_id") == F.col("p.vehicle_id")) & (F.col("s.departed_at") <= F.col("p.cut")) & (F.col("p.cut") < F.col("s.arrived_at")))
+    latest = Window.partitionBy(F.col("p.vehicle_id"), F.col("p.cut")).orderBy(F.col("s.departed_at").desc(), F.col("s.shipment_id").desc())
+    return (covering.withColumn("_rn", F.row_number().over(latest)).where("_rn = 1")
+            .select(F.col("p.vehicle_id").alias("s_vehicle_id"), F.col("p.cut").alias("period_from"), F.col("p.next_cut").alias("period_to"),
+                    "s.shipment_id", "s.customer_id", "s.origin_city", "s.departed_at", "s.arrived_at"))
+
+
 def segment_at_interval_time(intervals: DataFrame, customer_versions: DataFrame) -> DataFrame:
     """customer_segment of each interval's customer as it was at the interval's time: the latest
     version committed at or before it; before the first known version, that first version (nothing
     earlier is known of the customer); null after a delete, and for a customer never seen."""
+    v = segment_periods(customer_versions)
+    after_from = v._v_from.isNull() | (v._v_from <= intervals.ts)
+    before_to = v._v_to.isNull() | (intervals.ts < v._v_to)
+    joined = intervals.join(v, (intervals.customer_id == v._v_customer) & after_from & before_to, "left")
+    return joined.withColumnRenamed("_v_segment", "customer_segment").drop("_v_customer", "_v_from", "_v_to")
+
+
+def segment_periods(customer_versions: DataFrame) -> DataFrame:
+    """Each customer's segment by period: a version from its commit_ts to the next version's (the
+    first from the beginning of time, the last to the end), the segment null for a delete.
+    Columns: _v_customer, _v_from (null: no start), _v_to (null: no end), _v_segment."""
     deleted = (F.col("Op") == "D") if "Op" in customer_versions.columns else F.lit(False)
-    v = customer_versions.select(
-        F.col("customer_id").alias("_v_customer"), F.col("segment").alias("_v_segment"), F.col("commit_ts").alias("_v_from"), deleted.alias("_v_deleted")
+    order = Window.partitionBy("customer_id").orderBy("commit_ts")
+    return customer_versions.select(
+        F.col("customer_id").alias("_v_customer"),
+        F.when(F.lag("commit_ts").over(order).isNotNull(), F.col("commit_ts")).alias("_v_from"),
+        F.lead("commit_ts").over(order).alias("_v_to"),
+        F.when(~deleted, F.col("segment")).alias("_v_segment"),
     )
-    joined = intervals.join(v, intervals.customer_id == v._v_customer, "left")
-    applies = F.col("_v_from") <= F.col("ts")
-    choice = Window.partitionBy("vehicle_id", "ts").orderBy(
-        applies.desc_nulls_last(), F.when(applies, F.col("_v_from")).desc_nulls_last(), F.col("_v_from").asc_nulls_last()
-    )
-    chosen = joined.withColumn("_rn", F.row_number().over(choice)).where(F.col("_rn") == 1)
-    return chosen.withColumn("customer_segment", F.when(~F.col("_v_deleted"), F.col("_v_segment"))).drop("_rn", "_v_customer", "_v_segment", "_v_from", "_v_deleted")
 
 
 def telemetry_metrics(attributed: DataFrame) -> DataFrame:

@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, raw_objects, telematics, weather
-from .contracts import spark_ddl
+from .contracts import raw_json_ddl, spark_ddl
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key
 from .quality import REASONS, contract_reasons, split_by_reasons
@@ -273,39 +273,62 @@ TELEMATICS_EXTRA = [("distance_km", "double"), ("fuel_l", "double"), ("interval_
 def run_telematics(
     spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, ingest_date: str, evaluate: Evaluator = enforce_locally
 ) -> RunStats:
-    """Readings MERGEd on (vehicle_id, ts), the first arrival kept; then the intervals of every
-    vehicle-day the batch touched, and of the day after (its first interval ends at that day's
-    first reading, whose predecessor may be the batch's), are recomputed from the table with the
-    vehicle's previous reading, so a late reading fixes its neighbours' intervals too. The days
-    recomputed are recorded for the KPI."""
-    # Parsed once: the merges, the data-quality rules and the counts all read it.
-    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.json(list(paths)), quarantine_root, "telematics", ingest_date)
+    """Readings on (vehicle_id, ts), the first arrival kept; the intervals of every vehicle-day the
+    batch touched, and of the day after (its first interval ends at that day's first reading, whose
+    predecessor may be the batch's), recomputed with the vehicle's previous reading, so a late
+    reading fixes its neighbours' intervals too; one write. The days recomputed are recorded for
+    the KPI.
+
+    Where the time goes (issue 17): the raw JSON is parsed with the contract's raw types (no
+    inference pass); the table is read only for the touched vehicle-days (a partition filter) and,
+    for each touched day, the vehicle's last reading on the latest untouched day before it (found
+    on a per-day summary of (vehicle_id, ts), not by joining every earlier reading); the touched
+    days' rows, intervals included, are written once: appended when the table holds none of them
+    (a first load), MERGEd otherwise."""
+    # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
+    raw_schema = raw_json_ddl(contract)
+    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
     valid, quarantined = telematics.prepare(raw, contract)
     valid = valid.persist()
     evaluate(valid, contract, table)
     ensure_table(spark, table, [*contract_columns(contract), *TELEMATICS_EXTRA], contract["processed"]["partitioning"])
     key = contract["key"]
-    # A copy of a reading the table already holds (redelivered in a later batch) is a duplicate too.
-    new_readings = valid.join(spark.table(table).select(*key), key, "left_anti").count()
-    incoming = valid.select(*[c["name"] for c in contract["columns"]])
-    for name, sql_type in TELEMATICS_EXTRA:
-        incoming = incoming.withColumn(name, F.lit(None).cast(sql_type))
-    # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
-    # order) replaces the row, whose interval is recomputed below.
-    merge_on_key(spark, table, incoming, key, "telematics_batch", replace_when="s.ingested_at < t.ingested_at")
+    columns = [c["name"] for c in contract["columns"]]
 
-    touched = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct()
-    touched = touched.unionByName(touched.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct()
-    current = spark.table(table)
-    days = current.join(touched, ["vehicle_id"]).where(F.to_date("ts") == F.col("day")).drop("day")
-    # the last reading before each touched day, for the day's first interval
-    before = current.join(touched, ["vehicle_id"]).where(F.to_date("ts") < F.col("day"))
-    latest_before = before.withColumn("_rn", F.row_number().over(Window.partitionBy("vehicle_id", "day").orderBy(F.col("ts").desc()))).where("_rn = 1").drop("_rn", "day")
-    # A day's last reading is also the next touched day's predecessor: keep each reading once.
-    readings = days.unionByName(latest_before).drop(*[n for n, _ in TELEMATICS_EXTRA]).dropDuplicates(["vehicle_id", "ts"])
-    recomputed = telematics.with_intervals(readings)
-    recomputed = recomputed.join(days.select("vehicle_id", "ts").distinct(), ["vehicle_id", "ts"]).localCheckpoint()  # only the touched days' rows
-    merge_on_key(spark, table, recomputed, key, "telematics_intervals")
+    days = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct()
+    touched = days.unionByName(days.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct().localCheckpoint()
+    touched_days = [row["day"] for row in touched.select("day").distinct().collect()]
+    # (vehicle_id, ts) in a touched vehicle-day
+    is_touched = F.broadcast(touched.select(F.col("vehicle_id").alias("_t_vehicle"), F.col("day").alias("_t_day")))
+    on_touched = (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.to_date("ts") == F.col("_t_day"))
+    current = spark.table(table).select(*columns)
+    # The table's rows of the touched vehicle-days: the day filter prunes the table's day partitions.
+    in_touched = current.where(F.to_date("ts").isin(touched_days)).join(is_touched, on_touched, "left_semi")
+    # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of order)
+    # replaces the table's row. At equal ingest times the table's row stays.
+    first = Window.partitionBy(*key).orderBy(F.col("ingested_at").asc_nulls_last(), F.col("_from_batch").asc())
+    both = in_touched.withColumn("_from_batch", F.lit(0)).unionByName(valid.select(*columns).withColumn("_from_batch", F.lit(1)))
+    ranked = both.withColumn("_rn", F.row_number().over(first))
+    kept = ranked.where("_rn = 1")
+    # The last reading before each touched day that lies on an untouched day: the day's first
+    # interval's predecessor when the day before is not touched (otherwise it is among `kept`).
+    summary = current.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(F.max("ts").alias("last_ts"))
+    untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
+    t, u = touched.alias("t"), untouched.alias("u")
+    before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
+              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))
+              .select("vehicle_id", "ts").distinct())
+    predecessors = current.join(F.broadcast(before), ["vehicle_id", "ts"], "left_semi")
+    readings = kept.select(*columns).unionByName(predecessors).dropDuplicates(["vehicle_id", "ts"])
+    recomputed = telematics.with_intervals(readings).join(is_touched, on_touched, "left_semi")
+    recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA]).localCheckpoint()
+    # new readings: keys the table did not hold (a batch row alone under its key, or only copies from the batch)
+    from_table = ranked.where("_from_batch = 0").select(*key)
+    new_readings = kept.where("_from_batch = 1").join(from_table, key, "left_anti").count()
+    if in_touched.limit(1).count() == 0:
+        recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
+    else:
+        merge_on_key(spark, table, recomputed, key, "telematics_intervals")
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
     stats = RunStats("telematics", read=raw.count(), written=new_readings)
@@ -335,7 +358,8 @@ def run_weather(
     An observation of another day in the day's folder (a late hour) is taken for its own day; an
     observation of a city that is not configured is quarantined. A missing-hour row never replaces
     an observation the table already holds. The days written are recorded for the KPI."""
-    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.json(list(paths)), quarantine_root, "weather", day)
+    raw_schema = raw_json_ddl(contract)  # no inference pass (issue 17: a daily run's fixed costs)
+    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "weather", day)
     valid, quarantined = weather.prepare(raw, contract)
     configured = F.col("city").isin(*cities)
     unconfigured = valid.where(~configured).withColumn(
@@ -350,8 +374,11 @@ def run_weather(
     ensure_table(spark, table, [*contract_columns(contract), ("is_missing", "boolean"), ("temp_range", "string")], contract["processed"]["partitioning"])
     merge_on_key(spark, table, written, contract["key"], "weather_series", replace_when="NOT (s.is_missing AND NOT t.is_missing)")
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), written.select(F.to_date("observation_hour").alias("metric_date")), "weather", day)
-    stats = RunStats("weather", read=raw.count(), written=written.count())
-    stats.details = {"missing_hours": series.where("is_missing").count(), "rows_for_other_days": other_days.count(), "kpi_dates_recorded": recorded,
+    # the counts in one pass over what was written
+    counts = written.agg(F.count(F.lit(1)).alias("written"), F.count(F.when(on_day & F.col("is_missing"), 1)).alias("missing"),
+                         F.count(F.when(~on_day, 1)).alias("other_days")).first()
+    stats = RunStats("weather", read=raw.count(), written=counts["written"])
+    stats.details = {"missing_hours": counts["missing"], "rows_for_other_days": counts["other_days"], "kpi_dates_recorded": recorded,
                      "unreadable_objects": unreadable}
     stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=day)
     raw.unpersist()

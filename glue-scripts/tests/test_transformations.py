@@ -220,3 +220,58 @@ def test_telemetry_metrics_by_hand(spark):
         (date(2026, 11, 21), "Madrid", "Low", "rain", "mid_market", 1, 1, 10.0, 3.5, pytest.approx(35.0)),
     ]
     assert metrics.outcome_counts(attributed) == {"in_kpi": 3, "no_shipment": 1, "first_reading": 1, "gap_over_15_min": 1}
+
+
+def test_overlapping_shipments_and_customer_versions_by_hand(spark):
+    """One vehicle, three shipments: s1 09:00-12:00 (c1), s2 10:00-11:00 (c2) departs later and
+    overlaps s1, s3 11:30-13:00 (c2) overlaps s1's end. The interval at each time belongs to the
+    covering shipment that departed last:
+      09:30 s1; 10:00 s2 (at its departure); 10:59 s2; 11:00 s1 again (s2 arrived); 11:30 s3;
+      12:30 s3; 13:00 none (s3 arrived at 13:00).
+    c1 is enterprise from 2026-11-21 10:30 (its first version, so also before that), mid_market
+    from 11:00, deleted at 12:00; c2 is small_business throughout; c9 was never seen.
+      09:30 c1 enterprise (before its first version: the first); 11:00 c1 mid_market;
+      10:00, 10:59, 11:30, 12:30 c2 small_business."""
+    iv = "vehicle_id string, ts timestamp, distance_km double, fuel_l double, interval_status string"
+    times = ["09:30", "10:00", "10:59", "11:00", "11:30", "12:30", "13:00"]
+    intervals = spark.createDataFrame([("v1", T(f"2026-11-21 {t}:00"), 1.0, 0.1, "ok") for t in times], iv)
+    shipments = spark.createDataFrame(
+        [
+            ("s1", "c1", "v1", "Madrid", T("2026-11-21 09:00:00"), T("2026-11-21 12:00:00")),
+            ("s2", "c2", "v1", "Madrid", T("2026-11-21 10:00:00"), T("2026-11-21 11:00:00")),
+            ("s3", "c2", "v1", "Madrid", T("2026-11-21 11:30:00"), T("2026-11-21 13:00:00")),
+            ("s4", "c9", "v2", "Madrid", T("2026-11-21 09:00:00"), T("2026-11-21 13:00:00")),
+        ],
+        "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp",
+    )
+    weather_series = spark.createDataFrame(
+        [("Madrid", T(f"2026-11-21 {h:02d}:00:00"), "Low", "rain", False) for h in range(8, 14)],
+        "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean",
+    )
+    customers = spark.createDataFrame(
+        [
+            ("c1", "enterprise", T("2026-11-21 10:30:00"), "I"),
+            ("c1", "mid_market", T("2026-11-21 11:00:00"), "U"),
+            ("c1", "mid_market", T("2026-11-21 12:00:00"), "D"),
+            ("c2", "small_business", T("2026-11-01 00:00:00"), "I"),
+        ],
+        "customer_id string, segment string, commit_ts timestamp, Op string",
+    )
+    attributed = metrics.attributed_intervals(intervals, shipments, weather_series, customers)
+    assert rows(attributed, "ts", "shipment_id", "customer_segment", "outcome", order=["ts"]) == [
+        (T("2026-11-21 09:30:00"), "s1", "enterprise", "in_kpi"),
+        (T("2026-11-21 10:00:00"), "s2", "small_business", "in_kpi"),
+        (T("2026-11-21 10:59:00"), "s2", "small_business", "in_kpi"),
+        (T("2026-11-21 11:00:00"), "s1", "mid_market", "in_kpi"),
+        (T("2026-11-21 11:30:00"), "s3", "small_business", "in_kpi"),
+        (T("2026-11-21 12:30:00"), "s3", "small_business", "in_kpi"),
+        (T("2026-11-21 13:00:00"), None, None, "no_shipment"),
+    ]
+    # c1 after its delete: an interval of s1 at 11:45 would be c1's; at 12:00 s1 has arrived. A
+    # second vehicle on c1's shipment after the delete gets no segment (unknown in the KPI).
+    late = spark.createDataFrame([("v3", T("2026-11-21 12:15:00"), 1.0, 0.1, "ok")], iv)
+    s_late = spark.createDataFrame([("s5", "c1", "v3", "Madrid", T("2026-11-21 12:10:00"), T("2026-11-21 12:40:00"))],
+                                   "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp")
+    assert rows(metrics.attributed_intervals(late, s_late, weather_series, customers), "shipment_id", "customer_segment") == [("s5", None)]
+    kpi = metrics.telemetry_metrics(metrics.attributed_intervals(late, s_late, weather_series, customers))
+    assert rows(kpi, "customer_segment", "intervals") == [("unknown", 1)]
