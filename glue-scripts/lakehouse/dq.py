@@ -24,11 +24,10 @@ from .contracts import js_number
 @dataclass(frozen=True)
 class Rule:
     dqdl: str
-    # the rows that break the rule: a condition on a row (counted with the others in one pass; built
-    # when evaluated, since a Column needs a Spark session and the ruleset text does not), or, for
-    # a rule over the whole table (the primary key), a function that counts them
-    broken: Callable[[], Column] | None = None
-    violations: Callable[[DataFrame], int] | None = None
+    # aggregate expressions whose sum is the number of rows that break the rule (0 = passes); all
+    # the rules are counted in one pass. Built when evaluated: a Column needs a Spark session, and
+    # the ruleset text does not.
+    counts: Callable[[], list[Column]]
 
 
 def rules_for(contract: Mapping[str, Any]) -> list[Rule]:
@@ -36,22 +35,26 @@ def rules_for(contract: Mapping[str, Any]) -> list[Rule]:
     key = contract["key"]
     quoted = " ".join(f'"{k}"' for k in key)
 
-    def duplicates(df: DataFrame) -> int:
-        return df.count() - df.select(*key).distinct().count() + df.where(" OR ".join(f"`{k}` IS NULL" for k in key)).count()
+    def not_primary_key() -> list[Column]:
+        """Rows with a null in the key, and rows beyond the first of each complete key."""
+        incomplete = F.lit(False)
+        for k in key:
+            incomplete = incomplete | F.col(k).isNull()
+        return [F.count(F.when(incomplete, 1)), F.count(F.when(~incomplete, 1)) - F.count_distinct(*[F.col(k) for k in key])]
 
-    rules.append(Rule(f"IsPrimaryKey {quoted}", violations=duplicates))
+    rules.append(Rule(f"IsPrimaryKey {quoted}", not_primary_key))
     for c in contract["columns"]:
         if not c.get("required") or c["name"] in key:
             continue
         name = c["name"]
-        rules.append(Rule(f'IsComplete "{name}"', lambda n=name: F.col(n).isNull()))
+        rules.append(Rule(f'IsComplete "{name}"', lambda n=name: [F.count(F.when(F.col(n).isNull(), 1))]))
         if "min" in c:
-            rules.append(Rule(f'ColumnValues "{name}" >= {js_number(c["min"])}', lambda n=name, v=c["min"]: F.col(n) < v))
+            rules.append(Rule(f'ColumnValues "{name}" >= {js_number(c["min"])}', lambda n=name, v=c["min"]: [F.count(F.when(F.col(n) < v, 1))]))
         if "max" in c:
-            rules.append(Rule(f'ColumnValues "{name}" <= {js_number(c["max"])}', lambda n=name, v=c["max"]: F.col(n) > v))
+            rules.append(Rule(f'ColumnValues "{name}" <= {js_number(c["max"])}', lambda n=name, v=c["max"]: [F.count(F.when(F.col(n) > v, 1))]))
         if "allowed" in c:
             values = ", ".join(json.dumps(v) for v in c["allowed"])
-            rules.append(Rule(f'ColumnValues "{name}" in [{values}]', lambda n=name, a=tuple(c["allowed"]): ~F.col(n).isin(*a)))
+            rules.append(Rule(f'ColumnValues "{name}" in [{values}]', lambda n=name, a=tuple(c["allowed"]): [F.count(F.when(~F.col(n).isin(*a), 1))]))
     return rules
 
 
@@ -67,13 +70,14 @@ class DataQualityError(RuntimeError):
 
 
 def enforce_locally(df: DataFrame, contract: Mapping[str, Any], table: str) -> None:
-    """Evaluates the rules with Spark; raises DataQualityError naming each broken rule. The row
-    rules are counted in one pass over `df` (one Spark job, not one per rule)."""
+    """Evaluates the rules with Spark; raises DataQualityError naming each broken rule. Every rule
+    is counted in one pass over `df` (one Spark job, not one or three per rule: issue 17)."""
     rules = rules_for(contract)
-    row_rules = [r for r in rules if r.broken is not None]
-    counts = df.agg(*[F.count(F.when(r.broken(), 1)).alias(f"r{i}") for i, r in enumerate(row_rules)]).first() if row_rules else []
-    broken = {r.dqdl: counts[i] for i, r in enumerate(row_rules)}
-    broken.update({r.dqdl: r.violations(df) for r in rules if r.violations is not None})
+    expressions = [(r.dqdl, expression) for r in rules for expression in r.counts()]
+    counted = df.agg(*[expression.alias(f"c{i}") for i, (_, expression) in enumerate(expressions)]).first()
+    broken: dict[str, int] = {}
+    for i, (dqdl, _) in enumerate(expressions):
+        broken[dqdl] = broken.get(dqdl, 0) + counted[i]
     failures = [(r.dqdl, broken[r.dqdl]) for r in rules if broken[r.dqdl] > 0]
     if failures:
         raise DataQualityError(table, failures)

@@ -22,11 +22,12 @@ def test_a_broken_rule_fails_the_run_naming_every_failed_rule(spark):
     hour = datetime(2026, 11, 21, 10)
     good = spark.createDataFrame([("Madrid", hour, 12.0, "rain"), ("Bilbao", hour, 9.0, "fog")], schema)
     enforce_locally(good, contract_of(CONTRACTS, "weather"), "weather")  # passes
-    bad = spark.createDataFrame([("Madrid", hour, 12.0, "rain"), ("Madrid", hour, 75.0, "sunny")], schema)
+    # a copy of Madrid's key and a row without a city: two rows that break the primary key
+    bad = spark.createDataFrame([("Madrid", hour, 12.0, "rain"), ("Madrid", hour, 75.0, "sunny"), (None, hour, 10.0, "rain")], schema)
     with pytest.raises(DataQualityError) as raised:
         enforce_locally(bad, contract_of(CONTRACTS, "weather"), "weather")
     assert raised.value.failures == [
-        ('IsPrimaryKey "city" "observation_hour"', 1),
+        ('IsPrimaryKey "city" "observation_hour"', 2),
         ('ColumnValues "temperature_c" <= 60', 1),
         ('ColumnValues "condition" in ["clear", "cloudy", "fog", "drizzle", "rain", "snow", "thunderstorm"]', 1),
     ]
