@@ -304,31 +304,35 @@ def run_telematics(
     current = spark.table(table).select(*columns)
     # The table's rows of the touched vehicle-days: the day filter prunes the table's day partitions.
     in_touched = current.where(F.to_date("ts").isin(touched_days)).join(is_touched, on_touched, "left_semi")
-    # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of order)
-    # replaces the table's row. At equal ingest times the table's row stays.
-    first = Window.partitionBy(*key).orderBy(F.col("ingested_at").asc_nulls_last(), F.col("_from_batch").asc())
-    both = in_touched.withColumn("_from_batch", F.lit(0)).unionByName(valid.select(*columns).withColumn("_from_batch", F.lit(1)))
-    ranked = both.withColumn("_rn", F.row_number().over(first))
-    kept = ranked.where("_rn = 1")
+    table_has_touched_rows = in_touched.limit(1).count() > 0
+    if table_has_touched_rows:
+        # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
+        # order) replaces the table's row. At equal ingest times the table's row stays. `_new`: a
+        # key the table did not hold.
+        first = Window.partitionBy(*key).orderBy(F.col("ingested_at").asc_nulls_last(), F.col("_from_batch").asc())
+        both = in_touched.withColumn("_from_batch", F.lit(0)).unionByName(valid.select(*columns).withColumn("_from_batch", F.lit(1)))
+        kept = (both.withColumn("_rn", F.row_number().over(first)).withColumn("_in_table", F.min("_from_batch").over(Window.partitionBy(*key)) == 0)
+                .where("_rn = 1").select(*columns, (~F.col("_in_table")).alias("_new")))
+    else:
+        kept = valid.select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
     # The last reading before each touched day that lies on an untouched day: the day's first
     # interval's predecessor when the day before is not touched (otherwise it is among `kept`).
+    # Its key is on an untouched day, so it is none of `kept`'s.
     summary = current.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(F.max("ts").alias("last_ts"))
     untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
     before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
               .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))
               .select("vehicle_id", "ts").distinct())
-    predecessors = current.join(F.broadcast(before), ["vehicle_id", "ts"], "left_semi")
-    readings = kept.select(*columns).unionByName(predecessors).dropDuplicates(["vehicle_id", "ts"])
-    recomputed = telematics.with_intervals(readings).join(is_touched, on_touched, "left_semi")
-    recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA]).localCheckpoint()
-    # new readings: keys the table did not hold (a batch row alone under its key, or only copies from the batch)
-    from_table = ranked.where("_from_batch = 0").select(*key)
-    new_readings = kept.where("_from_batch = 1").join(from_table, key, "left_anti").count()
-    if in_touched.limit(1).count() == 0:
-        recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
-    else:
+    predecessors = current.join(F.broadcast(before), ["vehicle_id", "ts"], "left_semi").withColumn("_new", F.lit(False))
+    recomputed = telematics.with_intervals(kept.unionByName(predecessors)).join(is_touched, on_touched, "left_semi")
+    recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").localCheckpoint()
+    new_readings = recomputed.where("_new").count()
+    recomputed = recomputed.drop("_new")
+    if table_has_touched_rows:
         merge_on_key(spark, table, recomputed, key, "telematics_intervals")
+    else:
+        recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
     stats = RunStats("telematics", read=raw.count(), written=new_readings)
