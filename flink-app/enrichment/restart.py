@@ -129,12 +129,15 @@ def output_lines(directory: Path) -> list[str]:
 
 
 def settled(paths: list[Path]) -> Callable[[], tuple[int, ...]]:
-    """A probe of the outputs' line counts; the job has settled when two probes 0.5 s apart agree."""
+    """A probe of the outputs' line counts; the job has settled when they stay the same for 1.5 s
+    (four probes 0.5 s apart): a busy machine can take a moment to carry a chunk to the sink."""
     def probe() -> tuple[int, ...]:
-        before = tuple(len(output_lines(p)) for p in paths)
-        time.sleep(0.5)
-        after = tuple(len(output_lines(p)) for p in paths)
-        return after if after == before else ()
+        counts = tuple(len(output_lines(p)) for p in paths)
+        for _ in range(3):
+            time.sleep(0.5)
+            if tuple(len(output_lines(p)) for p in paths) != counts:
+                return ()
+        return counts
     return probe
 
 
