@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -35,8 +37,11 @@ import duckdb_reference  # noqa: E402
 from lakehouse import metrics, pipelines  # noqa: E402
 from lakehouse.contracts import contract_of, load_contracts  # noqa: E402
 from lakehouse.spark import local_session  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
 
 PLANS = ROOT / "bench" / "plans"
+MEASURED = ROOT / "bench" / "measured.json"
+CORES = 2  # local_session runs Spark as local[2]: the per-row costs are core-seconds of two cores
 STEPS = ("telematics", "cdc", "weather", "aggregation")
 READINGS_PER_DAY = 720  # one a minute, 06:00 to 18:00
 DAYS = 14
@@ -45,9 +50,11 @@ CONDITIONS = ["clear", "cloudy", "rain", "fog"]
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
-def generate(raw: Path, vehicles: int, spark) -> int:
-    """Writes the raw zone; returns the bytes of raw telemetry JSON (uncompressed)."""
+def generate(raw: Path, vehicles: int, spark) -> tuple[int, float]:
+    """Writes the raw zone; returns the bytes of raw telemetry JSON (uncompressed) and the GZIP
+    ratio of one hour's file at the default level."""
     tel_bytes = 0
+    noise = random.Random(17)
     for d in range(DAYS):
         day = START + timedelta(days=d)
         for hour in range(6, 18):
@@ -58,15 +65,23 @@ def generate(raw: Path, vehicles: int, spark) -> int:
                 for minute in range(60):
                     n = d * READINGS_PER_DAY + (hour - 6) * 60 + minute
                     ts = int((day + timedelta(hours=hour, minutes=minute)).timestamp() * 1000)
+                    # Positions, speeds and temperatures that move as a vehicle's do: constant values
+                    # would compress as no fleet's data does, and the capacity model sizes the zones
+                    # from these files (bench/measured.json).
+                    jitter = noise.random() - 0.5  # GPS and sensor noise: real readings are never smooth curves
                     lines.append(
-                        f'{{"vehicle_id":"v{v}","ts":{ts},"latitude":40.4,"longitude":-3.7,"speed_kmh":48.0,'
+                        f'{{"vehicle_id":"v{v}","ts":{ts},"latitude":{40.4 + 0.3 * math.sin(n / 97 + v) + jitter * 0.0004:.6f},'
+                        f'"longitude":{-3.7 + 0.3 * math.cos(n / 89 + v) - jitter * 0.0003:.6f},"speed_kmh":{48 + 40 * math.sin(n / 7 + v * 0.3) + jitter * 6:.1f},'
                         f'"odometer_km":{v * 1000 + n * 0.8:.3f},"fuel_used_l":{n * (0.2 + (v % 7) * 0.01):.4f},'
-                        f'"load_kg":{(v % 5) * 3000.0},"engine_temp_c":90.0,"ingested_at":{ts + 900}}}\n'
+                        f'"load_kg":{(v % 5) * 3000.0},"engine_temp_c":{88 + 6 * math.sin(n / 53 + v) + jitter:.1f},"ingested_at":{ts + 900 + int((jitter + 0.5) * 4000)}}}\n'
                     )
             text = "".join(lines)
             # Level 1: the generator's time; decompression costs the same at any level.
             (folder / "part-0.json.gz").write_bytes(gzip.compress(text.encode(), compresslevel=1))
             tel_bytes += len(text)
+            if d == 0 and hour == 6:
+                # What the raw zone holds per JSON byte: Firehose compresses at GZIP's default level.
+                gzip_ratio = len(gzip.compress(text.encode(), compresslevel=6)) / len(text)
         weather_dir = raw / "raw/weather/weather" / f"ingest_date={day:%Y-%m-%d}"
         weather_dir.mkdir(parents=True)
         (weather_dir / "all.ndjson").write_text("".join(
@@ -85,7 +100,7 @@ def generate(raw: Path, vehicles: int, spark) -> int:
     segments = ["enterprise", "mid_market", "small_business", "public_sector"]
     customers = [(f"c{i}", f"Customer {i}", segments[i % 4], "ES", commit, commit, "I", commit) for i in range(50)]
     spark.createDataFrame(customers, "customer_id string, customer_name string, segment string, country_code string, created_at timestamp, updated_at timestamp, Op string, commit_ts timestamp").write.parquet(str(raw / "raw/crm/customers/all"))
-    return tel_bytes
+    return tel_bytes, gzip_ratio
 
 
 def kpi_rows_equal(spark_rows: list, duck_rows: list) -> bool:
@@ -103,10 +118,11 @@ def run(size: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-processing-"))
     try:
         started = time.perf_counter()
-        spark = local_session("bench-processing", str(work / "warehouse"))
+        # 4 GiB a core, as a Glue G.1X or G.2X worker has (Spark's local default of 1 GiB spills at 5M rows).
+        spark = local_session("bench-processing", str(work / "warehouse"), cores=CORES, driver_memory=f"{4 * CORES}g")
         spark.sparkContext.setLogLevel("ERROR")
         startup = time.perf_counter() - started
-        raw_bytes = generate(work, vehicles, spark)
+        raw_bytes, gzip_ratio = generate(work, vehicles, spark)
         rows = vehicles * READINGS_PER_DAY * DAYS
         q = str(work / "quarantine")
         timings = {}
@@ -126,12 +142,14 @@ def run(size: int) -> dict:
         t = time.perf_counter()
         attributed = metrics.attributed_intervals(tables["telematics"], tables["shipments"], tables["weather"], tables["customers"])
         spark_kpi = metrics.telemetry_metrics(attributed)
-        spark_kpi.writeTo("lake.a.telemetry_metrics").createOrReplace()
+        # Partitioned by metric_date as the aggregation job's table is: its bytes per day size Athena's scans.
+        spark_kpi.writeTo("lake.a.telemetry_metrics").partitionedBy(F.col("metric_date")).createOrReplace()
         timings["aggregation"] = time.perf_counter() - t
 
         columns = ["metric_date", "city", "temp_range", "weather_condition", "customer_segment", "intervals", "vehicles", "distance_km", "fuel_l", "fuel_l_per_100km"]
         spark_rows = sorted(tuple(r) for r in spark.table("lake.a.telemetry_metrics").select(*columns).collect())
         processed_bytes = spark.sql("SELECT SUM(file_size_in_bytes) FROM lake.p.telematics.files").collect()[0][0]
+        kpi_bytes = spark.sql("SELECT SUM(file_size_in_bytes) FROM lake.a.telemetry_metrics.files").collect()[0][0]
         # Spark's processed tables for DuckDB's KPI step alone (not timed).
         export = work / "export"
         for name, df in tables.items():
@@ -161,9 +179,47 @@ def run(size: int) -> dict:
         return {"rows": rows, "vehicles": vehicles, "startup_s": startup, "timings": timings, "duckdb": reference["timings"],
                 "duckdb_kpi_from_spark_files_s": statistics.median(from_files), "duckdb_kpi_from_tables_s": statistics.median(from_tables),
                 "spark_row_groups": {"telematics_row_groups": row_groups[0], "largest_row_group_rows": row_groups[1]},
-                "raw_bytes": raw_bytes, "processed_bytes": processed_bytes, "kpi_rows": len(spark_rows)}
+                "raw_bytes": raw_bytes, "raw_gzip_ratio": gzip_ratio, "processed_bytes": processed_bytes, "kpi_rows": len(spark_rows), "kpi_bytes": kpi_bytes}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def fit(rows: tuple[int, int], seconds: tuple[float, float]) -> dict:
+    """A step's time as a fixed part plus a part per row, through its times at two sizes. The
+    per-row part is given in core-seconds (wall seconds x the cores that ran it), which is what a
+    larger cluster divides; a negative fixed part (noise at the small size) is taken as none."""
+    per_row = (seconds[1] - seconds[0]) / (rows[1] - rows[0])
+    fixed = seconds[0] - rows[0] * per_row
+    if fixed < 0 or per_row <= 0:
+        fixed, per_row = 0.0, seconds[1] / rows[1]
+    return {"fixedSeconds": round(fixed, 2), "coreSecondsPerMillionRows": round(per_row * CORES * 1e6, 2)}
+
+
+def measured(small: dict, large: dict) -> dict:
+    """What the capacity model (lib/config/capacity.ts) reads: each daily step's cost from the two
+    sizes, and the bytes a reading takes in each zone."""
+    rows = (small["rows"], large["rows"])
+    per_run = lambda key, runs: round(statistics.mean([small["timings"][key], large["timings"][key]]) / runs, 2)  # noqa: E731
+    return {
+        "measuredOn": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "by": "bench/processing.py",
+        "machine": {"cores": CORES},
+        "sizes": list(rows),
+        "steps": {
+            "telematics": fit(rows, (small["timings"]["telematics"], large["timings"]["telematics"])),
+            "aggregation": fit(rows, (small["timings"]["aggregation"], large["timings"]["aggregation"])),
+            # The two CDC jobs and the daily weather runs read a few thousand rows whatever the size: a cost per run.
+            "cdcSecondsPerRun": per_run("cdc", 2),
+            "weatherSecondsPerRun": per_run("weather", DAYS),
+        },
+        "bytes": {
+            "rawTelemetryGzipRatio": round(large["raw_gzip_ratio"], 4),
+            "rawTelemetryJsonBytesPerRow": round(large["raw_bytes"] / large["rows"], 1),
+            "processedTelematicsBytesPerRow": round(large["processed_bytes"] / large["rows"], 2),
+            "aggregatedBytesPerKpiRow": round(large["kpi_bytes"] / large["kpi_rows"], 1),
+            "aggregatedKpiRowsPerDay": round(large["kpi_rows"] / DAYS, 1),
+        },
+    }
 
 
 def main() -> None:
@@ -182,11 +238,15 @@ def main() -> None:
               f"{r['duckdb_kpi_from_spark_files_s']:.2f} s from Spark's Parquet files ({r['spark_row_groups']['telematics_row_groups']} row groups, "
               f"up to {r['spark_row_groups']['largest_row_group_rows']:,} rows each); plan in bench/plans/duckdb-kpi-{r['rows']}.txt")
         print(f"  processed telematics (Iceberg Parquet) {r['processed_bytes'] / 1e6:.1f} MB vs raw JSON {r['raw_bytes'] / 1e6:.1f} MB: {r['processed_bytes'] / r['raw_bytes']:.3f} (target <= 0.2)")
-    if len(results) == 2:
-        small, large = results
+    for small, large in zip(results, results[1:]):
         grow = large["rows"] / small["rows"]
         for engine, key in (("Spark", "timings"), ("DuckDB", "duckdb")):
             print(f"  scaling, {engine}: the whole path at {large['rows']:,} rows takes {sum(large[key].values()) / sum(small[key].values()):.2f}x its time at {small['rows']:,} ({grow:.0f}x the rows)")
+    if len(results) >= 2:
+        # The two largest sizes: the fit the capacity model extrapolates from is the one nearest fleet scale.
+        small, large = results[-2:]
+        MEASURED.write_text(json.dumps(measured(small, large), indent=2) + "\n", encoding="utf-8")
+        print(f"  wrote {MEASURED.relative_to(ROOT)} (the capacity model's throughputs and sizes)")
     print(json.dumps({"bench": "processing", "results": results}, default=str))
 
 

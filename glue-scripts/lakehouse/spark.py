@@ -52,8 +52,9 @@ def glue_session(app_name: str, warehouse: str) -> SparkSession:
     return builder.getOrCreate()
 
 
-def local_session(app_name: str, warehouse: str, cores: int = 2) -> SparkSession:
-    """Local Spark 3.5.6 with Iceberg 1.10.0 (the Glue 5.1 versions), bound to 127.0.0.1 only."""
+def local_session(app_name: str, warehouse: str, cores: int = 2, driver_memory: str | None = None) -> SparkSession:
+    """Local Spark 3.5.6 with Iceberg 1.10.0 (the Glue 5.1 versions), bound to 127.0.0.1 only.
+    `driver_memory` (e.g. "8g") sizes the one JVM that runs everything; Spark's default is 1g."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     for jar in (ICEBERG_JAR, ICEBERG_AWS_JAR):
         if not jar.exists():
@@ -72,6 +73,8 @@ def local_session(app_name: str, warehouse: str, cores: int = 2) -> SparkSession
         # stand-in in the tests) needs to read the tables (tools/engines/local_trino.py).
         .config(f"spark.sql.catalog.{CATALOG}.warehouse", warehouse if "://" in warehouse else Path(warehouse).resolve().as_uri())
     )
+    if driver_memory:
+        builder = builder.config("spark.driver.memory", driver_memory)
     for key, value in _COMMON.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
