@@ -43,10 +43,14 @@ class RunStats:
 
 
 def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_date: str) -> int:
-    """Rejected rows as JSON lines with their reasons; a rerun of the date replaces the folder."""
+    """Rejected rows as JSON lines with their reasons; a rerun of the date replaces the folder, and
+    a rerun that rejects nothing removes it (the rows it listed were read again and taken)."""
     count = df.count()
+    folder = f"{quarantine_root.rstrip('/')}/{dataset}/ingest_date={ingest_date}/"
     if count:
-        df.coalesce(1).write.mode("overwrite").json(f"{quarantine_root.rstrip('/')}/{dataset}/ingest_date={ingest_date}/")
+        df.coalesce(1).write.mode("overwrite").json(folder)
+    else:
+        raw_objects.remove_folder(df.sparkSession, folder)
     return count
 
 

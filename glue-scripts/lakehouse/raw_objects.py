@@ -112,5 +112,19 @@ def write_unreadable(spark: SparkSession, unreadable: Sequence[Unreadable], quar
     the list (an object replaced since is then read, and no longer listed)."""
     target = f"{quarantine_root.rstrip('/')}/{dataset}/unreadable_objects/ingest_date={ingest_date}/"
     rows = [(u.object, [u.reason]) for u in unreadable]
+    if not rows:
+        # Nothing to list: an earlier run's list goes, without a Spark job to write an empty one
+        # (every daily run of every source used to pay for that write; issue 17).
+        remove_folder(spark, target)
+        return 0
     spark.createDataFrame(rows, "object string, reasons array<string>").coalesce(1).write.mode("overwrite").json(target)
     return len(rows)
+
+
+def remove_folder(spark: SparkSession, folder: str) -> None:
+    """Deletes `folder` and what it holds, if it exists (a rerun's nothing replacing a run's something)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(folder)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if fs.exists(path):
+        fs.delete(path, True)

@@ -95,6 +95,26 @@ def test_telematics_rerun_is_idempotent_and_a_late_reading_fixes_its_neighbours(
     ]
 
 
+def test_a_rerun_that_rejects_nothing_removes_the_days_quarantine(spark, tmp_path):
+    """The quarantine lists what the day's last run rejected: a rerun after the bad reading was
+    replaced leaves no stale list behind (it used to keep the earlier run's folder)."""
+    contract = contract_of(CONTRACTS, "telematics")
+    table = "lake.processed_requarantine.telematics"
+    quarantine = tmp_path / "quarantine"
+    folder = tmp_path / "raw/iot/telematics/ingest_date=2026-11-21/ingest_hour=10"
+    bad = {**reading("2026-11-21 10:05:00", 105.0, 10.5), "speed_kmh": -5.0}
+    write_ndjson(folder, [reading("2026-11-21 10:00:00", 100.0, 10.0), bad])
+    first = pipelines.run_telematics(spark, contract, str(folder.parent), table, str(quarantine), "2026-11-21")
+    listed = quarantine / "telematics" / "ingest_date=2026-11-21"
+    assert first.quarantined == 1 and [json.loads(line)["quarantine_reasons"] for f in listed.glob("*.json") for line in f.read_text().splitlines()] == [
+        ["speed_kmh: -5.0 is below the minimum 0"]]
+    write_ndjson(folder, [reading("2026-11-21 10:00:00", 100.0, 10.0), reading("2026-11-21 10:05:00", 105.0, 10.5)])
+    rerun = pipelines.run_telematics(spark, contract, str(folder.parent), table, str(quarantine), "2026-11-21")
+    assert (rerun.quarantined, rerun.written) == (0, 1)
+    assert not listed.exists()
+    assert not (quarantine / "telematics" / "unreadable_objects" / "ingest_date=2026-11-21").exists()
+
+
 def test_a_batch_spanning_two_days_links_them_once(spark, tmp_path):
     contract = contract_of(CONTRACTS, "telematics")
     table = "lake.processed_tel2.telematics"
