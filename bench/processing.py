@@ -196,7 +196,7 @@ def fit(rows: tuple[int, int], seconds: tuple[float, float]) -> dict:
 
 
 def measured(small: dict, large: dict) -> dict:
-    """What the capacity model (lib/config/capacity.ts) reads: each daily step's cost from the two
+    """What the capacity model (lib/config/cost-model.ts) reads: each daily step's cost from the two
     sizes, and the bytes a reading takes in each zone."""
     rows = (small["rows"], large["rows"])
     per_run = lambda key, runs: round(statistics.mean([small["timings"][key], large["timings"][key]]) / runs, 2)  # noqa: E731
