@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { ShardPlan, streamShardPlans } from './capacity';
+import { ShardPlan, streamShardPlans, telemetryLoad } from './capacity';
 import { PriceTable } from './prices';
 
 /** Billing rules that are not prices (the AWS pricing pages of each service). */
@@ -178,14 +178,14 @@ export function capacityModel(inputs: CapacityInputs, measured: Measured, prices
   if (streaming.retentionHours > 168) throw new Error(`retention of ${streaming.retentionHours} h is Kinesis long-term retention, which the model does not price`);
   const assumptions: string[] = [
     'Every declared load is its peak, held 24 hours a day: an upper bound on volumes.',
-    `Throughputs from the processing benchmark (${measured.by}, ${measured.measuredOn}, ${measured.machine.cores} cores, ${measured.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} rows): each step's time is a fixed part plus core-seconds per row, fitted through the two sizes; Glue divides the per-row part over its executors' cores (workers less the driver, times vCPUs), which assumes Spark scales linearly beyond the 2 cores measured.`,
+    `Throughputs from the processing benchmark (${measured.by}, ${measured.measuredOn}, ${measured.machine.cores} cores, ${measured.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} rows): each step's time is a fixed part plus core-seconds per row, fitted through the two sizes; Glue divides the per-row part over its executors' cores (workers less the driver, times vCPUs), which assumes Spark scales linearly beyond the ${measured.machine.cores} cores measured.`,
     'A Glue job run holds all its configured workers for its whole run, at least a minute: an upper bound (auto scaling releases idle executors). Glue start-up, not billed, is left out of the wall time.',
   ];
 
   // Daily volumes per dataset.
   const t = streaming.expectedLoad.telemetry;
   const perDay = (l: Load) => l.recordsPerSecond * SECONDS_PER_DAY;
-  const telemetryRecords = t.vehicles * t.messagesPerVehiclePerSecond * SECONDS_PER_DAY;
+  const telemetryRecords = perDay(telemetryLoad(t)); // the same load the shard plan sizes the stream for
   const { sensorReadings, deviceUpdates } = streaming.expectedLoad;
   const enrichedBytes = sensorReadings.bytesPerRecord + deviceUpdates.bytesPerRecord;
   const volumes: DatasetVolume[] = [
