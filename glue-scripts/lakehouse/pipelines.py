@@ -197,11 +197,10 @@ def landing_days(day: str, horizon_days: int) -> list[str]:
 
 def _existing(spark: SparkSession, paths: Sequence[str]) -> list[str]:
     """The paths that exist (a day no record fell in has no folder; Spark fails on a missing path)."""
-    jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()
     found = []
     for text in paths:
-        path = jvm.org.apache.hadoop.fs.Path(text)
-        if path.getFileSystem(conf).exists(path):
+        fs, path = raw_objects.hadoop_path(spark, text)
+        if fs.exists(path):
             found.append(text)
     return found
 

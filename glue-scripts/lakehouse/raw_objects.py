@@ -33,12 +33,16 @@ class NothingReadable(RuntimeError):
     """Every object of the batch is unreadable: there is no batch to process."""
 
 
+def hadoop_path(spark: SparkSession, text: str):
+    """(the Hadoop FileSystem that holds `text`, its Path): file:// locally, S3 in Glue."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(text)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
 def list_objects(spark: SparkSession, raw_path: str) -> list[str]:
     """Every object under `raw_path`, in every subfolder, as Spark would read them (names starting
     with `_` or `.` left out, as Spark leaves them out); none when the folder does not exist."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(raw_path)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, path = hadoop_path(spark, raw_path)
     if not fs.exists(path):
         return []
     objects = []
@@ -123,8 +127,6 @@ def write_unreadable(spark: SparkSession, unreadable: Sequence[Unreadable], quar
 
 def remove_folder(spark: SparkSession, folder: str) -> None:
     """Deletes `folder` and what it holds, if it exists (a rerun's nothing replacing a run's something)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(folder)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, path = hadoop_path(spark, folder)
     if fs.exists(path):
         fs.delete(path, True)
