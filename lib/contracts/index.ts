@@ -223,6 +223,15 @@ export function contractOf(contracts: readonly DatasetContract[], dataset: strin
   return found;
 }
 
+/**
+ * The datasets a partner may send files of (SFTP, lambda/partner-file-check): those whose raw zone
+ * holds NDJSON records as written, with no envelope and no writer columns, so that a partner's
+ * checked file is a raw object of the dataset as it is.
+ */
+export function partnerFileDatasets(contracts: readonly DatasetContract[]): string[] {
+  return contracts.filter((c) => c.raw?.format === 'json' && !c.raw.envelope && !c.raw.metadataColumns).map((c) => c.dataset);
+}
+
 /** Key prefix of a dataset in the raw zone: raw/<source>/<dataset>/ (see DESIGN.md). */
 export function rawPrefix(contract: DatasetContract): string {
   return `raw/${contract.source}/${contract.dataset}/`;
