@@ -80,10 +80,11 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
   });
   const ingestion = new IngestionStack(app, stackName(config, 'Ingestion'), {
     ...common,
-    description: `Telemetry lakehouse (${config.envName}): DMS full load + CDC and the weather pull into the raw zone`,
+    description: `Telemetry lakehouse (${config.envName}): DMS full load + CDC, the weather pull and partner SFTP files into the raw zone`,
     network: network.network,
     keys: security.keys,
     rawBucket: lakehouse.storage.zoneBuckets.raw,
+    accessLogsBucket: lakehouse.storage.accessLogsBucket,
     access: lakehouse.access,
     dmsServiceRoles: security.dmsServiceRoles,
     monitoring: monitoring.monitoring,

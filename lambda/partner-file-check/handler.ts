@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { settingsFromEnvironment } from '../shared/settings';
 import { handleLandedFile, PartnerFileOutcome } from './core';
+import { SERVICE } from './service';
 import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from './settings';
 
 /**
@@ -13,7 +14,6 @@ import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from './setting
  * PartnerRecordsRejected. An S3 error fails the invocation: Lambda retries it, then keeps the event
  * in the dead-letter queue (alarmed); every step is safe to run again.
  */
-export const SERVICE = 'partner-file-check';
 const logger = new Logger({ serviceName: SERVICE });
 // Path-style addressing only for local runs against moto (AWS_ENDPOINT_URL_S3 on 127.0.0.1).
 const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });

@@ -550,7 +550,57 @@ const weatherSchema = z
   .strict()
   .refine((w) => w.retryBaseDelayMs <= w.retryMaxDelayMs, { message: 'retryBaseDelayMs must not exceed retryMaxDelayMs', path: ['retryBaseDelayMs'] });
 
-const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema }).strict();
+/** An IPv4 CIDR, e.g. 203.0.113.0/24. */
+const ipv4Cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/, { message: 'must be an IPv4 CIDR, e.g. 203.0.113.0/24' });
+
+/** An SSH public key in OpenSSH's one-line form, of a type Transfer Family accepts for service-managed users. */
+const sshPublicKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}( [^\n]*)?$/, {
+  message: 'must be an OpenSSH public key line (ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa, then the key)',
+});
+
+/**
+ * Partner file drops over SFTP (AWS Transfer Family; lib/constructs/partner-file-drops.ts): each
+ * partner a service-managed user with its SSH keys, jailed to its own folder of a landing bucket,
+ * its files checked against its dataset's contract and promoted to the raw zone, or quarantined.
+ */
+const partnerFilesSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /**
+     * The networks that may open the server's SFTP port: the partners' addresses as they reach the
+     * VPC (a site-to-site VPN or Direct Connect into the private subnets, where the endpoint is).
+     * Never the whole internet.
+     */
+    allowedCidrs: z.array(ipv4Cidr.refine((c) => !c.endsWith('/0'), { message: 'must not open SFTP to every address' })).max(50).default([]),
+    partners: z
+      .array(
+        z
+          .object({
+            /** The SFTP user name and the partner's folder: 3 to 32 lower-case letters, digits and hyphens. */
+            name: z.string().min(3).max(32).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be lower-case ASCII letters and digits, words joined by hyphens' }),
+            /** The dataset its files hold: one whose contract takes partner files (lib/contracts partnerFileDatasets). */
+            dataset: z.string().min(1),
+            /** Transfer Family takes up to 50 keys per user; two let a partner rotate without a gap. */
+            sshPublicKeys: z.array(sshPublicKey).min(1).max(50),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, { message: 'partner names must be unique: each is a user and a folder' }),
+    /** The largest file taken as uploaded, compressed or not. */
+    maxFileMiB: z.number().int().min(1).max(512).default(64),
+    /** The most a GZIP file may inflate to; the check holds it in memory, and its function's memory is sized from it. */
+    maxUncompressedMiB: z.number().int().min(1).max(2048).default(256),
+    maxRecordsPerFile: z.number().int().min(1).max(50_000_000).default(2_000_000),
+    /** Days a refused file and its report stay in the landing bucket's quarantine. */
+    quarantineRetentionDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .strict()
+  .refine((p) => !p.enabled || p.partners.length > 0, { message: 'an enabled partner file drop needs at least one partner', path: ['partners'] })
+  .refine((p) => !p.enabled || p.allowedCidrs.length > 0, { message: 'an enabled partner file drop needs the networks allowed to reach it', path: ['allowedCidrs'] })
+  .refine((p) => p.maxUncompressedMiB >= p.maxFileMiB, { message: 'must be at least maxFileMiB', path: ['maxUncompressedMiB'] });
+
+const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema, partnerFiles: partnerFilesSchema.prefault({}) }).strict();
 
 const streamLoadSchema = z
   .object({

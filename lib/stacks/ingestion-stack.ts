@@ -1,11 +1,12 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
-import { contractOf, DatasetContract } from '../contracts';
+import { contractOf, DatasetContract, partnerFileDatasets } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
+import { PartnerFileDrops } from '../constructs/partner-file-drops';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
@@ -18,17 +19,24 @@ export interface IngestionStackProps extends PlatformStackProps {
   readonly network: PlatformNetwork;
   readonly keys: PlatformKeys;
   readonly rawBucket: s3.IBucket;
+  /** The lake's server access log bucket, which the partner landing bucket logs to. */
+  readonly accessLogsBucket: s3.IBucket;
   readonly access: LakeAccess;
   readonly dmsServiceRoles: DmsServiceRoles;
   readonly monitoring: PlatformMonitoring;
   readonly contracts: readonly DatasetContract[];
 }
 
-/** Batch ingestion into the raw zone: DMS from the business databases, and the layer's pull functions (the weather pull). */
+/**
+ * Batch ingestion into the raw zone: DMS from the business databases, the layer's pull functions
+ * (the weather pull), and, where config enables them, partners' files over SFTP.
+ */
 export class IngestionStack extends PlatformStack {
   readonly replications: Record<string, DmsToRawZone> = {};
   /** The layer's pull functions, by name (lib/registry/pulls.ts). */
   readonly pulls: Record<string, ScheduledPullFunction>;
+  /** Partner file drops over SFTP, where config enables them (ingestion.partnerFiles). */
+  readonly partnerFiles?: PartnerFileDrops;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -57,6 +65,27 @@ export class IngestionStack extends PlatformStack {
     }
 
     this.pulls = addPullFunctions(this, { ...props, layer: 'ingestion', config, names, removalPolicy: this.removalPolicy });
+
+    const { partnerFiles } = config.ingestion;
+    if (partnerFiles.enabled) {
+      checkPartnerDatasets(config.envName, partnerFiles.partners, props.contracts);
+      this.partnerFiles = new PartnerFileDrops(this, 'PartnerFiles', {
+        config: partnerFiles,
+        namePrefix: config.resourcePrefix,
+        contracts: props.contracts,
+        vpc: props.network.vpc,
+        subnets: props.network.privateSubnets,
+        rawBucket: props.rawBucket,
+        rawKey: props.keys.raw,
+        accessLogsBucket: props.accessLogsBucket,
+        logsKey: props.keys.logs,
+        logRetention: config.monitoring.logRetentionDays,
+        noncurrentVersionExpirationDays: config.lifecycle.noncurrentVersionExpirationDays,
+        abortIncompleteMultipartUploadDays: config.lifecycle.abortIncompleteMultipartUploadDays,
+        monitoring: props.monitoring,
+        removalPolicy: this.removalPolicy,
+      });
+    }
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
 }
@@ -76,5 +105,14 @@ function checkDmsSource(envName: string, sourceName: string, tables: readonly { 
     if (contract.source !== sourceName) problems.push(`${field}: dataset ${t.dataset} belongs to source ${contract.source}, not ${sourceName}`);
     else if (contract.raw?.writer !== 'dms') problems.push(`${field}: dataset ${t.dataset} is not written by DMS (contract raw.writer)`);
   });
+  if (problems.length > 0) throw new ConfigError(envName, problems);
+}
+
+/** Every partner must send a dataset whose contract takes partner files (NDJSON raw records, as written). */
+function checkPartnerDatasets(envName: string, partners: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {
+  const taking = partnerFileDatasets(contracts);
+  const problems = partners.flatMap((p, i) =>
+    taking.includes(p.dataset) ? [] : [`ingestion.partnerFiles.partners.${i}.dataset: ${p.dataset} does not take partner files; those that do: ${taking.join(', ')}`],
+  );
   if (problems.length > 0) throw new ConfigError(envName, problems);
 }

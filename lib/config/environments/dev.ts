@@ -90,6 +90,19 @@ export const dev: EnvironmentConfigInput = {
       retryMaxDelayMs: 5_000,
       concurrency: 4,
     },
+    // One partner fleet's telematics export over SFTP, which the local run exercises. Its networks
+    // reach the VPC over the site-to-site VPN; the key's private half is the partner's.
+    partnerFiles: {
+      enabled: true,
+      allowedCidrs: ['192.168.40.0/24'],
+      partners: [
+        {
+          name: 'acme-haulage',
+          dataset: 'telematics',
+          sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMacE1I79VdZsLk4BWuQsELMzDXaBvXdRs2Wr6dVoi+p acme-haulage dev'],
+        },
+      ],
+    },
   },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only
   registry: { backupRetentionDays: 7, deletionProtection: false }, // a week of point-in-time recovery; dev can be torn down
