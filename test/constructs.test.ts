@@ -27,6 +27,7 @@ import { PlatformKeys } from '../lib/constructs/platform-keys';
 import { ProcessedZoneDelivery } from '../lib/constructs/processed-zone-delivery';
 import { QueryWorkgroup } from '../lib/constructs/query-workgroup';
 import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
+import { PartnerFileDrops } from '../lib/constructs/partner-file-drops';
 import { SecureBucket } from '../lib/constructs/secure-bucket';
 import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
 import { Warehouse } from '../lib/constructs/warehouse';
@@ -242,6 +243,25 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       namePrefix: 'x', clusterArn: registry.cluster.clusterArn, masterSecretArn: registry.masterSecretArn, databaseName: 'registry', registryKey: key,
       logins: [{ role: 'registry_dms', secret: changes.connectionSecret }], rotateAfterDays: 30, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       logsKey: key, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: retain,
+    });
+  },
+  // Partner files over SFTP (issue 18): the server, a jailed user, the landing bucket and the check.
+  PartnerFileDrops: (stack) => {
+    const key = keyIn(stack);
+    new PartnerFileDrops(stack, 'PartnerFiles', {
+      config: loadConfig('dev').ingestion.partnerFiles,
+      namePrefix: 'x',
+      contracts,
+      vpc: isolatedVpc(stack, 2),
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      rawBucket: dataBucketIn(stack, key),
+      rawKey: key,
+      accessLogsBucket: logBucketIn(new Construct(stack, 'Logs')),
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      noncurrentVersionExpirationDays: 30,
+      abortIncompleteMultipartUploadDays: 7,
+      removalPolicy: retain,
     });
   },
   NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),

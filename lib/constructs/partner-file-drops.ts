@@ -43,7 +43,6 @@ export interface PartnerFileDropsProps {
   readonly logRetention: logs.RetentionDays;
   readonly noncurrentVersionExpirationDays: number;
   readonly abortIncompleteMultipartUploadDays: number;
-  readonly monitoring: PlatformMonitoring;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -68,8 +67,8 @@ export function checkMemoryMiB(config: PartnerFilesConfig): number {
  * keys, jailed to its own folder of an encrypted landing bucket (logical home directory), and a
  * role that reaches that folder alone. Each upload's Object Created event (EventBridge) runs the
  * check (lambda/partner-file-check), which promotes a file that meets its dataset's contract into
- * the raw zone once, or quarantines it with a report; both are counted per partner, and a refused
- * file, a failed check and a dead-lettered event are alarmed.
+ * the raw zone once, or quarantines it with a report; both are counted per partner (its alarms:
+ * `monitorPartnerFileDrops`).
  */
 export class PartnerFileDrops extends StatefulConstruct {
   readonly landingBucket: s3.Bucket;
@@ -79,6 +78,8 @@ export class PartnerFileDrops extends StatefulConstruct {
   readonly check: PrivateFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly users: Record<string, transfer.CfnUser> = {};
+  /** The check's physical function name. */
+  readonly checkFunctionName: string;
 
   constructor(scope: Construct, id: string, props: PartnerFileDropsProps) {
     super(scope, id, props);
@@ -175,6 +176,7 @@ export class PartnerFileDrops extends StatefulConstruct {
       reason: 'This queue is the dead-letter destination of the partner file check (its failed invocations and undeliverable events): the queue of last resort has no further queue.',
     });
     const functionName = `${props.namePrefix}-${CHECK_SERVICE}`;
+    this.checkFunctionName = functionName;
     const settings = {
       landingBucket: this.landingBucket.bucketName,
       rawBucket: props.rawBucket.bucketName,
@@ -215,7 +217,6 @@ export class PartnerFileDrops extends StatefulConstruct {
       },
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetterQueue })],
     });
-    this.monitor(props.monitoring, config, functionName);
   }
 
   /**
@@ -245,39 +246,45 @@ export class PartnerFileDrops extends StatefulConstruct {
       GRANT_ACTION_GROUPS,
     ]);
   }
+}
 
-  private monitor(monitoring: PlatformMonitoring, config: PartnerFilesConfig, functionName: string): void {
-    const count = (metricName: string, partner: string) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: CHECK_SERVICE, partner }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) });
-    for (const partner of config.partners) {
-      monitoring.addAlarm(`partner-files-${partner.name}-rejected`, {
-        metric: count('PartnerFilesRejected', partner.name),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        description: `Partner ${partner.name}: a file was refused; its report (every reason) is beside it under _quarantine/${partner.name}/ in the partner landing bucket. Tell the partner, who sends it again corrected.`,
-        thresholdReason: "one refused file is data the platform does not have until the partner sends it again, and the partner does not see the reason unless told.",
-      });
-    }
-    monitoring.addAlarm('partner-file-check-errors', {
-      metric: this.check.function.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+/**
+ * Alarms of the partner file drops: a refused file, per partner (the partner does not see why unless
+ * told); a failed check; an event in the dead-letter queue (a file that waits by hand). Plus promoted
+ * and refused files by partner on the dashboard.
+ */
+export function monitorPartnerFileDrops(monitoring: PlatformMonitoring, drops: PartnerFileDrops, config: PartnerFilesConfig): void {
+  const functionName = drops.checkFunctionName;
+  const count = (metricName: string, partner: string) =>
+    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: CHECK_SERVICE, partner }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) });
+  for (const partner of config.partners) {
+    monitoring.addAlarm(`partner-files-${partner.name}-rejected`, {
+      metric: count('PartnerFilesRejected', partner.name),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description: `${functionName}: a check failed (see its log); Lambda retries it ${CHECK_RETRY_ATTEMPTS} times.`,
-      thresholdReason: 'a failure is an S3 or KMS error, rare enough that each one is worth a look; the retries usually clear it.',
+      description: `Partner ${partner.name}: a file was refused; its report (every reason) is beside it under _quarantine/${partner.name}/ in the partner landing bucket. Tell the partner, who sends it again corrected.`,
+      thresholdReason: "one refused file is data the platform does not have until the partner sends it again, and the partner does not see the reason unless told.",
     });
-    monitoring.addAlarm('partner-file-check-dead-letters', {
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description: `${functionName}: an upload's event exhausted its retries; the file waits in its partner's folder. Send the event again from the dead-letter queue once the cause is fixed.`,
-      thresholdReason: 'one message is one partner file that will not reach the raw zone without a hand.',
-    });
-    monitoring.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Partner files: promoted and refused',
-        left: config.partners.flatMap((p) => [count('PartnerFilesPromoted', p.name), count('PartnerFilesRejected', p.name)]),
-        width: 12,
-      }),
-    );
   }
+  monitoring.addAlarm('partner-file-check-errors', {
+    metric: drops.check.function.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: `${functionName}: a check failed (see its log); Lambda retries it ${CHECK_RETRY_ATTEMPTS} times.`,
+    thresholdReason: 'a failure is an S3 or KMS error, rare enough that each one is worth a look; the retries usually clear it.',
+  });
+  monitoring.addAlarm('partner-file-check-dead-letters', {
+    metric: drops.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: `${functionName}: an upload's event exhausted its retries; the file waits in its partner's folder. Send the event again from the dead-letter queue once the cause is fixed.`,
+    thresholdReason: 'one message is one partner file that will not reach the raw zone without a hand.',
+  });
+  monitoring.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Partner files: promoted and refused',
+      left: config.partners.flatMap((p) => [count('PartnerFilesPromoted', p.name), count('PartnerFilesRejected', p.name)]),
+      width: 12,
+    }),
+  );
 }

@@ -6,7 +6,7 @@ import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
-import { PartnerFileDrops } from '../constructs/partner-file-drops';
+import { monitorPartnerFileDrops, PartnerFileDrops } from '../constructs/partner-file-drops';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
@@ -82,9 +82,9 @@ export class IngestionStack extends PlatformStack {
         logRetention: config.monitoring.logRetentionDays,
         noncurrentVersionExpirationDays: config.lifecycle.noncurrentVersionExpirationDays,
         abortIncompleteMultipartUploadDays: config.lifecycle.abortIncompleteMultipartUploadDays,
-        monitoring: props.monitoring,
         removalPolicy: this.removalPolicy,
       });
+      monitorPartnerFileDrops(props.monitoring, this.partnerFiles, partnerFiles);
     }
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
