@@ -13,7 +13,7 @@ import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
 import { CLAIMS_PREFIX, QUARANTINE_PREFIX } from '../../lambda/partner-file-check/core';
 import { SERVICE as CHECK_SERVICE } from '../../lambda/partner-file-check/service';
-import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from '../../lambda/partner-file-check/settings';
+import { PARTNER_FILE_CHECK_SETTINGS, PartnerFileCheckSettings, partnerFileCheckSettings } from '../../lambda/partner-file-check/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { EnvironmentConfig } from '../config';
 import { METRICS_NAMESPACE } from '../config/metrics';
@@ -54,6 +54,17 @@ export interface PartnerFileDropsProps {
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2025-03';
 /** Lambda's retries of a failed check (asynchronous invocation), before the dead-letter queue. */
 export const CHECK_RETRY_ATTEMPTS = 2;
+
+/** The check's settings from the config and where it runs (the local run builds them here too). */
+export function partnerFileCheckSettingsOf(config: PartnerFilesConfig, buckets: { readonly landing: string; readonly raw: string }, account: string): PartnerFileCheckSettings {
+  return {
+    landingBucket: buckets.landing,
+    rawBucket: buckets.raw,
+    expectedBucketOwner: account,
+    partners: Object.fromEntries(config.partners.map((p) => [p.name, p.dataset])),
+    limits: { maxFileBytes: config.maxFileMiB * 1_048_576, maxUncompressedBytes: config.maxUncompressedMiB * 1_048_576, maxRecords: config.maxRecordsPerFile },
+  };
+}
 
 /** Memory of the check: the inflated file as bytes and as text (UTF-16), and headroom; Lambda's 10 GiB at most. */
 export function checkMemoryMiB(config: PartnerFilesConfig): number {
@@ -177,13 +188,7 @@ export class PartnerFileDrops extends StatefulConstruct {
     });
     const functionName = `${props.namePrefix}-${CHECK_SERVICE}`;
     this.checkFunctionName = functionName;
-    const settings = {
-      landingBucket: this.landingBucket.bucketName,
-      rawBucket: props.rawBucket.bucketName,
-      expectedBucketOwner: stack.account,
-      partners: Object.fromEntries(config.partners.map((p) => [p.name, p.dataset])),
-      limits: { maxFileBytes: config.maxFileMiB * 1_048_576, maxUncompressedBytes: config.maxUncompressedMiB * 1_048_576, maxRecords: config.maxRecordsPerFile },
-    };
+    const settings = partnerFileCheckSettingsOf(config, { landing: this.landingBucket.bucketName, raw: props.rawBucket.bucketName }, stack.account);
     this.check = privateFunction(this, {
       name: CHECK_SERVICE,
       functionName,

@@ -27,6 +27,11 @@ class DatasetFlow:
     flink_written: int | None = None
     missing_hours: int | None = None
     rows_for_other_days: int | None = None
+    # partner files over SFTP (lambda/partner-file-check): promoted into the raw zone, sent again, refused
+    partner_files_promoted: int | None = None
+    partner_files_repeated: int | None = None
+    partner_files_rejected: int | None = None
+    partner_records_promoted: int | None = None
 
     def add(self, **counts: int) -> None:
         known = {f.name for f in fields(self)}

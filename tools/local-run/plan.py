@@ -12,8 +12,8 @@ from checks import check_ground_truth
 from faults import deliver_cut_short_objects, deliver_dms_twice_out_of_order, fault_table, rerun, run_flink_killed_and_restored, start_fault_proxy
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
-                   land_enriched, land_sources, mirror_raw, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
-                   put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark)
+                   land_enriched, land_sources, mirror_raw, partner_files, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
+                   put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark, telematics_partner)
 
 # The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
 REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
@@ -72,6 +72,8 @@ def build_plan(ctx: Context) -> list[Step]:
             plan.append(("faults: a Parquet change file and a GZIP telemetry object cut short, beside their whole copies", deliver_cut_short_objects))
         if not streaming_only:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
+            if telematics_partner(ctx.names):
+                plan.append(("partner files over SFTP: the uploads, each checked by the deployed handler; accepted ones promoted into the raw zone", partner_files))
         plan.append(("write the fleet into the device registry; its changes onto their stream as DMS puts them", put_device_updates))
         for pull in ctx.names["pulls"]:
             if pull["layer"] == "streaming" or not streaming_only:

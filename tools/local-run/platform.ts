@@ -6,6 +6,8 @@
  *   pull <plan.json>   starts one pull function's stand-in API with the run's data and invokes
  *                      its deployed handler (lambda/<name>/handler.ts) against moto, at the
  *                      simulated times of its schedule; writes a summary JSON file;
+ *   partner-files <plan.json>  uploads the partners' files into a landing bucket in moto and runs
+ *                      the partner file check's deployed handler on each upload's event;
  *   alerts <plan.json> runs the live alerts over the telemetry stream in moto (live-alerts.ts).
  *
  * Usage: ts-node --transpile-only tools/local-run/platform.ts names dev
@@ -21,6 +23,12 @@ import { alertsTableName } from '../../lib/constructs/live-alerts';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
 import { PULL_RETRY_ATTEMPTS } from '../../lib/constructs/scheduled-pull-function';
 import { PULL_FUNCTIONS, pullEnvironment, pullFunction } from '../../lib/registry/pulls';
+import { BucketLocationConstraint, CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { PartnerFileOutcome } from '../../lambda/partner-file-check/core';
+import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from '../../lambda/partner-file-check/settings';
+import { settingsEnvironment } from '../../lambda/shared/settings';
+import { METRICS_NAMESPACE } from '../../lib/config/metrics';
+import { CHECK_RETRY_ATTEMPTS, partnerFileCheckSettingsOf } from '../../lib/constructs/partner-file-drops';
 import { AlertsPlan, runLiveAlerts } from './live-alerts';
 
 /** moto's default account: the one its buckets belong to, so ExpectedBucketOwner holds locally. */
@@ -55,6 +63,12 @@ export function platformNames(envName: string) {
     alertsTable: alertsTableName(config.resourcePrefix),
     warehouse: { databaseName: config.warehouse.databaseName },
     latenessHorizonDays: config.processing.latenessHorizonDays,
+    // The SFTP partners and, for the local run, a landing bucket (on AWS CloudFormation names it).
+    partnerFiles: {
+      enabled: config.ingestion.partnerFiles.enabled,
+      partners: config.ingestion.partnerFiles.partners.map((p) => ({ name: p.name, dataset: p.dataset })),
+      landingBucket: `${config.resourcePrefix}-partner-landing-local`,
+    },
   };
 }
 
@@ -188,16 +202,79 @@ export async function pull(plan: PullPlan): Promise<void> {
   }
 }
 
+/** What run.py asks of the partner file drops: where moto is, and each upload in order. */
+export interface PartnerFilesPlan {
+  readonly envName: string;
+  readonly endpoint: string;
+  readonly summaryFile: string;
+  /** `key`: <partner>/<name> in the landing bucket; `file`: its bytes; `time`: when it lands (ISO 8601). */
+  readonly uploads: readonly { readonly key: string; readonly file: string; readonly time: string }[];
+}
+
+/**
+ * The partners' SFTP uploads as Transfer Family writes them (PutObject into the partner's folder of
+ * a versioned landing bucket in moto), each followed by the check's deployed handler with the
+ * Object Created event EventBridge would give it (the key URL-encoded as S3 writes it), retried as
+ * Lambda retries an asynchronous invocation. Writes the outcomes to the summary file.
+ */
+export async function partnerFiles(plan: PartnerFilesPlan): Promise<void> {
+  const config = loadConfig(plan.envName);
+  const names = platformNames(plan.envName);
+  Object.assign(process.env, {
+    AWS_REGION: config.region,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL_S3: plan.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+  });
+  const landing = names.partnerFiles.landingBucket;
+  const s3 = new S3Client({ forcePathStyle: true, region: config.region });
+  await s3.send(new CreateBucketCommand({ Bucket: landing, CreateBucketConfiguration: { LocationConstraint: config.region as BucketLocationConstraint } }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: landing, VersioningConfiguration: { Status: 'Enabled' } }));
+  const settings = partnerFileCheckSettingsOf(config.ingestion.partnerFiles, { landing, raw: names.buckets.raw }, LOCAL_ACCOUNT);
+  const handler = (await loadHandler('../../lambda/partner-file-check/handler', {
+    ...settingsEnvironment(PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings, settings),
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  })) as unknown as (event: unknown) => Promise<PartnerFileOutcome>;
+  const summary = { uploads: 0, retried: 0, failures: [] as { key: string; error: string }[], outcomes: [] as PartnerFileOutcome[] };
+  for (const upload of plan.uploads) {
+    const body = fs.readFileSync(upload.file);
+    const put = await s3.send(new PutObjectCommand({ Bucket: landing, Key: upload.key, Body: body }));
+    summary.uploads += 1;
+    const event = {
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      time: upload.time,
+      detail: { bucket: { name: landing }, object: { key: encodeURIComponent(upload.key).replace(/%2F/g, '/').replace(/%20/g, '+'), size: body.length, 'version-id': put.VersionId } },
+    };
+    for (let attempt = 0; attempt <= CHECK_RETRY_ATTEMPTS; attempt++) {
+      try {
+        summary.outcomes.push(await handler(event));
+        break;
+      } catch (error) {
+        if (attempt < CHECK_RETRY_ATTEMPTS) {
+          summary.retried += 1;
+          continue;
+        }
+        summary.failures.push({ key: upload.key, error: `${(error as Error).name}: ${(error as Error).message}` });
+      }
+    }
+  }
+  fs.writeFileSync(plan.summaryFile, JSON.stringify(summary));
+}
+
 async function main(): Promise<void> {
   const [command, argument] = process.argv.slice(2);
   if (command === 'names') {
     process.stdout.write(JSON.stringify(platformNames(argument ?? 'dev')));
   } else if (command === 'pull' && argument) {
     await pull(JSON.parse(fs.readFileSync(argument, 'utf8')) as PullPlan);
+  } else if (command === 'partner-files' && argument) {
+    await partnerFiles(JSON.parse(fs.readFileSync(argument, 'utf8')) as PartnerFilesPlan);
   } else if (command === 'alerts' && argument) {
     await runLiveAlerts(JSON.parse(fs.readFileSync(argument, 'utf8')) as AlertsPlan);
   } else {
-    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts alerts <plan.json>');
+    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts partner-files <plan.json> | platform.ts alerts <plan.json>');
   }
 }
 

@@ -36,6 +36,10 @@ FLOW_COLUMNS = [
     ("conflicting_rejected", "rejected as conflicting copies"),
     ("glue_written", "written (processed / aggregated)"),
     ("flink_written", "written by Flink"),
+    ("partner_files_promoted", "partner files promoted (SFTP)"),
+    ("partner_files_repeated", "partner files sent again"),
+    ("partner_files_rejected", "partner files refused"),
+    ("partner_records_promoted", "partner readings promoted"),
 ]
 
 STYLE = """

@@ -50,7 +50,7 @@ def create_zones(ctx: Context) -> str:
 
 
 def generate(ctx: Context) -> str:
-    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"])
+    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"], partner=telematics_partner(ctx.names))
     ctx.fleet = fleet
     ctx.expected = synthetic.generate(fleet, ctx.path("sources", "landing"), ctx.path("sources", "api"), ctx.path("sources", "streams"))
     e = ctx.expected
@@ -185,6 +185,39 @@ def run_pull(name: str) -> Callable[[Context], str]:
             runs += f" ({summary['retried']} retried by Lambda with the same event)"
         return runs + (f"; over them: {', '.join(f'{k} {v:,}' for k, v in totals.items())}" if totals else "")
     return action
+
+
+def telematics_partner(names: dict[str, Any]) -> str | None:
+    """The first SFTP partner of the environment that sends telematics, if its partner files are enabled."""
+    drops = names.get("partnerFiles", {})
+    return next((p["name"] for p in drops.get("partners", []) if p["dataset"] == "telematics"), None) if drops.get("enabled") else None
+
+
+def partner_files(ctx: Context) -> str:
+    """The partner's SFTP uploads (synthetic._partner_files) into a landing bucket in moto, each
+    checked by the partner file check's deployed handler (tools/local-run/platform.ts partner-files):
+    the accepted files promoted into the raw zone before the Glue jobs read it."""
+    uploads = ctx.expected.partner_uploads
+    plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "partner-files.json")), "uploads": uploads}
+    plan_file = ctx.path("logs", "partner-files-plan.json")
+    plan_file.write_text(json.dumps(plan))
+    log = ctx.path("logs", "partner-files.log")
+    with open(log, "w", encoding="utf-8") as out:
+        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "partner-files", str(plan_file)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+    if result.returncode != 0:
+        raise RuntimeError(f"the partner-files process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+    summary = json.loads(Path(plan["summaryFile"]).read_text())
+    if summary["failures"]:
+        first = summary["failures"][0]
+        raise RuntimeError(f"{len(summary['failures'])} of {summary['uploads']} partner file checks failed every attempt; first {first['key']}: {first['error']} (log: {log})")
+    outcomes = summary["outcomes"]
+    kinds = {kind: sum(1 for o in outcomes if o["kind"] == kind) for kind in ("promoted", "repeated", "rejected", "ignored")}
+    ctx.flows.add("telematics", partner_files_promoted=kinds["promoted"], partner_files_repeated=kinds["repeated"], partner_files_rejected=kinds["rejected"],
+                  partner_records_promoted=sum(o.get("records", 0) for o in outcomes if o["kind"] == "promoted"))
+    refused = "; ".join(f"{o['key']}: {o['reasons'][0]}" for o in outcomes if o["kind"] == "rejected")
+    return (f"{summary['uploads']} uploads: {kinds['promoted']} promoted into the raw zone, {kinds['repeated']} sent again (not promoted twice), "
+            f"{kinds['rejected']} refused ({refused})")
 
 
 def replay_sensor_readings(ctx: Context) -> str:

@@ -101,6 +101,8 @@ class Expected:
     dataset_counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     # (metric_date, city, temp_range, condition, segment) -> [intervals, vehicles, distance_km, fuel_l]
     kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
+    # The partner's SFTP uploads in order: {"key": <partner>/<name>, "file": local path, "time": ISO 8601}
+    partner_uploads: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +111,13 @@ class Fleet:
     days: int
     start: date
     cities: Sequence[dict[str, Any]]
+    # The SFTP partner that sends telematics files (config ingestion.partnerFiles), or None: with
+    # two vehicles or more, the last is its truck, whose readings come as its daily files.
+    partner: str | None = None
+
+    @property
+    def partner_vehicle(self) -> int | None:
+        return self.vehicles - 1 if self.partner and self.vehicles >= 2 else None
 
     @property
     def day_list(self) -> list[date]:
@@ -302,12 +311,23 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
     kpi: dict[tuple, list[Any]] = {}
     kpi_vehicles: dict[tuple, set[int]] = defaultdict(set)
     # (index of the ingest day, ingest hour) -> the lines Firehose delivers in that hour's object
-    deliveries: dict[tuple[int, int], list[str]] = defaultdict(list)
+    firehose: dict[tuple[int, int], list[str]] = defaultdict(list)
+    # index of the ingest day -> the lines of the partner's truck, in its daily file of that day
+    partner_files: dict[int, list[str]] = defaultdict(list)
+
+    class Deliveries:
+        """Where a vehicle's line goes: the partner's daily file for its truck, Firehose's hourly object otherwise."""
+        def __init__(self, v: int):
+            self.v = v
+
+        def __getitem__(self, at: tuple[int, int]) -> list[str]:
+            return partner_files[at[0]] if self.v == fleet.partner_vehicle else firehose[at]
     for d, day in enumerate(fleet.day_list):
         midnight = datetime.combine(day, datetime.min.time(), UTC)
         previous: dict[int, tuple[float, float]] = {}
         for v in range(fleet.vehicles):
             city = origin_of[(v, d)]
+            deliveries = Deliveries(v)
             for m in range(READINGS_PER_DAY):
                 ts = midnight + timedelta(hours=DRIVING_START_HOUR, minutes=m)
                 hour = ts.hour
@@ -361,9 +381,10 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
         ]
         for b in bad:
             b["ingested_at"] = b["ts"] + 2000
-            deliveries[(d, datetime.fromtimestamp(b["ts"] / 1000, UTC).hour)].append(json.dumps(b))
+            firehose[(d, datetime.fromtimestamp(b["ts"] / 1000, UTC).hour)].append(json.dumps(b))
         expected.telematics_quarantined += len(bad)
-    for (d, hour), lines in sorted(deliveries.items()):
+    _partner_files(fleet, landing.parent / "partner-files", partner_files, expected)
+    for (d, hour), lines in sorted(firehose.items()):
         day = fleet.day_list[d]
         delivered = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour, minutes=59, seconds=30)
         folder = landing / "raw/iot/telematics" / f"ingest_date={day.isoformat()}" / f"ingest_hour={hour:02d}"
@@ -375,6 +396,43 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
     for key, row in kpi.items():
         row[1] = len(kpi_vehicles[key])
     expected.kpi = kpi
+
+
+def _partner_files(fleet: Fleet, folder: Path, daily: dict[int, list[str]], expected: Expected) -> None:
+    """The partner's uploads over SFTP: its truck's readings as one GZIP NDJSON file per ingest day,
+    sent at 23:30 of that day (so promoted into that day's raw folder, read by that day's job), and,
+    planted on the first day, the same file sent again (promoted once), a CSV export, a file with one
+    reading out of range (refused whole: none of its readings reaches the lake) and a text file
+    named .gz. The partner_* counts are what the check must report."""
+    if fleet.partner is None or not daily:
+        return
+    partner = fleet.partner
+    (folder / partner).mkdir(parents=True, exist_ok=True)
+    counts = expected.dataset_counts["telematics"]
+
+    def upload(name: str, body: bytes, at: datetime, outcome: str, records: int = 0) -> None:
+        path = folder / partner / name
+        path.write_bytes(body)
+        expected.partner_uploads.append({"key": f"{partner}/{name}", "file": str(path), "time": at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        counts[f"partner_files_{outcome}"] += 1
+        if outcome == "promoted":
+            counts["partner_records_promoted"] += records
+            expected.telematics_raw_rows += records
+
+    first_file = b""
+    for d, lines in sorted(daily.items()):
+        day = fleet.day_list[d]
+        body = gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+        first_file = first_file or body
+        upload(f"{day.isoformat()} readings.json.gz", body, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=23, minutes=30), "promoted", len(lines))
+    first = datetime.combine(fleet.day_list[min(daily)], datetime.min.time(), UTC)
+    upload("readings-sent-again.json.gz", first_file, first + timedelta(hours=23, minutes=45), "repeated")
+    upload("fleet-export.csv", b"vehicle_id,ts,odometer_km\npartner-x,1,2\n", first + timedelta(hours=12), "rejected")
+    corrections = [json.loads(_telemetry_line("partner-corrections", first + timedelta(hours=8, minutes=m), (100.0 + m, 10.0 + m), 9000.0, first + timedelta(hours=8, minutes=m, seconds=2)))
+                   for m in range(5)]
+    corrections[3]["speed_kmh"] = 900.0
+    upload("corrections.json", ("\n".join(json.dumps(c) for c in corrections) + "\n").encode(), first + timedelta(hours=12, minutes=5), "rejected")
+    upload("archive.json.gz", b'{"vehicle_id": "partner-x"}\n', first + timedelta(hours=12, minutes=10), "rejected")
 
 
 def _telemetry_line(vehicle: str, ts: datetime, reading: tuple[float, float], load_kg: float, ingested: datetime) -> str:

@@ -110,3 +110,26 @@ def test_the_ground_truth_is_the_final_data(late_fleet):
     assert day2_v1 == []  # vehicle 1 is customer 1's only vehicle: after the change, never mid_market again
     assert fleet.segment(1, synthetic.datetime(2026, 11, 3, 11, 59, tzinfo=synthetic.UTC)) == "mid_market"
     assert fleet.segment(1, synthetic.datetime(2026, 11, 3, 12, 0, tzinfo=synthetic.UTC)) == "small_business"
+
+
+def test_a_partner_truck_comes_as_daily_sftp_files_with_the_planted_ones(tmp_path):
+    """Three vehicles, two days, a telematics partner: the last truck's readings leave Firehose's
+    objects for one file a day (its late hour in the next day's file, as Firehose would have it),
+    and the planted uploads are one repeat and three refusals; the counts follow."""
+    import gzip
+    import json
+
+    fleet = synthetic.Fleet(vehicles=3, days=2, start=date(2026, 11, 2), cities=CITIES, partner="acme-haulage")
+    expected = synthetic.generate(fleet, tmp_path / "landing", tmp_path / "api", tmp_path / "streams")
+    firehose = [json.loads(line) for f in (tmp_path / "landing" / "raw").glob("iot/telematics/*/*/*.gz") for line in gzip.decompress(f.read_bytes()).splitlines()]
+    assert "veh-0002" not in {r["vehicle_id"] for r in firehose}
+    uploads = expected.partner_uploads
+    assert [u["key"] for u in uploads] == ["acme-haulage/2026-11-02 readings.json.gz", "acme-haulage/2026-11-03 readings.json.gz", "acme-haulage/readings-sent-again.json.gz",
+                                           "acme-haulage/fleet-export.csv", "acme-haulage/corrections.json", "acme-haulage/archive.json.gz"]
+    days = [[json.loads(line) for line in gzip.decompress(open(u["file"], "rb").read()).splitlines()] for u in uploads[:2]]
+    # 720 readings a day; its 17:00 hour (60) of day 0 goes with day 1's file, where it was uploaded late.
+    assert [len(d) for d in days] == [720 - 60, 720 + 60]
+    assert {r["vehicle_id"] for d in days for r in d} == {"veh-0002"}
+    assert open(uploads[2]["file"], "rb").read() == open(uploads[0]["file"], "rb").read()
+    assert dict(expected.dataset_counts["telematics"]) == {"partner_files_promoted": 2, "partner_files_repeated": 1, "partner_files_rejected": 3, "partner_records_promoted": 1440}
+    assert expected.telematics_raw_rows == len(firehose) + 1440
