@@ -14,8 +14,9 @@ describe.each(ENVIRONMENTS)('security properties (%s)', (envName) => {
   const policyOf = (bucketId: string) =>
     policies.find((p) => JSON.stringify(p.Properties.Bucket).includes(`"${bucketId}"`))?.Properties.PolicyDocument.Statement ?? [];
 
-  test('the platform has its buckets: 3 zones, results, 2 access-log buckets, trail', () => {
-    expect(buckets).toHaveLength(7);
+  test('the platform has its buckets: 3 zones, results, 2 access-log buckets, trail, and the partner landing where partner files are on', () => {
+    expect(buckets).toHaveLength(config.ingestion.partnerFiles.enabled ? 8 : 7);
+    expect(buckets.some(([id]) => id.startsWith('PartnerFilesLanding'))).toBe(config.ingestion.partnerFiles.enabled);
   });
 
   test.each(['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'])('every bucket sets %s', (flag) => {
