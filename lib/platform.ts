@@ -78,18 +78,6 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     contracts,
     backup: security.backup,
   });
-  const ingestion = new IngestionStack(app, stackName(config, 'Ingestion'), {
-    ...common,
-    description: `Telemetry lakehouse (${config.envName}): DMS full load + CDC, the weather pull and partner SFTP files into the raw zone`,
-    network: network.network,
-    keys: security.keys,
-    rawBucket: lakehouse.storage.zoneBuckets.raw,
-    accessLogsBucket: lakehouse.storage.accessLogsBucket,
-    access: lakehouse.access,
-    dmsServiceRoles: security.dmsServiceRoles,
-    monitoring: monitoring.monitoring,
-    contracts,
-  });
   const streaming = new StreamingStack(app, stackName(config, 'Streaming'), {
     ...common,
     description: `Telemetry lakehouse (${config.envName}): IoT Core, Kinesis, sensor pull, Flink enrichment, Firehose`,
@@ -98,6 +86,19 @@ export function buildPlatform(app: App, config: EnvironmentConfig, declarations:
     rawBucket: lakehouse.storage.zoneBuckets.raw,
     processedBucket: lakehouse.storage.zoneBuckets.processed,
     access: lakehouse.access,
+    monitoring: monitoring.monitoring,
+    contracts,
+  });
+  const ingestion = new IngestionStack(app, stackName(config, 'Ingestion'), {
+    ...common,
+    description: `Telemetry lakehouse (${config.envName}): DMS full load + CDC, the weather pull, partner SFTP files and the HTTPS telemetry API`,
+    network: network.network,
+    keys: security.keys,
+    rawBucket: lakehouse.storage.zoneBuckets.raw,
+    accessLogsBucket: lakehouse.storage.accessLogsBucket,
+    telemetryStream: streaming.streams.streams.telemetry,
+    access: lakehouse.access,
+    dmsServiceRoles: security.dmsServiceRoles,
     monitoring: monitoring.monitoring,
     contracts,
   });

@@ -28,6 +28,7 @@ import { ProcessedZoneDelivery } from '../lib/constructs/processed-zone-delivery
 import { QueryWorkgroup } from '../lib/constructs/query-workgroup';
 import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
 import { PartnerFileDrops } from '../lib/constructs/partner-file-drops';
+import { TelemetryIngestApi } from '../lib/constructs/telemetry-ingest-api';
 import { SecureBucket } from '../lib/constructs/secure-bucket';
 import { TelemetryStreams } from '../lib/constructs/telemetry-streams';
 import { Warehouse } from '../lib/constructs/warehouse';
@@ -261,6 +262,24 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       logRetention: logs.RetentionDays.ONE_MONTH,
       noncurrentVersionExpirationDays: 30,
       abortIncompleteMultipartUploadDays: 7,
+      removalPolicy: retain,
+    });
+  },
+  // The HTTPS ingestion API (issue 18): partner keys, the contract model, Kinesis PutRecords, a WAF.
+  TelemetryIngestApi: (stack) => {
+    const key = keyIn(stack);
+    new TelemetryIngestApi(stack, 'IngestApi', {
+      apiName: 'x-telemetry-ingest',
+      contract: contractOf(contracts, 'telematics'),
+      partitionKeyField: 'vehicle_id',
+      receivedAtField: 'ingested_at',
+      stream: kinesis.Stream.fromStreamArn(stack, 'Telemetry', 'arn:aws:kinesis:eu-west-1:123456789012:stream/x-telemetry'),
+      streamKey: key,
+      partners: [{ name: 'partner-a', rateLimit: 5, burstLimit: 10, dailyQuota: 1000 }],
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      waf: { requestsPerFiveMinutesPerIp: 2000 },
+      logsKey: key,
+      logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: retain,
     });
   },

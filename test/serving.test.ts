@@ -104,7 +104,7 @@ describe.each(ENVIRONMENTS)('the KPI API (%s)', (envName) => {
     if (envName !== 'prod') return;
     const [aclId] = Object.keys(resourcesOf(t, 'AWS::WAFv2::WebACL'));
     expect(logging[0].ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    expect(logging[0].RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+    expect(logging[0].RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'x-api-key' } }]);
     const destination = joinedText(logging[0].LogDestinationConfigs[0]);
     expect(destination).toMatch(/^arn:aws:logs:eu-west-1:TOKEN:log-group:TOKEN$/);
     const groupId = logging[0].LogDestinationConfigs[0]['Fn::Join'][1].find((p: any) => p.Ref && p.Ref !== 'AWS::AccountId').Ref;

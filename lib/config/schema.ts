@@ -600,7 +600,40 @@ const partnerFilesSchema = z
   .refine((p) => !p.enabled || p.allowedCidrs.length > 0, { message: 'an enabled partner file drop needs the networks allowed to reach it', path: ['allowedCidrs'] })
   .refine((p) => p.maxUncompressedMiB >= p.maxFileMiB, { message: 'must be at least maxFileMiB', path: ['maxUncompressedMiB'] });
 
-const ingestionSchema = z.object({ dms: dmsSchema, weather: weatherSchema, partnerFiles: partnerFilesSchema.prefault({}) }).strict();
+/**
+ * The HTTPS ingestion API (lib/constructs/telemetry-ingest-api.ts): partners POST batches of
+ * telemetry records, validated against the contract, straight onto the telemetry stream.
+ */
+const httpsApiSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The whole stage: steady requests per second and burst (each request up to 500 records). */
+    throttle: z.object({ rateLimit: z.number().positive().default(50), burstLimit: z.number().int().positive().default(100) }).strict().prefault({}),
+    partners: z
+      .array(
+        z
+          .object({
+            /** The partner's API key and usage plan are named after it. */
+            name: z.string().min(3).max(32).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be lower-case ASCII letters and digits, words joined by hyphens' }),
+            rateLimit: z.number().positive().default(5),
+            burstLimit: z.number().int().positive().default(10),
+            /** Requests a day; at 500 records a request, 100,000 is 50 million readings. */
+            dailyQuota: z.number().int().positive().default(100_000),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, { message: 'partner names must be unique: each names an API key and a usage plan' }),
+    /** A WAF web ACL on the stage: AWS managed common rules and a rate limit per client IP. */
+    waf: z.object({ enabled: z.boolean().default(false), requestsPerFiveMinutesPerIp: z.number().int().min(10).default(2000) }).strict().prefault({}),
+  })
+  .strict()
+  .refine((a) => !a.enabled || a.partners.length > 0, { message: 'an enabled ingestion API needs at least one partner', path: ['partners'] })
+  .refine((a) => a.partners.every((p) => p.rateLimit <= a.throttle.rateLimit), { message: "a partner's rateLimit cannot exceed the stage's", path: ['partners'] });
+
+const ingestionSchema = z
+  .object({ dms: dmsSchema, weather: weatherSchema, partnerFiles: partnerFilesSchema.prefault({}), httpsApi: httpsApiSchema.prefault({}) })
+  .strict();
 
 const streamLoadSchema = z
   .object({

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -16,6 +16,7 @@ import { OPEN_INDEX } from '../../lambda/telemetry-alerts/store';
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { acknowledgeCompliance, acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
+import { addJsonGatewayResponses, addRegionalWaf } from './api-protection';
 import { encryptedLogGroup } from './log-groups';
 import { privateFunction } from './private-function';
 import { PlatformMonitoring } from './platform-monitoring';
@@ -138,9 +139,9 @@ export class KpiApi extends StatefulConstruct {
         : { authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: props.dailyQuota !== undefined },
     });
     this.addRoutes(props);
-    this.addJsonGatewayResponses();
+    addJsonGatewayResponses(this.api);
     if (props.dailyQuota !== undefined) this.addQuota(props);
-    if (props.waf) this.webAcl = this.addWaf(props, props.waf.requestsPerFiveMinutesPerIp);
+    if (props.waf) this.webAcl = addRegionalWaf(this, this.api.deploymentStage.stageArn, props.apiName, props.waf.requestsPerFiveMinutesPerIp, props);
 
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG6',
@@ -217,22 +218,6 @@ export class KpiApi extends StatefulConstruct {
       .addMethod('GET', integration, { requestValidator: validator, requestParameters: { 'method.request.path.id': true, 'method.request.querystring.pageToken': false } });
   }
 
-  /** API Gateway's own refusals in the function's JSON shape, each with a stable code. */
-  private addJsonGatewayResponses(): void {
-    const json = (code: string) => ({ 'application/json': `{"code":"${code}","message":$context.error.messageString}` });
-    const responses: [string, apigw.ResponseType, string, string][] = [
-      ['BadParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'MISSING_PARAMETER'],
-      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'FORBIDDEN'],
-      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'UNAUTHORIZED'],
-      ['MissingToken', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'FORBIDDEN'],
-      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'THROTTLED'],
-      ['QuotaExceeded', apigw.ResponseType.QUOTA_EXCEEDED, '429', 'QUOTA_EXCEEDED'],
-      ['Timeout', apigw.ResponseType.INTEGRATION_TIMEOUT, '504', 'TIMEOUT'],
-      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, '502', 'GATEWAY_ERROR'],
-    ];
-    for (const [id, type, statusCode, code] of responses) this.api.addGatewayResponse(id, { type, statusCode, templates: json(code) });
-  }
-
   private addQuota(props: KpiApiProps): void {
     const plan = this.api.addUsagePlan('UsagePlan', {
       name: `${props.apiName}-daily`,
@@ -259,45 +244,6 @@ export class KpiApi extends StatefulConstruct {
     });
     pool.addClient('Application', { authFlows: { userSrp: true }, generateSecret: false, preventUserExistenceErrors: true });
     return pool;
-  }
-
-  private addWaf(props: KpiApiProps, limit: number): wafv2.CfnWebACL {
-    const { apiName } = props;
-    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
-    const managed = (name: string, priority: number) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-      visibilityConfig: visibility(name),
-    });
-    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      name: `${apiName}-acl`,
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`${apiName}-acl`),
-      rules: [
-        managed('AWSManagedRulesCommonRuleSet', 0),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
-        {
-          name: 'RateLimitPerIp',
-          priority: 2,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
-    // What the web ACL decided for each request, blocked ones included; WAF requires the aws-waf-logs- prefix.
-    const wafLogs = encryptedLogGroup(this, 'WafLogs', `aws-waf-logs-${apiName}`, props);
-    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
-      resourceArn: acl.attrArn,
-      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      // The SigV4 signature and any Cognito token stay out of the log.
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
-    });
-    return acl;
   }
 }
 

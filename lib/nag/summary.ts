@@ -5,7 +5,7 @@ import { AcknowledgedCounts } from './acknowledgements';
  * each acknowledgement, at the resource). Keyed by the rule without its pack's prefix, since the
  * NIST and HIPAA packs share their rules' names and the platform gives both packs one reason.
  */
-const NO_WAF = 'dev and staging run the KPI API without WAF (config); every call is signed or authenticated, and throttled';
+const NO_WAF = 'dev and staging run the KPI API, and dev the ingestion API, without WAF (config); every call is signed, authenticated or keyed, and throttled';
 const NO_EXECUTION_LOG =
   "execution logging needs the account's API Gateway logging role, an account singleton; the access log and X-Ray record every request";
 const DEV_DELETION_PROTECTION_OFF = 'dev only: deletion protection off (config), so dev can be torn down';
@@ -15,9 +15,10 @@ export const WHY_ACKNOWLEDGED: Record<string, string> = {
   APIGWAssociatedWithWAF: NO_WAF,
   APIG6: NO_EXECUTION_LOG,
   APIGWExecutionLoggingEnabled: NO_EXECUTION_LOG,
-  APIGWCacheEnabledAndEncrypted: "Athena's result reuse answers repeated KPI requests; the paging of a running query must not be cached",
-  APIGWSSLEnabled: 'a client certificate is for HTTP backends; the only integration is Lambda, called through its API over TLS',
-  COG4: 'methods are authorised by IAM (SigV4) unless config enables the Cognito authorizer',
+  APIG4: "the ingestion API's partners are outside AWS: each calls with its own API key and usage plan; the body is validated against the contract",
+  APIGWCacheEnabledAndEncrypted: "Athena's result reuse answers repeated KPI requests (the paging of a running query must not be cached); the ingestion API only writes",
+  APIGWSSLEnabled: 'a client certificate is for HTTP backends; the integrations are Lambda and Kinesis, called through their AWS APIs over TLS',
+  COG4: "the KPI API's methods are authorised by IAM (SigV4) unless config enables the Cognito authorizer; the ingestion API's partners by API key",
   CloudTrailCloudWatchLogsEnabled: "the data-events trail (the lake's object reads and writes) goes to the audit bucket only; management events go to CloudWatch Logs",
   DynamoDBInBackupPlan: 'dev only: backups off (config), generated samples',
   IAM4: "AWS managed service-role policies (DMS's account roles, RDS enhanced monitoring, AWS Backup) and the basic-execution policy of CDK-managed providers",

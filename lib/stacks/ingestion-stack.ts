@@ -1,3 +1,4 @@
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
@@ -7,6 +8,7 @@ import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
 import { LakeAccess } from '../constructs/lake-access';
 import { monitorPartnerFileDrops, PartnerFileDrops } from '../constructs/partner-file-drops';
+import { monitorTelemetryIngestApi, TelemetryIngestApi } from '../constructs/telemetry-ingest-api';
 import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { PlatformNetwork } from '../constructs/platform-network';
@@ -21,6 +23,8 @@ export interface IngestionStackProps extends PlatformStackProps {
   readonly rawBucket: s3.IBucket;
   /** The lake's server access log bucket, which the partner landing bucket logs to. */
   readonly accessLogsBucket: s3.IBucket;
+  /** The telemetry stream (streaming stack), which the HTTPS ingestion API writes. */
+  readonly telemetryStream: kinesis.IStream;
   readonly access: LakeAccess;
   readonly dmsServiceRoles: DmsServiceRoles;
   readonly monitoring: PlatformMonitoring;
@@ -29,7 +33,8 @@ export interface IngestionStackProps extends PlatformStackProps {
 
 /**
  * Batch ingestion into the raw zone: DMS from the business databases, the layer's pull functions
- * (the weather pull), and, where config enables them, partners' files over SFTP.
+ * (the weather pull), and, where config enables them, partners' files over SFTP and their telemetry
+ * over HTTPS.
  */
 export class IngestionStack extends PlatformStack {
   readonly replications: Record<string, DmsToRawZone> = {};
@@ -37,6 +42,8 @@ export class IngestionStack extends PlatformStack {
   readonly pulls: Record<string, ScheduledPullFunction>;
   /** Partner file drops over SFTP, where config enables them (ingestion.partnerFiles). */
   readonly partnerFiles?: PartnerFileDrops;
+  /** The HTTPS ingestion API, where config enables it (ingestion.httpsApi). */
+  readonly ingestApi?: TelemetryIngestApi;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -85,6 +92,24 @@ export class IngestionStack extends PlatformStack {
         removalPolicy: this.removalPolicy,
       });
       monitorPartnerFileDrops(props.monitoring, this.partnerFiles, partnerFiles);
+    }
+    const { httpsApi } = config.ingestion;
+    if (httpsApi.enabled) {
+      this.ingestApi = new TelemetryIngestApi(this, 'TelemetryIngestApi', {
+        apiName: names.resource('telemetry-ingest'),
+        contract: contractOf(props.contracts, 'telematics'),
+        partitionKeyField: 'vehicle_id',
+        receivedAtField: 'ingested_at',
+        stream: props.telemetryStream,
+        streamKey: props.keys.streams,
+        partners: httpsApi.partners,
+        throttle: httpsApi.throttle,
+        waf: httpsApi.waf.enabled ? httpsApi.waf : undefined,
+        logsKey: props.keys.logs,
+        logRetention: config.monitoring.logRetentionDays,
+        removalPolicy: this.removalPolicy,
+      });
+      monitorTelemetryIngestApi(props.monitoring, this.ingestApi);
     }
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
