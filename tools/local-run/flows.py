@@ -32,6 +32,9 @@ class DatasetFlow:
     partner_files_repeated: int | None = None
     partner_files_rejected: int | None = None
     partner_records_promoted: int | None = None
+    # the HTTPS ingestion API: records it put on the stream, and whole requests it refused
+    api_records_accepted: int | None = None
+    api_requests_refused: int | None = None
 
     def add(self, **counts: int) -> None:
         known = {f.name for f in fields(self)}

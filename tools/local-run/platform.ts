@@ -8,6 +8,8 @@
  *                      simulated times of its schedule; writes a summary JSON file;
  *   partner-files <plan.json>  uploads the partners' files into a landing bucket in moto and runs
  *                      the partner file check's deployed handler on each upload's event;
+ *   ingest-api <plan.json>     puts the live hour on the telemetry stream, one partner vehicle's
+ *                      messages through the HTTPS ingestion API's stand-in (its model and templates);
  *   alerts <plan.json> runs the live alerts over the telemetry stream in moto (live-alerts.ts).
  *
  * Usage: ts-node --transpile-only tools/local-run/platform.ts names dev
@@ -29,6 +31,11 @@ import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from '../../lam
 import { settingsEnvironment } from '../../lambda/shared/settings';
 import { METRICS_NAMESPACE } from '../../lib/config/metrics';
 import { CHECK_RETRY_ATTEMPTS, partnerFileCheckSettingsOf } from '../../lib/constructs/partner-file-drops';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { contractOf, loadContracts } from '../../lib/contracts';
+import { startIngestApi } from '../stand-ins/ingest-api';
+import { MOTO_CREDENTIALS } from '../stand-ins/moto';
 import { AlertsPlan, runLiveAlerts } from './live-alerts';
 
 /** moto's default account: the one its buckets belong to, so ExpectedBucketOwner holds locally. */
@@ -63,6 +70,8 @@ export function platformNames(envName: string) {
     alertsTable: alertsTableName(config.resourcePrefix),
     warehouse: { databaseName: config.warehouse.databaseName },
     latenessHorizonDays: config.processing.latenessHorizonDays,
+    // The HTTPS ingestion API's partners.
+    httpsApi: { enabled: config.ingestion.httpsApi.enabled, partners: config.ingestion.httpsApi.partners.map((p) => p.name) },
     // The SFTP partners and, for the local run, a landing bucket (on AWS CloudFormation names it).
     partnerFiles: {
       enabled: config.ingestion.partnerFiles.enabled,
@@ -263,18 +272,101 @@ export async function partnerFiles(plan: PartnerFilesPlan): Promise<void> {
   fs.writeFileSync(plan.summaryFile, JSON.stringify(summary));
 }
 
+/** What run.py asks of the HTTPS ingestion API: the live hour's messages in stream order, and which vehicle's go through the API. */
+export interface IngestApiPlan {
+  readonly envName: string;
+  readonly endpoint: string;
+  readonly summaryFile: string;
+  /** The messages in the order they reach the stream (NDJSON lines, as the IoT rule puts them). */
+  readonly lines: readonly string[];
+  /** The partner's vehicle: its messages are posted to the API (one request each, at its arrival time); the rest are put as the IoT rule puts them. */
+  readonly viaApi: string;
+}
+
+/**
+ * The ingestion API as deployed (tools/stand-ins/ingest-api.ts: the model, the Velocity templates,
+ * Kinesis on moto) with the environment's first partner's key: planted refusals first (no key, an
+ * unknown key, a record out of range, 501 records, a body that is not JSON), then the live hour in
+ * stream order, the partner's vehicle's messages posted to the API at their arrival time (so the
+ * stream holds what the IoT rule would have put), the others put directly. Writes what it saw.
+ */
+export async function ingestApi(plan: IngestApiPlan): Promise<void> {
+  const config = loadConfig(plan.envName);
+  const names = platformNames(plan.envName);
+  const partner = config.ingestion.httpsApi.partners[0].name;
+  const key = `local-${partner}-key`;
+  const kinesis = new KinesisClient({ endpoint: plan.endpoint, region: config.region, credentials: MOTO_CREDENTIALS, requestHandler: new NodeHttpHandler() });
+  let arrival = Date.now();
+  const api = await startIngestApi({
+    contract: contractOf(loadContracts(), 'telematics'),
+    partitionKeyField: 'vehicle_id',
+    receivedAtField: 'ingested_at',
+    streamName: names.streams.telemetry,
+    kinesis,
+    apiKeys: { [key]: partner },
+    now: () => arrival,
+  });
+  const summary = { partner, requests: 0, recordsAccepted: 0, recordsFailed: 0, refused: {} as Record<string, number>, putDirectly: 0 };
+  const post = async (body: string, withKey: string | null) => {
+    summary.requests += 1;
+    const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(withKey ? { 'x-api-key': withKey } : {}) }, body });
+    const answer = (await response.json()) as { code?: string; received?: number; failed?: number };
+    if (response.status === 200) {
+      summary.recordsAccepted += answer.received! - answer.failed!;
+      summary.recordsFailed += answer.failed!;
+    } else {
+      summary.refused[answer.code ?? String(response.status)] = (summary.refused[answer.code ?? String(response.status)] ?? 0) + 1;
+    }
+  };
+  try {
+    const sample = { ...(JSON.parse(plan.lines.find((l) => JSON.parse(l).vehicle_id === plan.viaApi)!) as Record<string, unknown>) };
+    delete sample.ingested_at;
+    await post(JSON.stringify({ records: [sample] }), null);
+    await post(JSON.stringify({ records: [sample] }), 'not-a-key');
+    await post(JSON.stringify({ records: [{ ...sample, speed_kmh: 900 }] }), key);
+    await post(JSON.stringify({ records: Array.from({ length: 501 }, () => sample) }), key);
+    await post('{"records": [', key);
+    let direct: string[] = [];
+    const flush = async () => {
+      for (let i = 0; i < direct.length; i += 500) {
+        const batch = direct.slice(i, i + 500);
+        await kinesis.send(new PutRecordsCommand({ StreamName: names.streams.telemetry, Records: batch.map((l) => ({ Data: Buffer.from(l), PartitionKey: String(JSON.parse(l).vehicle_id) })) }));
+      }
+      summary.putDirectly += direct.length;
+      direct = [];
+    };
+    for (const line of plan.lines) {
+      const message = JSON.parse(line) as Record<string, unknown>;
+      if (message.vehicle_id !== plan.viaApi) {
+        direct.push(line);
+        continue;
+      }
+      await flush();
+      arrival = Number(message.ingested_at);
+      const { ingested_at: _stamped, ...record } = message;
+      await post(JSON.stringify({ records: [record] }), key);
+    }
+    await flush();
+  } finally {
+    await api.close();
+  }
+  fs.writeFileSync(plan.summaryFile, JSON.stringify(summary));
+}
+
 async function main(): Promise<void> {
   const [command, argument] = process.argv.slice(2);
   if (command === 'names') {
     process.stdout.write(JSON.stringify(platformNames(argument ?? 'dev')));
   } else if (command === 'pull' && argument) {
     await pull(JSON.parse(fs.readFileSync(argument, 'utf8')) as PullPlan);
+  } else if (command === 'ingest-api' && argument) {
+    await ingestApi(JSON.parse(fs.readFileSync(argument, 'utf8')) as IngestApiPlan);
   } else if (command === 'partner-files' && argument) {
     await partnerFiles(JSON.parse(fs.readFileSync(argument, 'utf8')) as PartnerFilesPlan);
   } else if (command === 'alerts' && argument) {
     await runLiveAlerts(JSON.parse(fs.readFileSync(argument, 'utf8')) as AlertsPlan);
   } else {
-    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts partner-files <plan.json> | platform.ts alerts <plan.json>');
+    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts partner-files <plan.json> | platform.ts ingest-api <plan.json> | platform.ts alerts <plan.json>');
   }
 }
 

@@ -40,6 +40,8 @@ FLOW_COLUMNS = [
     ("partner_files_repeated", "partner files sent again"),
     ("partner_files_rejected", "partner files refused"),
     ("partner_records_promoted", "partner readings promoted"),
+    ("api_records_accepted", "records through the HTTPS API"),
+    ("api_requests_refused", "HTTPS requests refused"),
 ]
 
 STYLE = """

@@ -199,15 +199,8 @@ def partner_files(ctx: Context) -> str:
     the accepted files promoted into the raw zone before the Glue jobs read it."""
     uploads = ctx.expected.partner_uploads
     plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "partner-files.json")), "uploads": uploads}
-    plan_file = ctx.path("logs", "partner-files-plan.json")
-    plan_file.write_text(json.dumps(plan))
+    summary = run_platform_command(ctx, "partner-files", plan)
     log = ctx.path("logs", "partner-files.log")
-    with open(log, "w", encoding="utf-8") as out:
-        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), "partner-files", str(plan_file)], cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
-    if result.returncode != 0:
-        raise RuntimeError(f"the partner-files process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
-    summary = json.loads(Path(plan["summaryFile"]).read_text())
     if summary["failures"]:
         first = summary["failures"][0]
         raise RuntimeError(f"{len(summary['failures'])} of {summary['uploads']} partner file checks failed every attempt; first {first['key']}: {first['error']} (log: {log})")
@@ -236,8 +229,49 @@ def put_live_telemetry(ctx: Context) -> str:
     # The hour after the last day's driving: its own readings, so the daily lake data stay as generated.
     start = datetime.combine(ctx.fleet.day_list[-1], datetime.min.time(), timezone.utc) + timedelta(hours=20)
     lines, ctx.expected_alerts = live_telemetry.generate(vehicles, start)
-    zones.put_lines(ctx.moto, ctx.names["streams"]["telemetry"], lines, key_field="vehicle_id")
-    return f"{len(lines):,} messages of {len(vehicles)} vehicles on {ctx.names['streams']['telemetry']}; {len(ctx.expected_alerts)} planted episodes"
+    via_api = https_partner_vehicle(ctx.names, vehicles)
+    if via_api is None:
+        zones.put_lines(ctx.moto, ctx.names["streams"]["telemetry"], lines, key_field="vehicle_id")
+        return f"{len(lines):,} messages of {len(vehicles)} vehicles on {ctx.names['streams']['telemetry']}; {len(ctx.expected_alerts)} planted episodes"
+    # One vehicle is an HTTPS partner's: its messages go through the ingestion API as deployed, the
+    # rest as the IoT rule puts them, in stream order; what the API must report is counted here.
+    posted = sum(1 for line in lines if json.loads(line)["vehicle_id"] == via_api)
+    counts = ctx.expected.dataset_counts["telematics"]
+    counts["api_records_accepted"] += posted
+    counts["api_requests_refused"] += len(INGEST_API_REFUSALS)
+    plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "ingest-api.json")), "lines": lines, "viaApi": via_api}
+    summary = run_platform_command(ctx, "ingest-api", plan)
+    ctx.flows.add("telematics", api_records_accepted=summary["recordsAccepted"], api_requests_refused=sum(summary["refused"].values()))
+    if summary["recordsFailed"]:
+        raise RuntimeError(f"{summary['recordsFailed']} records the ingestion API took were refused by the stream")
+    refused = ", ".join(f"{code} {n}" for code, n in sorted(summary["refused"].items()))
+    return (f"{len(lines):,} messages of {len(vehicles)} vehicles on {ctx.names['streams']['telemetry']}, {via_api}'s {summary['recordsAccepted']} through the HTTPS "
+            f"ingestion API ({summary['partner']}'s key), the rest as the IoT rule puts them; planted requests refused: {refused}; {len(ctx.expected_alerts)} planted episodes")
+
+
+# The requests the ingestion API step plants before the live hour (tools/local-run/platform.ts ingestApi).
+INGEST_API_REFUSALS = ("no API key", "an unknown API key", "a record out of range", "501 records", "a body that is not JSON")
+
+
+def https_partner_vehicle(names: dict[str, Any], vehicles: list[str]) -> str | None:
+    """The live hour's vehicle whose messages an HTTPS partner posts: the one before last, which
+    carries no planted episode (vehicles 0-2 do, the last sends the broken messages), with five
+    vehicles or more and the API enabled."""
+    api = names.get("httpsApi", {})
+    return vehicles[-2] if api.get("enabled") and api.get("partners") and len(vehicles) >= 5 else None
+
+
+def run_platform_command(ctx: Context, command: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """tools/local-run/platform.ts <command> <plan.json>, its output in logs/<command>.log; returns its summary file's JSON."""
+    plan_file = ctx.path("logs", f"{command}-plan.json")
+    plan_file.write_text(json.dumps(plan))
+    log = ctx.path("logs", f"{command}.log")
+    with open(log, "w", encoding="utf-8") as out:
+        result = subprocess.run([str(TS_NODE), "--transpile-only", str(PLATFORM_TS), command, str(plan_file)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env={**os.environ, "NODE_OPTIONS": "--no-warnings"})
+    if result.returncode != 0:
+        raise RuntimeError(f"the {command} process failed (exit {result.returncode}); its log: {log}\n{log.read_text()[-1500:]}")
+    return json.loads(Path(plan["summaryFile"]).read_text())
 
 
 def live_alerts(ctx: Context) -> str:
