@@ -65,6 +65,7 @@ const prices: PriceTable = {
   glue: { dpuHour: 0.5 },
   athena: { scannedTb: 5 },
   s3: { standardGbMonth: 0.02, infrequentAccessGbMonth: 0.01, glacierFlexibleGbMonth: 0.004 },
+  transfer: { protocolEndpointHour: 0.3 },
 };
 const GiB = 1024 ** 3;
 
@@ -149,6 +150,12 @@ describe('the capacity and cost model, worked by hand', () => {
   test('the month adds up, to the cent', () => {
     expect(r.monthlyTotal).toBeCloseTo(349.04, 2);
     expect(r.monthlyTotal).toBeCloseTo(r.monthly.reduce((s, m) => s + m.cost, 0), 9);
+  });
+
+  test('an SFTP endpoint adds its hours, 730 x 0.30 = 219.00 a month, whatever is uploaded', () => {
+    const withSftp = capacityModel({ ...inputs, sftpEndpoints: 1 }, measured, prices);
+    expect(withSftp.monthly.at(-1)).toEqual({ line: 'AWS Transfer Family (partner SFTP endpoint)', cost: 219 });
+    expect(withSftp.monthlyTotal).toBeCloseTo(349.04 + 219, 2);
   });
 
   test('what the model cannot price is an error, not a guess', () => {

@@ -101,6 +101,8 @@ export interface CapacityInputs {
   readonly kpiQueries: readonly string[];
   /** The most KPI rows one metric date can hold: cities x temperature ranges x conditions x segments (with unknown). */
   readonly kpiGroupsPerDay: number;
+  /** SFTP protocol endpoints (partner file drops: one server, SFTP only, where enabled). @default 0 */
+  readonly sftpEndpoints?: number;
 }
 
 export interface DatasetVolume {
@@ -335,8 +337,10 @@ export function capacityModel(inputs: CapacityInputs, measured: Measured, prices
     { line: 'Managed Service for Apache Flink', cost: flink.monthlyCost },
     { line: 'AWS Glue (daily pipeline)', cost: glue.monthlyCost },
     { line: `Amazon S3 storage (month ${STORAGE_MONTHS})`, cost: storage.zones.reduce((s, z) => s + z.monthlyCost, 0) },
+    // The partner SFTP endpoint costs its hours whether partners upload or not; their uploads' per-GB charge is not declared.
+    ...((inputs.sftpEndpoints ?? 0) > 0 ? [{ line: 'AWS Transfer Family (partner SFTP endpoint)', cost: inputs.sftpEndpoints! * hours * prices.transfer.protocolEndpointHour }] : []),
   ];
-  assumptions.push('Not in the total: Athena (priced per thousand questions, as the number asked is not declared), the network (NAT gateways, interface endpoints), DMS, Aurora, Redshift, Lambda, IoT Core, KMS, CloudWatch and CloudTrail.');
+  assumptions.push('Not in the total: Athena (priced per thousand questions, as the number asked is not declared), the ingestion API\'s requests and the partners\' SFTP uploads (their volumes are not declared), the network (NAT gateways, interface endpoints), DMS, Aurora, Redshift, Lambda, IoT Core, KMS, CloudWatch and CloudTrail.');
   return {
     envName: inputs.envName,
     prices,

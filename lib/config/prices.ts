@@ -24,6 +24,8 @@ export interface PriceTable {
   readonly glue: { readonly dpuHour: number };
   readonly athena: { readonly scannedTb: number };
   readonly s3: { readonly standardGbMonth: number; readonly infrequentAccessGbMonth: number; readonly glacierFlexibleGbMonth: number };
+  /** AWS Transfer Family: each protocol enabled on a server is billed by the hour, whether used or not. */
+  readonly transfer: { readonly protocolEndpointHour: number };
 }
 
 /** Every region an environment may deploy to needs its table here: the model refuses a region without one. */
@@ -46,6 +48,7 @@ export const PRICE_TABLES: Readonly<Record<string, PriceTable>> = {
     glue: { dpuHour: 0.44 },
     athena: { scannedTb: 5 },
     s3: { standardGbMonth: 0.023, infrequentAccessGbMonth: 0.0125, glacierFlexibleGbMonth: 0.0036 },
+    transfer: { protocolEndpointHour: 0.3 },
   },
 };
 

@@ -33,6 +33,7 @@ export function capacityInputs(config: EnvironmentConfig, jobs: readonly JobDecl
     dailyJobs: STAGES.flatMap((stage) => jobs.filter((j) => j.engine === 'glue' && j.stage === stage)).map((j) => ({ name: j.name, stage: j.stage, pipeline: j.pipeline, output: j.outputs[0] ?? '' })),
     kpiQueries,
     kpiGroupsPerDay: cities * TEMPERATURE_RANGES * conditions * segments,
+    sftpEndpoints: config.ingestion.partnerFiles.enabled ? 1 : 0,
   };
 }
 
