@@ -252,6 +252,7 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
     new PartnerFileDrops(stack, 'PartnerFiles', {
       config: loadConfig('dev').ingestion.partnerFiles,
       namePrefix: 'x',
+      landingBucketName: 'x-partner-landing-123456789012-eu-west-1',
       contracts,
       vpc: isolatedVpc(stack, 2),
       subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },

@@ -96,7 +96,8 @@ describe.each(ENVIRONMENTS)('network (%s)', (envName) => {
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:*' });
     expect(statement.Condition).toEqual({ StringEquals: { 'aws:PrincipalAccount': thisAccount, 'aws:ResourceAccount': thisAccount } });
     const resources = statement.Resource.map((r: unknown) => joinedText(r));
-    const buckets = ['raw', 'processed', 'aggregated'].map((zone) => `${config.resourcePrefix}-${zone}-TOKEN-${config.region}`);
+    // The lake's zones, and the partner landing bucket where partner files are on (the check reads it from the VPC).
+    const buckets = ['raw', 'processed', 'aggregated', ...(config.ingestion.partnerFiles.enabled ? ['partner-landing'] : [])].map((name) => `${config.resourcePrefix}-${name}-TOKEN-${config.region}`);
     expect(resources.sort()).toEqual(buckets.flatMap((b) => [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`]).sort());
   });
 

@@ -103,6 +103,15 @@ describe('partner file drops (dev)', () => {
     expect(descriptions.some((d) => d.includes("an upload's event exhausted its retries"))).toBe(true);
   });
 
+  test("the VPC's S3 gateway endpoint admits the landing bucket, which the check reads from the private subnets", () => {
+    const [endpoint] = Object.values(resourcesOf(templates.network, 'AWS::EC2::VPCEndpoint')).filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.s3'));
+    const landing = Object.values(resourcesOf(t, 'AWS::S3::Bucket')).find((b) => JSON.stringify(b.Properties.BucketName ?? '').includes('partner-landing'))!;
+    const name = joinedText(landing.Properties.BucketName);
+    expect(name).toBe(`${config.resourcePrefix}-partner-landing-TOKEN-${config.region}`);
+    const admitted = endpoint.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Resource ?? []].flat().map((r: unknown) => joinedText(r)));
+    expect(admitted).toEqual(expect.arrayContaining([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`]));
+  });
+
   test('staging and prod have no partner yet: no server', () => {
     for (const env of ['staging', 'prod'] as const) expect(loadConfig(env).ingestion.partnerFiles.enabled).toBe(false);
   });

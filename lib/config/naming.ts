@@ -28,6 +28,14 @@ export class PlatformNames {
     return this.bucket(zone);
   }
 
+  /**
+   * The partner file drops' landing bucket (config ingestion.partnerFiles): named, because the
+   * network stack's S3 gateway endpoint must admit it for the check that runs in the VPC.
+   */
+  partnerLandingBucket(): string {
+    return this.bucket('partner-landing');
+  }
+
   /** Glue database of a lake zone; Athena accepts only lower case and underscores. */
   glueDatabase(zone: LakeZone): string {
     return glueDatabaseName(this.config, zone);

@@ -31,6 +31,8 @@ export interface PartnerFileDropsProps {
   readonly config: PartnerFilesConfig;
   /** Physical names: the server's tag, the function, the key alias. */
   readonly namePrefix: string;
+  /** The landing bucket's physical name (PlatformNames.partnerLandingBucket): the VPC's S3 endpoint admits it by name. */
+  readonly landingBucketName: string;
   /** The contracts of the partners' datasets. */
   readonly contracts: readonly DatasetContract[];
   readonly vpc: ec2.IVpc;
@@ -106,6 +108,7 @@ export class PartnerFileDrops extends StatefulConstruct {
       removalPolicy: props.removalPolicy,
     });
     this.landingBucket = new SecureBucket(this, 'Landing', {
+      bucketName: props.landingBucketName,
       encryptionKey: this.key,
       refuseOtherKeys: true,
       serverAccessLogsBucket: props.accessLogsBucket,

@@ -79,6 +79,7 @@ export class IngestionStack extends PlatformStack {
       this.partnerFiles = new PartnerFileDrops(this, 'PartnerFiles', {
         config: partnerFiles,
         namePrefix: config.resourcePrefix,
+        landingBucketName: names.partnerLandingBucket(),
         contracts: props.contracts,
         vpc: props.network.vpc,
         subnets: props.network.privateSubnets,

@@ -23,7 +23,8 @@ export class NetworkStack extends PlatformStack {
       natGateways: network.natGateways,
       flowLogRetentionDays: network.flowLogRetentionDays,
       warehouseSubnets: this.config.warehouse.enabled,
-      platformBucketNames: LAKE_ZONES.map((zone) => this.names.zoneBucket(zone)),
+      // The lake's zones, and the partner landing bucket, which the partner file check reads from the VPC.
+      platformBucketNames: [...LAKE_ZONES.map((zone) => this.names.zoneBucket(zone)), ...(this.config.ingestion.partnerFiles.enabled ? [this.names.partnerLandingBucket()] : [])],
       logsKey: props.keys.logs,
       removalPolicy: this.removalPolicy,
     });

@@ -72,11 +72,11 @@ export function platformNames(envName: string) {
     latenessHorizonDays: config.processing.latenessHorizonDays,
     // The HTTPS ingestion API's partners.
     httpsApi: { enabled: config.ingestion.httpsApi.enabled, partners: config.ingestion.httpsApi.partners.map((p) => p.name) },
-    // The SFTP partners and, for the local run, a landing bucket (on AWS CloudFormation names it).
+    // The SFTP partners and their landing bucket.
     partnerFiles: {
       enabled: config.ingestion.partnerFiles.enabled,
       partners: config.ingestion.partnerFiles.partners.map((p) => ({ name: p.name, dataset: p.dataset })),
-      landingBucket: `${config.resourcePrefix}-partner-landing-local`,
+      landingBucket: names.partnerLandingBucket(),
     },
   };
 }
