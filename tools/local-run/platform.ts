@@ -172,6 +172,18 @@ async function invokeAll(handler: Handler, times: readonly string[], outage?: { 
   return summary;
 }
 
+/** Points the AWS SDK of a deployed handler at moto: its region, test credentials, S3 and Kinesis on `endpoint`, S3 by path. */
+function useMoto(region: string, endpoint: string): void {
+  Object.assign(process.env, {
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ENDPOINT_URL_KINESIS: endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+  });
+}
+
 /** Sets a function's environment, then loads its handler: handlers read their settings at load. */
 async function loadHandler(modulePath: string, environment: Record<string, string>): Promise<Handler> {
   Object.assign(process.env, environment);
@@ -188,14 +200,7 @@ export async function pull(plan: PullPlan): Promise<void> {
   const config = loadConfig(plan.envName);
   const names = platformNames(plan.envName);
   const declaration = pullFunction(plan.name);
-  Object.assign(process.env, {
-    AWS_REGION: config.region,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_ENDPOINT_URL_S3: plan.endpoint,
-    AWS_ENDPOINT_URL_KINESIS: plan.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-  });
+  useMoto(config.region, plan.endpoint);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const standIn = require(`../stand-ins/${declaration.localStandIn}`) as { serveFile(dataFile: string): Promise<{ baseUrl: string; close(): Promise<void> }> };
   const api = await standIn.serveFile(plan.dataFile);
@@ -229,13 +234,7 @@ export interface PartnerFilesPlan {
 export async function partnerFiles(plan: PartnerFilesPlan): Promise<void> {
   const config = loadConfig(plan.envName);
   const names = platformNames(plan.envName);
-  Object.assign(process.env, {
-    AWS_REGION: config.region,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_ENDPOINT_URL_S3: plan.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-  });
+  useMoto(config.region, plan.endpoint);
   const landing = names.partnerFiles.landingBucket;
   const s3 = new S3Client({ forcePathStyle: true, region: config.region });
   await s3.send(new CreateBucketCommand({ Bucket: landing, CreateBucketConfiguration: { LocationConstraint: config.region as BucketLocationConstraint } }));
