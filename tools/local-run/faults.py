@@ -10,6 +10,7 @@ Injected:
   part of each PutRecords call and throttling whole calls for a while (fault_proxy.py, in front
   of moto);
 - the weather API down for an hour across the first midnight (every request answered 503), then back;
+- S3 500/503 while the partner's SFTP files are uploaded and checked (their first writes go through the proxy);
 - every DMS change file delivered twice, the copy's rows in reverse commit order and named to
   sort before the original;
 - the first day's Glue jobs run twice, and the first day rerun again after the last one.
@@ -200,14 +201,25 @@ def fault_table(ctx: Context) -> str:
     sensors_in, sensors_out = e.sensor_readings_unique, sensors.count("flink_written")
     dms_in = e.shipments_current + e.customers_current
     dms_out = rows.get("shipments", 0) - duplicated.get("shipments", 0) + rows.get("customers", 0) - duplicated.get("customers", 0)
+    # The partner files step meets the proxy first; its share of the S3 faults has a row of its own.
+    partner = ctx.fault_results.get("partner_files", {})
+    partner_in = e.dataset_counts["telematics"]["partner_records_promoted"]
+    partner_out = f.of("telematics").count("partner_records_promoted")
     table: list[dict[str, Any]] = [
         {"fault": "S3 answers 500 and 503 during the weather and sensor pulls",
-         "injected": f"{proxy.get('s3 PutObject answered 500', 0)} x 500, {proxy.get('s3 PutObject answered 503', 0)} x 503",
+         "injected": (f"{proxy.get('s3 PutObject answered 500', 0) - partner.get('s3 PutObject answered 500', 0)} x 500, "
+                      f"{proxy.get('s3 PutObject answered 503', 0) - partner.get('s3 PutObject answered 503', 0)} x 503"),
          "in": weather_in + sensors_in, "out": weather_out + sensors_out,
          "quarantined": weather.count("raw_quarantined") + e.sensor_readings_quarantined_by_pull,
          "lost": weather_in - weather_out + sensors_in - sensors_out,
          "duplicated": duplicated.get("weather", 0) + duplicated.get("sensor_readings_enriched", 0),
          "duplicates removed": "a retried put rewrites the same key (weather: the day's object); the Flink job keeps one copy of a reading_id"},
+        {"fault": "S3 answers 500 and 503 while partner files are uploaded, checked, claimed and promoted",
+         "injected": (f"{partner.get('s3 PutObject answered 500', 0)} x 500, {partner.get('s3 PutObject answered 503', 0)} x 503; "
+                      f"{partner.get('retried', 0)} check(s) run again as Lambda retries"),
+         "in": partner_in, "out": partner_out, "quarantined": f.of("telematics").count("partner_files_rejected"),
+         "lost": partner_in - partner_out, "duplicated": f.of("telematics").count("partner_files_promoted") - e.dataset_counts["telematics"]["partner_files_promoted"],
+         "duplicates removed": "a content is promoted once: its claim (a conditional write) names the one raw key every retry and every repeat copies to"},
         {"fault": "Kinesis refuses part of each PutRecords call and throttles whole calls, for a while",
          "injected": f"{proxy.get('kinesis records refused inside a call', 0)} records refused, {proxy.get('kinesis PutRecords calls throttled whole', 0)} calls throttled",
          "in": sensors_in, "out": sensors_out, "quarantined": e.sensor_readings_quarantined_by_pull,

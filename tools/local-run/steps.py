@@ -198,8 +198,13 @@ def partner_files(ctx: Context) -> str:
     checked by the partner file check's deployed handler (tools/local-run/platform.ts partner-files):
     the accepted files promoted into the raw zone before the Glue jobs read it."""
     uploads = ctx.expected.partner_uploads
-    plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "partner-files.json")), "uploads": uploads}
+    # The fault-injection run puts its proxy between the uploads, the check and moto (S3 500/503).
+    before = ctx.proxy.injected.as_json() if ctx.proxy else {}
+    plan = {"envName": ctx.args.env, "endpoint": ctx.proxy.endpoint if ctx.proxy else ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "partner-files.json")), "uploads": uploads}
     summary = run_platform_command(ctx, "partner-files", plan)
+    if ctx.proxy:
+        after = ctx.proxy.injected.as_json()
+        ctx.fault_results["partner_files"] = {k: after[k] - before.get(k, 0) for k in ("s3 PutObject answered 500", "s3 PutObject answered 503")} | {"retried": summary["retried"]}
     log = ctx.path("logs", "partner-files.log")
     if summary["failures"]:
         first = summary["failures"][0]
