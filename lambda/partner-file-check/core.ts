@@ -108,7 +108,9 @@ export async function handleLandedFile(settings: PartnerFileCheckSettings, objec
   if (upload === undefined) return { kind: 'ignored', key: object.key, reason: 'gone: an earlier run of this event handled it and removed the upload' };
   const { key, body, size } = upload;
   const owner = settings.expectedBucketOwner;
-  const partner = key.slice(0, key.indexOf('/'));
+  // The partner is the first folder; a key outside any folder belongs to none.
+  const slash = key.indexOf('/');
+  const partner = slash > 0 ? key.slice(0, slash) : '';
   const dataset = settings.partners[partner];
   const contract = dataset === undefined ? undefined : PARTNER_FILE_CONTRACTS[dataset];
 

@@ -194,6 +194,8 @@ describe('partner file check against moto S3 (integration)', () => {
 
   test('a file outside any partner folder is refused naming the folder; folders and the bookkeeping are ignored', async () => {
     expect(await upload('initech/x.json', ndjson([reading(0)]))).toMatchObject({ kind: 'rejected', partner: 'initech', reasons: ["partner: 'initech' is not a configured partner folder"] });
+    expect(await upload('acme.json', ndjson([reading(0)]))).toMatchObject({ kind: 'rejected', partner: '', reasons: ["partner: 'acme.json' is not a configured partner folder"] });
+    expect(await keys(LANDING, '_quarantine/_none/')).toHaveLength(2);
     await s3.send(new PutObjectCommand({ Bucket: LANDING, Key: 'acme/incoming/', Body: Buffer.alloc(0) }));
     expect(await handleLandedFile(settings, { key: 'acme/incoming/', size: 0, time: TIME }, { s3, logger })).toMatchObject({ kind: 'ignored' });
     expect(await handleLandedFile(settings, { key: `${CLAIMS_PREFIX}telematics/x.json`, size: 1, time: TIME }, { s3, logger })).toMatchObject({ kind: 'ignored' });
