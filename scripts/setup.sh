@@ -4,6 +4,7 @@
 #   - a project-local Python virtual environment (.venv) from requirements-dev.txt, when it changed;
 #   - the Flink connectors jar (flink-app/target/connectors.jar) with Maven, when pom.xml changed;
 #   - the Iceberg runtime for local Spark, and Trino 476 (Athena's engine) for the KPI SQL (scripts/install-trino.sh).
+#   - the Apache Kafka broker (KRaft) for the Kafka way in's tests (tools/engines/kafka/pom.xml);
 #   - PostgreSQL 15, the warehouse SQL's local engine, when missing.
 # Usage: scripts/setup.sh [--node-only]
 set -euo pipefail
@@ -39,6 +40,12 @@ fi
 if [ ! -f glue-scripts/target/jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar ] || [ ! -f glue-scripts/target/jars/iceberg-aws-bundle-1.10.0.jar ]; then
   echo "setup: fetching the Iceberg Spark runtime with Maven (glue-scripts/pom.xml)"
   (cd glue-scripts && mvn -q -B dependency:copy-dependencies)
+fi
+
+# Apache Kafka 4.1 (KRaft), the local stand-in for MSK in the Kafka way in's tests (tools/engines/kafka/pom.xml).
+if [ ! -f tools/engines/target/kafka-jars/kafka_2.13-4.1.1.jar ]; then
+  echo "setup: fetching the Kafka broker with Maven (tools/engines/kafka/pom.xml)"
+  (cd tools/engines/kafka && mvn -q -B dependency:copy-dependencies)
 fi
 
 # Trino 476, the local stand-in for Athena engine v3 (tests and the local run), with Java 25.

@@ -631,8 +631,51 @@ const httpsApiSchema = z
   .refine((a) => !a.enabled || a.partners.length > 0, { message: 'an enabled ingestion API needs at least one partner', path: ['partners'] })
   .refine((a) => a.partners.every((p) => p.rateLimit <= a.throttle.rateLimit), { message: "a partner's rateLimit cannot exceed the stage's", path: ['partners'] });
 
+/** A Kafka topic name (letters, digits, '.', '_', '-'; Kafka's own limit is 249 characters). */
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+const kafkaSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /**
+     * Where the topics are: an MSK Serverless cluster the platform creates (IAM authentication, in
+     * the private subnets), or an existing MSK cluster (provisioned or serverless) named by its ARN,
+     * whose owner has turned on IAM authentication and multi-VPC private connectivity.
+     */
+    cluster: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('serverless') }).strict(),
+        z
+          .object({
+            kind: z.literal('existing'),
+            clusterArn: z.string().regex(/^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/, { message: 'must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)' }),
+          })
+          .strict(),
+      ])
+      .default({ kind: 'serverless' }),
+    /** One Firehose delivery per topic, under the contract of the topic's dataset. */
+    topics: z
+      .array(
+        z
+          .object({
+            topic: z.string().regex(KAFKA_TOPIC, { message: "must be a Kafka topic name: letters, digits, '.', '_' and '-'" }),
+            dataset: z.string().min(1),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((ts) => new Set(ts.map((t) => t.topic)).size === ts.length, { message: 'a topic is delivered once: topic names must be unique' }),
+    /** A record above this size is quarantined unread (Firehose passes records of up to 1,000 KB). */
+    maxRecordBytes: z.number().int().min(1024).max(1_024_000).default(65_536),
+    /** Firehose's buffer before it writes an object to the raw zone. */
+    bufferIntervalSeconds: z.number().int().min(0).max(900).default(300),
+    bufferSizeMiB: z.number().int().min(1).max(128).default(64),
+  })
+  .strict()
+  .refine((k) => !k.enabled || k.topics.length > 0, { message: 'enabled Kafka ingestion needs at least one topic', path: ['topics'] });
+
 const ingestionSchema = z
-  .object({ dms: dmsSchema, weather: weatherSchema, partnerFiles: partnerFilesSchema.prefault({}), httpsApi: httpsApiSchema.prefault({}) })
+  .object({ dms: dmsSchema, weather: weatherSchema, partnerFiles: partnerFilesSchema.prefault({}), httpsApi: httpsApiSchema.prefault({}), kafka: kafkaSchema.prefault({}) })
   .strict();
 
 const streamLoadSchema = z

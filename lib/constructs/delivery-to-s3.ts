@@ -4,6 +4,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -48,13 +49,36 @@ export interface DeliveryToS3Props {
    * @default - Direct PUT
    */
   readonly sourceStream?: kinesis.IStream;
+  /**
+   * A Kafka topic of an MSK cluster the delivery reads (IAM authentication, private connectivity),
+   * instead of records put to it directly. Its records reach S3 as the transformation writes them.
+   * @default - Direct PUT
+   */
+  readonly sourceKafka?: KafkaSource;
+  /**
+   * A Lambda function each batch goes through before S3 (Firehose record transformation): it
+   * answers each record Ok (with its new bytes), Dropped or ProcessingFailed; failed records go
+   * under the error prefix.
+   * @default - records are written as they come
+   */
+  readonly transform?: lambda.IFunction;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** A topic of an MSK cluster, and the ARNs that IAM authorisation names it and its readers by. */
+export interface KafkaSource {
+  readonly clusterArn: string;
+  readonly topicName: string;
+  /** arn:<partition>:kafka:<region>:<account>:topic/<cluster name>/<cluster uuid>/<topic> */
+  readonly topicArn: string;
+  /** The cluster's consumer groups: arn:...:group/<cluster name>/<cluster uuid>/* */
+  readonly groupsArn: string;
+}
+
 /**
- * A Firehose delivery stream into an S3 zone, Direct PUT or reading a Kinesis stream: records
+ * A Firehose delivery stream into an S3 zone, Direct PUT, reading a Kinesis stream or a Kafka topic: records
  * encrypted at rest in Firehose (streams key; the source stream's own key when it reads one) and in S3 (the zone's key), batched by time or size, either GZIP NDJSON or
  * Parquet converted against a Glue table, every delivery or conversion failure written under an
  * error prefix, and Firehose's own errors logged to an encrypted log group.
@@ -99,7 +123,26 @@ export class DeliveryToS3 extends StatefulConstruct {
       );
       if (props.sourceStream.encryptionKey) statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.sourceStream.encryptionKey.keyArn] }));
     }
+    if (props.sourceKafka) {
+      // Reading the topic with IAM authentication: the cluster's brokers, the topic's records, and
+      // the group descriptions Firehose's reader asks for. Nothing that writes or alters.
+      const k = props.sourceKafka;
+      statements.push(
+        new iam.PolicyStatement({ actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka-cluster:Connect'], resources: [k.clusterArn] }),
+        new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:ReadData'], resources: [k.topicArn] }),
+        new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeGroup'], resources: [k.groupsArn] }),
+      );
+    }
+    if (props.transform) {
+      statements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [props.transform.functionArn, `${props.transform.functionArn}:*`] }));
+    }
     const policy = new iam.Policy(this, 'DeliveryPolicy', { roles: [props.role], statements });
+    acknowledgeWildcards(policy, [
+      ...(props.sourceKafka
+        ? [{ finding: /^Resource::arn:.*:kafka:.*:group\/.*\/\*$/, reason: "the cluster's consumer groups, which Firehose's reader describes (read only); IAM names no group before Firehose makes it" }]
+        : []),
+      ...(props.transform ? [{ finding: /^Resource::<.*\.Arn>:\*$/, reason: "the record transformation's own versions: Firehose may invoke the function qualified; no other function" }] : []),
+    ]);
     props.bucketKey.grantEncryptDecrypt(props.role);
     acknowledgeWildcards(props.role, [GRANT_ACTION_GROUPS]);
 
@@ -113,13 +156,28 @@ export class DeliveryToS3 extends StatefulConstruct {
         ],
       });
     }
+    if (props.transform) {
+      processors.push({
+        type: 'Lambda',
+        parameters: [
+          { parameterName: 'LambdaArn', parameterValue: props.transform.functionArn },
+          { parameterName: 'NumberOfRetries', parameterValue: '3' },
+          // Batches of up to 1 MB or 60 s: the function's memory holds one batch and its answer.
+          { parameterName: 'BufferSizeInMBs', parameterValue: '1' },
+          { parameterName: 'BufferIntervalInSeconds', parameterValue: '60' },
+        ],
+      });
+    }
     // One record a line, so the raw zone's NDJSON readers (Athena, Spark) see each record.
     if (props.sourceStream) processors.push({ type: 'AppendDelimiterToRecord' });
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
-      deliveryStreamType: props.sourceStream ? 'KinesisStreamAsSource' : 'DirectPut',
-      deliveryStreamEncryptionConfigurationInput: props.sourceStream ? undefined : { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
+      deliveryStreamType: props.sourceStream ? 'KinesisStreamAsSource' : props.sourceKafka ? 'MSKAsSource' : 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: props.sourceStream || props.sourceKafka ? undefined : { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
       kinesisStreamSourceConfiguration: props.sourceStream ? { kinesisStreamArn: props.sourceStream.streamArn, roleArn: props.role.roleArn } : undefined,
+      mskSourceConfiguration: props.sourceKafka
+        ? { mskClusterArn: props.sourceKafka.clusterArn, topicName: props.sourceKafka.topicName, authenticationConfiguration: { connectivity: 'PRIVATE', roleArn: props.role.roleArn } }
+        : undefined,
       extendedS3DestinationConfiguration: {
         bucketArn: props.bucket.bucketArn,
         roleArn: props.role.roleArn,
@@ -150,6 +208,14 @@ export class DeliveryToS3 extends StatefulConstruct {
       },
     });
     this.deliveryStream.node.addDependency(policy);
+    if (props.sourceKafka) {
+      Validations.of(this.deliveryStream).acknowledge({
+        id: 'AwsSolutions-KDF1',
+        reason:
+          'Reads a Kafka topic of MSK, where Firehose server-side encryption does not apply (it covers Direct PUT only): ' +
+          "MSK encrypts the records at rest with its key and in transit with TLS, and S3 with the zone's key.",
+      });
+    }
     if (props.sourceStream) {
       Validations.of(this.deliveryStream).acknowledge({
         id: 'AwsSolutions-KDF1',

@@ -1,3 +1,4 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -6,6 +7,7 @@ import { contractOf, DatasetContract, partnerFileDatasets } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
+import { KafkaTopicIngestion, kafkaTopicProblems, monitorKafkaTopicIngestion } from '../constructs/kafka-topic-ingestion';
 import { LakeAccess } from '../constructs/lake-access';
 import { monitorPartnerFileDrops, PartnerFileDrops } from '../constructs/partner-file-drops';
 import { monitorTelemetryIngestApi, TelemetryIngestApi } from '../constructs/telemetry-ingest-api';
@@ -33,8 +35,8 @@ export interface IngestionStackProps extends PlatformStackProps {
 
 /**
  * Batch ingestion into the raw zone: DMS from the business databases, the layer's pull functions
- * (the weather pull), and, where config enables them, partners' files over SFTP and their telemetry
- * over HTTPS.
+ * (the weather pull), and, where config enables them, partners' files over SFTP, their telemetry
+ * over HTTPS, and Kafka topics.
  */
 export class IngestionStack extends PlatformStack {
   readonly replications: Record<string, DmsToRawZone> = {};
@@ -44,6 +46,8 @@ export class IngestionStack extends PlatformStack {
   readonly partnerFiles?: PartnerFileDrops;
   /** The HTTPS ingestion API, where config enables it (ingestion.httpsApi). */
   readonly ingestApi?: TelemetryIngestApi;
+  /** Kafka topics delivered by Firehose, where config enables them (ingestion.kafka). */
+  readonly kafka?: KafkaTopicIngestion;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -111,6 +115,28 @@ export class IngestionStack extends PlatformStack {
         removalPolicy: this.removalPolicy,
       });
       monitorTelemetryIngestApi(props.monitoring, this.ingestApi);
+    }
+    const { kafka } = config.ingestion;
+    if (kafka.enabled) {
+      const problems = kafkaTopicProblems(kafka);
+      if (problems.length > 0) throw new ConfigError(config.envName, problems);
+      const writers = new Map<string, iam.IRole>();
+      this.kafka = new KafkaTopicIngestion(this, 'KafkaTopics', {
+        config: kafka,
+        namePrefix: config.resourcePrefix,
+        contracts: props.contracts,
+        vpc: props.network.vpc,
+        vpcCidr: config.network.vpcCidr,
+        subnets: props.network.privateSubnets,
+        rawBucket: props.rawBucket,
+        rawKey: props.keys.raw,
+        streamKey: props.keys.streams,
+        rawWriterOf: (source) => writers.get(source) ?? writers.set(source, props.access.rawWriterIn(this, source)).get(source)!,
+        logsKey: props.keys.logs,
+        logRetention: config.monitoring.logRetentionDays,
+        removalPolicy: this.removalPolicy,
+      });
+      monitorKafkaTopicIngestion(props.monitoring, this.kafka, kafka, config.monitoring.firehoseFreshnessSeconds);
     }
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }

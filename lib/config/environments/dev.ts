@@ -105,6 +105,8 @@ export const dev: EnvironmentConfigInput = {
     },
     // One partner's trucks post their telemetry over HTTPS, which the local run exercises.
     httpsApi: { enabled: true, partners: [{ name: 'globex-logistics', rateLimit: 5, burstLimit: 10, dailyQuota: 100_000 }] },
+    // A fleet whose trucks already publish to Kafka: an MSK Serverless cluster, one topic of telematics.
+    kafka: { enabled: true, cluster: { kind: 'serverless' }, topics: [{ topic: 'fleet.telematics', dataset: 'telematics' }] },
   },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 }, // 1 GB: dev holds sample data only
   registry: { backupRetentionDays: 7, deletionProtection: false }, // a week of point-in-time recovery; dev can be torn down
