@@ -67,7 +67,9 @@ export interface KafkaRecordCheckDeps {
 
 export type RecordVerdict = { readonly accepted: true; readonly line: Buffer } | { readonly accepted: false; readonly reasons: readonly string[] };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// fatal: bytes that are not UTF-8 are an error, not U+FFFD; ignoreBOM: a byte-order mark stays in the
+// text (the decoder would silently strip it), so the check sees it and refuses it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * One record's value against the contract. Accepted: the value's own text (trailing white space

@@ -71,103 +71,118 @@ interface ReadRecord {
   readonly value: Buffer;
 }
 
-/** Reads every record the topic holds now (up to each partition's end offset at the start), from the group's committed offsets. */
-async function readToEnd(kafka: Kafka, topic: string, groupId: string): Promise<{ records: ReadRecord[]; commit: () => Promise<void>; close: () => Promise<void> }> {
+/**
+ * Reads every record the topic holds now (up to each partition's end offset at the start), from the
+ * group's committed offsets. `commit` then moves the group's offsets past them (the group is empty
+ * by then: the reader has left).
+ */
+async function readToEnd(kafka: Kafka, topic: string, groupId: string): Promise<{ records: ReadRecord[]; commit: () => Promise<void> }> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
-  await admin.disconnect();
-  const startOf = (p: number) => {
-    const c = committed.find((x) => x.partition === p);
-    const low = ends.find((x) => x.partition === p)!.low;
-    return c && c.offset !== '-1' ? c.offset : low;
-  };
-  const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(startOf(e.partition))).map((e) => [e.partition, BigInt(e.high)]));
-  const records: ReadRecord[] = [];
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  await consumer.connect();
-  const close = () => consumer.disconnect();
-  if (pending.size === 0) return { records, commit: async () => undefined, close };
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const last = new Map<number, string>();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took more than 60 s`)), 60_000);
-    consumer
-      .run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = pending.get(partition);
-          if (end === undefined || BigInt(message.offset) >= end) return;
-          records.push({ partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value ?? Buffer.alloc(0) });
-          last.set(partition, message.offset);
-          if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.stop();
-  const commit = () => consumer.commitOffsets([...last].map(([partition, offset]) => ({ topic, partition, offset: String(BigInt(offset) + 1n) })));
-  return { records, commit, close };
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const startOf = (p: number) => {
+      const c = committed.find((x) => x.partition === p);
+      const low = ends.find((x) => x.partition === p)!.low;
+      return c && c.offset !== '-1' ? c.offset : low;
+    };
+    const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(startOf(e.partition))).map((e) => [e.partition, BigInt(e.high)]));
+    const records: ReadRecord[] = [];
+    const last = new Map<number, string>();
+    if (pending.size > 0) {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took more than 60 s`)), 60_000);
+          consumer
+            .run({
+              autoCommit: false,
+              eachMessage: async ({ partition, message }) => {
+                const end = pending.get(partition);
+                if (end === undefined || BigInt(message.offset) >= end) return;
+                records.push({ partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value ?? Buffer.alloc(0) });
+                last.set(partition, message.offset);
+                if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
+                if (pending.size === 0) {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+    }
+    const commit = async () => {
+      if (last.size === 0) return;
+      const committer = kafka.admin();
+      await committer.connect();
+      try {
+        await committer.setOffsets({ groupId, topic, partitions: [...last].map(([partition, offset]) => ({ partition, offset: String(BigInt(offset) + 1n) })) });
+      } finally {
+        await committer.disconnect();
+      }
+    };
+    return { records, commit };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** One delivery: drains the topic through the transformation into S3, then commits the group's offsets. */
 export async function deliverKafkaTopic(options: FirehoseMskStandInOptions): Promise<FirehoseMskDelivery> {
-  const { records, commit, close } = await readToEnd(options.kafka, options.topic, `firehose-${options.deliveryStreamName}`);
-  try {
-    const deliveryStreamArn = `arn:aws:firehose:eu-west-1:000000000000:deliverystream/${options.deliveryStreamName}`;
-    const perCall = options.recordsPerInvocation ?? 500;
-    const ok: Buffer[] = [];
-    const failed: string[] = [];
-    let dropped = 0;
-    let invocations = 0;
-    for (let start = 0; start < records.length; start += perCall) {
-      const batch = records.slice(start, start + perCall);
-      const eventRecords: MskFirehoseRecord[] = batch.map((r, i) => ({
-        recordId: `${String(start + i).padStart(20, '0')}${r.partition}${r.offset}`,
-        approximateArrivalTimestamp: r.timestamp,
-        kafkaRecordValue: r.value.toString('base64'),
-        mskRecordMetadata: { offset: r.offset, partitionId: String(r.partition), approximateArrivalTimestamp: r.timestamp },
-      }));
-      invocations += 1;
-      const fail = (record: MskFirehoseRecord, errorCode: string, errorMessage: string) =>
-        failed.push(JSON.stringify({ attemptsMade: 1, arrivalTimestamp: record.approximateArrivalTimestamp, errorCode, errorMessage, rawData: record.kafkaRecordValue, recordId: record.recordId }));
-      let answer: { records: MskFirehoseResultRecord[] };
-      try {
-        answer = await options.transform({ invocationId: randomUUID(), deliveryStreamArn, sourceMSKArn: 'arn:aws:kafka:eu-west-1:000000000000:cluster/local/0', region: 'eu-west-1', records: eventRecords });
-      } catch (error) {
-        for (const record of eventRecords) fail(record, 'Lambda.FunctionError', (error as Error).message);
-        continue;
-      }
-      const byId = new Map<string, MskFirehoseResultRecord>();
-      for (const r of answer.records) {
-        if (byId.has(r.recordId)) throw new Error(`the transformation answered record ${r.recordId} twice`);
-        byId.set(r.recordId, r);
-      }
-      for (const record of eventRecords) {
-        const result = byId.get(record.recordId);
-        if (result === undefined) fail(record, 'Lambda.MissingRecordId', 'the transformation did not answer this record');
-        else if (result.result === 'Ok') ok.push(Buffer.from(result.kafkaRecordValue, 'base64'));
-        else if (result.result === 'Dropped') dropped += 1;
-        else fail(record, 'Lambda.ProcessingFailed', 'the transformation answered ProcessingFailed');
-      }
+  const { records, commit } = await readToEnd(options.kafka, options.topic, `firehose-${options.deliveryStreamName}`);
+  const deliveryStreamArn = `arn:aws:firehose:eu-west-1:000000000000:deliverystream/${options.deliveryStreamName}`;
+  const perCall = options.recordsPerInvocation ?? 500;
+  const ok: Buffer[] = [];
+  const failed: string[] = [];
+  let dropped = 0;
+  let invocations = 0;
+  for (let start = 0; start < records.length; start += perCall) {
+    const batch = records.slice(start, start + perCall);
+    const eventRecords: MskFirehoseRecord[] = batch.map((r, i) => ({
+      recordId: `${String(start + i).padStart(20, '0')}${r.partition}${r.offset}`,
+      approximateArrivalTimestamp: r.timestamp,
+      kafkaRecordValue: r.value.toString('base64'),
+      mskRecordMetadata: { offset: r.offset, partitionId: String(r.partition), approximateArrivalTimestamp: r.timestamp },
+    }));
+    invocations += 1;
+    const fail = (record: MskFirehoseRecord, errorCode: string, errorMessage: string) =>
+      failed.push(JSON.stringify({ attemptsMade: 1, arrivalTimestamp: record.approximateArrivalTimestamp, errorCode, errorMessage, rawData: record.kafkaRecordValue, recordId: record.recordId }));
+    let answer: { records: MskFirehoseResultRecord[] };
+    try {
+      answer = await options.transform({ invocationId: randomUUID(), deliveryStreamArn, sourceMSKArn: 'arn:aws:kafka:eu-west-1:000000000000:cluster/local/0', region: 'eu-west-1', records: eventRecords });
+    } catch (error) {
+      for (const record of eventRecords) fail(record, 'Lambda.FunctionError', (error as Error).message);
+      continue;
     }
-    const objects: string[] = [];
-    const oldest = new Date(Math.min(...records.map((r) => r.timestamp)));
-    const put = async (key: string, body: Buffer) => {
-      await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: gzipSync(body) }));
-      objects.push(key);
-    };
-    if (ok.length > 0) await put(`${renderFirehosePrefix(options.prefix, oldest)}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.concat(ok));
-    if (failed.length > 0) await put(`${renderFirehosePrefix(options.errorOutputPrefix, oldest, 'processing-failed')}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.from(failed.join('\n') + '\n'));
-    // Offsets move only once every record read is in S3 (delivered, quarantined or failed).
-    await commit();
-    return { read: records.length, delivered: ok.length, dropped, processingFailed: failed.length, invocations, objects };
-  } finally {
-    await close();
+    const byId = new Map<string, MskFirehoseResultRecord>();
+    for (const r of answer.records) {
+      if (byId.has(r.recordId)) throw new Error(`the transformation answered record ${r.recordId} twice`);
+      byId.set(r.recordId, r);
+    }
+    for (const record of eventRecords) {
+      const result = byId.get(record.recordId);
+      if (result === undefined) fail(record, 'Lambda.MissingRecordId', 'the transformation did not answer this record');
+      else if (result.result === 'Ok') ok.push(Buffer.from(result.kafkaRecordValue, 'base64'));
+      else if (result.result === 'Dropped') dropped += 1;
+      else fail(record, 'Lambda.ProcessingFailed', 'the transformation answered ProcessingFailed');
+    }
   }
+  const objects: string[] = [];
+  const oldest = new Date(Math.min(...records.map((r) => r.timestamp)));
+  const put = async (key: string, body: Buffer) => {
+    await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: gzipSync(body) }));
+    objects.push(key);
+  };
+  if (ok.length > 0) await put(`${renderFirehosePrefix(options.prefix, oldest)}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.concat(ok));
+  if (failed.length > 0) await put(`${renderFirehosePrefix(options.errorOutputPrefix, oldest, 'processing-failed')}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.from(failed.join('\n') + '\n'));
+  // Offsets move only once every record read is in S3 (delivered, quarantined or failed).
+  await commit();
+  return { read: records.length, delivered: ok.length, dropped, processingFailed: failed.length, invocations, objects };
 }
