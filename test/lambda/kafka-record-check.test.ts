@@ -247,6 +247,30 @@ describe('Kafka topic to the raw zone: a real broker, the Firehose stand-in, the
     expect(await linesOf(s3, next.objects[0])).toEqual([expect.objectContaining({ ts: reading(200).ts }), expect.objectContaining({ ts: reading(201).ts })].sort());
   }, 60_000);
 
+  test("records sent on past days (their Kafka timestamps) land in those days' and hours' folders, with those times as their arrival stamp", async () => {
+    const day1 = Date.UTC(2026, 10, 2, 8, 0, 1);
+    const day2 = Date.UTC(2026, 10, 3, 14, 30, 0);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: TOPIC,
+      messages: [
+        { key: 'a', value: value(reading(400)), timestamp: String(day1) },
+        { key: 'a', value: value(reading(401)), timestamp: String(day1 + 60_000) },
+        { key: 'b', value: value(reading(402)), timestamp: String(day2) },
+      ],
+    });
+    await producer.disconnect();
+    const delivery = await deliver();
+    expect(delivery).toMatchObject({ read: 3, delivered: 3 });
+    expect(delivery.objects.map((k) => k.slice(0, k.lastIndexOf('/') + 1))).toEqual([
+      'raw/iot/telematics/ingest_date=2026-11-02/ingest_hour=08/',
+      'raw/iot/telematics/ingest_date=2026-11-03/ingest_hour=14/',
+    ]);
+    expect((await linesOf(s3, delivery.objects[0])).map((r) => [r.ts, r.ingested_at])).toEqual([[reading(400).ts, day1], [reading(401).ts, day1 + 60_000]]);
+    expect((await linesOf(s3, delivery.objects[1])).map((r) => r.ingested_at)).toEqual([day2]);
+  }, 60_000);
+
   test('a failing transformation loses nothing: its records are kept under the processing-failed prefix as Firehose writes them', async () => {
     await produce([value(reading(300)), value(reading(301))]);
     const failed = await deliver(async () => {

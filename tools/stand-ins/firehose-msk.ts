@@ -11,8 +11,10 @@ import type { MskFirehoseEvent, MskFirehoseRecord, MskFirehoseResultRecord } fro
  * records to the transformation in Firehose's MSK event shape, checks the answer as Firehose does
  * (every record answered once, by its id), writes the Ok records as one GZIP object under the
  * prefix and the failed ones under the error prefix, and only then commits the group's offsets:
- * at-least-once, as Firehose is. Not played: Firehose's buffering by time (one delivery drains the
- * topic to the offsets it found at the start), retries of a failed transformation, IAM, TLS.
+ * at-least-once, as Firehose is. Its buffering is played on the records' arrival times (their Kafka
+ * timestamps), so a topic filled with a past week's records lands as Firehose would have landed it
+ * over that week; one delivery drains the topic to the offsets it found at the start. Not played:
+ * the buffer's size limit, retries of a failed transformation, IAM, TLS.
  */
 export interface FirehoseMskStandInOptions {
   readonly kafka: Kafka;
@@ -28,6 +30,12 @@ export interface FirehoseMskStandInOptions {
   readonly transform: (event: MskFirehoseEvent) => Promise<{ records: MskFirehoseResultRecord[] }>;
   /** Records per transformation call (Firehose sizes its calls by bytes; small batches show the seams). */
   readonly recordsPerInvocation?: number;
+  /**
+   * The delivery's buffer interval: records whose arrival times lie within one interval of the
+   * first record of an object share it (Firehose closes a buffer after the interval), so records of
+   * other hours or days land in their own folders. @default 300
+   */
+  readonly bufferIntervalSeconds?: number;
 }
 
 export interface FirehoseMskDelivery {
@@ -139,8 +147,8 @@ export async function deliverKafkaTopic(options: FirehoseMskStandInOptions): Pro
   const { records, commit } = await readToEnd(options.kafka, options.topic, `firehose-${options.deliveryStreamName}`);
   const deliveryStreamArn = `arn:aws:firehose:eu-west-1:000000000000:deliverystream/${options.deliveryStreamName}`;
   const perCall = options.recordsPerInvocation ?? 500;
-  const ok: Buffer[] = [];
-  const failed: string[] = [];
+  const ok: { time: number; bytes: Buffer }[] = [];
+  const failed: { time: number; bytes: Buffer }[] = [];
   let dropped = 0;
   let invocations = 0;
   for (let start = 0; start < records.length; start += perCall) {
@@ -153,7 +161,10 @@ export async function deliverKafkaTopic(options: FirehoseMskStandInOptions): Pro
     }));
     invocations += 1;
     const fail = (record: MskFirehoseRecord, errorCode: string, errorMessage: string) =>
-      failed.push(JSON.stringify({ attemptsMade: 1, arrivalTimestamp: record.approximateArrivalTimestamp, errorCode, errorMessage, rawData: record.kafkaRecordValue, recordId: record.recordId }));
+      failed.push({
+        time: record.approximateArrivalTimestamp,
+        bytes: Buffer.from(`${JSON.stringify({ attemptsMade: 1, arrivalTimestamp: record.approximateArrivalTimestamp, errorCode, errorMessage, rawData: record.kafkaRecordValue, recordId: record.recordId })}\n`),
+      });
     let answer: { records: MskFirehoseResultRecord[] };
     try {
       answer = await options.transform({ invocationId: randomUUID(), deliveryStreamArn, sourceMSKArn: 'arn:aws:kafka:eu-west-1:000000000000:cluster/local/0', region: 'eu-west-1', records: eventRecords });
@@ -169,19 +180,28 @@ export async function deliverKafkaTopic(options: FirehoseMskStandInOptions): Pro
     for (const record of eventRecords) {
       const result = byId.get(record.recordId);
       if (result === undefined) fail(record, 'Lambda.MissingRecordId', 'the transformation did not answer this record');
-      else if (result.result === 'Ok') ok.push(Buffer.from(result.kafkaRecordValue, 'base64'));
+      else if (result.result === 'Ok') ok.push({ time: record.approximateArrivalTimestamp, bytes: Buffer.from(result.kafkaRecordValue, 'base64') });
       else if (result.result === 'Dropped') dropped += 1;
       else fail(record, 'Lambda.ProcessingFailed', 'the transformation answered ProcessingFailed');
     }
   }
   const objects: string[] = [];
-  const oldest = new Date(Math.min(...records.map((r) => r.timestamp)));
-  const put = async (key: string, body: Buffer) => {
-    await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: gzipSync(body) }));
-    objects.push(key);
+  const intervalMs = (options.bufferIntervalSeconds ?? 300) * 1000;
+  const write = async (entries: { time: number; bytes: Buffer }[], prefix: (oldest: Date) => string) => {
+    // Stable: records of one arrival time keep their order (a partition's order, as read).
+    const sorted = entries.map((e, i) => ({ ...e, i })).sort((a, b) => a.time - b.time || a.i - b.i);
+    for (let start = 0; start < sorted.length; ) {
+      let end = start;
+      while (end < sorted.length && sorted[end].time - sorted[start].time < intervalMs) end += 1;
+      const oldest = new Date(sorted[start].time);
+      const key = `${prefix(oldest)}${objectName(options.deliveryStreamName, oldest)}.gz`;
+      await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: gzipSync(Buffer.concat(sorted.slice(start, end).map((e) => e.bytes))) }));
+      objects.push(key);
+      start = end;
+    }
   };
-  if (ok.length > 0) await put(`${renderFirehosePrefix(options.prefix, oldest)}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.concat(ok));
-  if (failed.length > 0) await put(`${renderFirehosePrefix(options.errorOutputPrefix, oldest, 'processing-failed')}${objectName(options.deliveryStreamName, oldest)}.gz`, Buffer.from(failed.join('\n') + '\n'));
+  await write(ok, (oldest) => renderFirehosePrefix(options.prefix, oldest));
+  await write(failed, (oldest) => renderFirehosePrefix(options.errorOutputPrefix, oldest, 'processing-failed'));
   // Offsets move only once every record read is in S3 (delivered, quarantined or failed).
   await commit();
   return { read: records.length, delivered: ok.length, dropped, processingFailed: failed.length, invocations, objects };
