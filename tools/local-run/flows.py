@@ -35,6 +35,9 @@ class DatasetFlow:
     # the HTTPS ingestion API: records it put on the stream, and whole requests it refused
     api_records_accepted: int | None = None
     api_requests_refused: int | None = None
+    # the Kafka topic (lambda/kafka-record-check through the Firehose stand-in): records delivered to the raw zone, and refused into the quarantine
+    kafka_records_delivered: int | None = None
+    kafka_records_refused: int | None = None
 
     def add(self, **counts: int) -> None:
         known = {f.name for f in fields(self)}

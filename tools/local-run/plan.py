@@ -13,7 +13,7 @@ from faults import deliver_cut_short_objects, deliver_dms_twice_out_of_order, fa
 from runner import ROOT, Context, Step
 from steps import (create_zones, generate, glue_aggregate, glue_cdc, glue_keyed, glue_landed, glue_maintenance, glue_telematics, glue_weather, kpi_queries, start_trino,
                    land_enriched, land_sources, mirror_raw, partner_files, put_device_updates, read_names, read_streams, replay_sensor_readings, run_flink,
-                   put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark, telematics_partner)
+                   put_live_telemetry, live_alerts, load_warehouse, run_pull, start_moto, start_spark, telematics_partner, kafka_topics, telematics_topic)
 
 # The processing jobs, in pipeline order: the plan's Glue steps come from it, as the stacks' jobs do.
 REGISTRY = ROOT / "lib" / "registry" / "jobs.json"
@@ -74,6 +74,8 @@ def build_plan(ctx: Context) -> list[Step]:
             plan.append(("land DMS extracts (Parquet) and telemetry (Firehose GZIP NDJSON) in the raw zone", land_sources))
             if telematics_partner(ctx.names):
                 plan.append(("partner files over SFTP: the uploads, each checked by the deployed handler; accepted ones promoted into the raw zone", partner_files))
+            if telematics_topic(ctx.names) and ctx.args.vehicles >= 3:
+                plan.append(("a Kafka topic: one truck's readings through a local broker, the Firehose stand-in and the deployed record check into the raw zone", kafka_topics))
         plan.append(("write the fleet into the device registry; its changes onto their stream as DMS puts them", put_device_updates))
         for pull in ctx.names["pulls"]:
             if pull["layer"] == "streaming" or not streaming_only:

@@ -10,6 +10,9 @@
  *                      the partner file check's deployed handler on each upload's event;
  *   ingest-api <plan.json>     puts the live hour on the telemetry stream, one partner vehicle's
  *                      messages through the HTTPS ingestion API's stand-in (its model and templates);
+ *   kafka-topics <plan.json>   produces one truck's readings to a real Kafka broker on 127.0.0.1 and
+ *                      delivers the topic with the Firehose-MSK stand-in through the record check's
+ *                      deployed handler into the raw zone in moto;
  *   alerts <plan.json> runs the live alerts over the telemetry stream in moto (live-alerts.ts).
  *
  * Usage: ts-node --transpile-only tools/local-run/platform.ts names dev
@@ -25,7 +28,12 @@ import { alertsTableName } from '../../lib/constructs/live-alerts';
 import { STREAM_PHYSICAL_NAMES } from '../../lib/constructs/telemetry-streams';
 import { PULL_RETRY_ATTEMPTS } from '../../lib/constructs/scheduled-pull-function';
 import { PULL_FUNCTIONS, pullEnvironment, pullFunction } from '../../lib/registry/pulls';
-import { BucketLocationConstraint, CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BucketLocationConstraint, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { MskFirehoseEvent, MskFirehoseResultRecord } from '../../lambda/kafka-record-check/core';
+import { KAFKA_RECORD_CHECK_SETTINGS, kafkaRecordCheckSettings } from '../../lambda/kafka-record-check/settings';
+import { kafkaDeliveryName, kafkaDeliveryPrefixes, kafkaRecordCheckSettingsOf } from '../../lib/constructs/kafka-topic-ingestion';
+import { deliverKafkaTopic } from '../stand-ins/firehose-msk';
+import { startKafka } from '../stand-ins/kafka';
 import type { PartnerFileOutcome } from '../../lambda/partner-file-check/core';
 import { PARTNER_FILE_CHECK_SETTINGS, partnerFileCheckSettings } from '../../lambda/partner-file-check/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
@@ -72,6 +80,8 @@ export function platformNames(envName: string) {
     latenessHorizonDays: config.processing.latenessHorizonDays,
     // The HTTPS ingestion API's partners.
     httpsApi: { enabled: config.ingestion.httpsApi.enabled, partners: config.ingestion.httpsApi.partners.map((p) => p.name) },
+    // The Kafka topics and their datasets.
+    kafka: { enabled: config.ingestion.kafka.enabled, topics: config.ingestion.kafka.topics.map((t) => ({ topic: t.topic, dataset: t.dataset })) },
     // The SFTP partners and their landing bucket.
     partnerFiles: {
       enabled: config.ingestion.partnerFiles.enabled,
@@ -352,6 +362,77 @@ export async function ingestApi(plan: IngestApiPlan): Promise<void> {
   fs.writeFileSync(plan.summaryFile, JSON.stringify(summary));
 }
 
+/** What run.py asks of the Kafka way in: the topic, and its messages in the order they are produced. */
+export interface KafkaTopicsPlan {
+  readonly envName: string;
+  readonly endpoint: string;
+  readonly summaryFile: string;
+  readonly topic: string;
+  /** A JSON list of {key, value (text, or null for a tombstone), timestamp (epoch ms)}. */
+  readonly messagesFile: string;
+}
+
+/**
+ * A Kafka broker (tools/stand-ins/kafka.ts) with the topic, as a fleet's systems fill it: the
+ * messages produced with their own timestamps (the broker's arrival of each, days ago), then one
+ * delivery of the topic as deployed (tools/stand-ins/firehose-msk.ts: the delivery's prefixes and
+ * buffer interval, the record check's deployed handler, moto's raw bucket). Writes what it saw.
+ */
+export async function kafkaTopics(plan: KafkaTopicsPlan): Promise<void> {
+  const config = loadConfig(plan.envName);
+  const names = platformNames(plan.envName);
+  const topic = config.ingestion.kafka.topics.find((t) => t.topic === plan.topic);
+  if (!topic) throw new Error(`topic ${plan.topic} is not one of ${plan.envName}'s (ingestion.kafka.topics)`);
+  useMoto(config.region, plan.endpoint);
+  const settings = kafkaRecordCheckSettingsOf(config.ingestion.kafka, config.resourcePrefix, names.buckets.raw, LOCAL_ACCOUNT);
+  const handler = (await loadHandler('../../lambda/kafka-record-check/handler', {
+    ...settingsEnvironment(KAFKA_RECORD_CHECK_SETTINGS, kafkaRecordCheckSettings, settings),
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  })) as unknown as (event: MskFirehoseEvent) => Promise<{ records: MskFirehoseResultRecord[] }>;
+  const messages = JSON.parse(fs.readFileSync(plan.messagesFile, 'utf8')) as { key: string; value: string | null; timestamp: number }[];
+  const broker = await startKafka({ partitions: 3 });
+  try {
+    const kafka = broker.client('local-run');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: plan.topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({ topic: plan.topic, messages: messages.slice(i, i + 500).map((m) => ({ key: m.key, value: m.value, timestamp: String(m.timestamp) })) });
+    }
+    await producer.disconnect();
+    const { prefix, errorOutputPrefix } = kafkaDeliveryPrefixes(contractOf(loadContracts(), topic.dataset), topic.topic);
+    const delivery = await deliverKafkaTopic({
+      kafka,
+      topic: plan.topic,
+      deliveryStreamName: kafkaDeliveryName(config.resourcePrefix, plan.topic),
+      s3: new S3Client({ forcePathStyle: true, region: config.region }),
+      bucket: names.buckets.raw,
+      prefix,
+      errorOutputPrefix,
+      bufferIntervalSeconds: config.ingestion.kafka.bufferIntervalSeconds,
+      transform: handler,
+    });
+    // What the quarantine holds: each refused record's first reason, by field.
+    const refusedBy: Record<string, number> = {};
+    const s3 = new S3Client({ forcePathStyle: true, region: config.region });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: names.buckets.raw, Prefix: `raw/${contractOf(loadContracts(), topic.dataset).source}/_quarantine/kafka-${topic.topic}/` }));
+    for (const object of listed.Contents ?? []) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: names.buckets.raw, Key: object.Key! }))).Body!.transformToString();
+      for (const line of body.split('\n').filter((l) => l !== '')) {
+        const reason = (JSON.parse(line) as { reasons: string[] }).reasons[0];
+        const field = reason.slice(0, reason.indexOf(':'));
+        refusedBy[field] = (refusedBy[field] ?? 0) + 1;
+      }
+    }
+    fs.writeFileSync(plan.summaryFile, JSON.stringify({ ...delivery, refusedBy }));
+  } finally {
+    await broker.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const [command, argument] = process.argv.slice(2);
   if (command === 'names') {
@@ -360,12 +441,14 @@ async function main(): Promise<void> {
     await pull(JSON.parse(fs.readFileSync(argument, 'utf8')) as PullPlan);
   } else if (command === 'ingest-api' && argument) {
     await ingestApi(JSON.parse(fs.readFileSync(argument, 'utf8')) as IngestApiPlan);
+  } else if (command === 'kafka-topics' && argument) {
+    await kafkaTopics(JSON.parse(fs.readFileSync(argument, 'utf8')) as KafkaTopicsPlan);
   } else if (command === 'partner-files' && argument) {
     await partnerFiles(JSON.parse(fs.readFileSync(argument, 'utf8')) as PartnerFilesPlan);
   } else if (command === 'alerts' && argument) {
     await runLiveAlerts(JSON.parse(fs.readFileSync(argument, 'utf8')) as AlertsPlan);
   } else {
-    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts partner-files <plan.json> | platform.ts ingest-api <plan.json> | platform.ts alerts <plan.json>');
+    throw new Error('usage: platform.ts names <env> | platform.ts pull <plan.json> | platform.ts partner-files <plan.json> | platform.ts ingest-api <plan.json> | platform.ts kafka-topics <plan.json> | platform.ts alerts <plan.json>');
   }
 }
 

@@ -42,6 +42,8 @@ FLOW_COLUMNS = [
     ("partner_records_promoted", "partner readings promoted"),
     ("api_records_accepted", "records through the HTTPS API"),
     ("api_requests_refused", "HTTPS requests refused"),
+    ("kafka_records_delivered", "Kafka records delivered"),
+    ("kafka_records_refused", "Kafka records refused"),
 ]
 
 STYLE = """

@@ -50,7 +50,8 @@ def create_zones(ctx: Context) -> str:
 
 
 def generate(ctx: Context) -> str:
-    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"], partner=telematics_partner(ctx.names))
+    fleet = synthetic.Fleet(ctx.args.vehicles, ctx.args.days, date.fromisoformat(ctx.args.start), ctx.names["cities"], partner=telematics_partner(ctx.names),
+                            kafka_topic=telematics_topic(ctx.names))
     ctx.fleet = fleet
     ctx.expected = synthetic.generate(fleet, ctx.path("sources", "landing"), ctx.path("sources", "api"), ctx.path("sources", "streams"))
     e = ctx.expected
@@ -216,6 +217,30 @@ def partner_files(ctx: Context) -> str:
     refused = "; ".join(f"{o['key']}: {o['reasons'][0]}" for o in outcomes if o["kind"] == "rejected")
     return (f"{summary['uploads']} uploads: {kinds['promoted']} promoted into the raw zone, {kinds['repeated']} sent again (not promoted twice), "
             f"{kinds['rejected']} refused ({refused})")
+
+
+def telematics_topic(names: dict[str, Any]) -> str | None:
+    """The first Kafka topic of the environment that carries telematics, if Kafka ingestion is enabled."""
+    kafka = names.get("kafka", {})
+    return next((t["topic"] for t in kafka.get("topics", []) if t["dataset"] == "telematics"), None) if kafka.get("enabled") else None
+
+
+def kafka_topics(ctx: Context) -> str:
+    """The Kafka truck's readings (synthetic._kafka_messages) produced to a real Kafka broker on
+    127.0.0.1, then delivered by the Firehose-MSK stand-in through the record check's deployed
+    handler into the raw zone in moto (tools/local-run/platform.ts kafka-topics), before the Glue
+    jobs read it."""
+    messages = ctx.path("sources", "kafka-messages.json")
+    messages.write_text(json.dumps(ctx.expected.kafka_messages))
+    plan = {"envName": ctx.args.env, "endpoint": ctx.moto.endpoint, "summaryFile": str(ctx.path("logs", "kafka-topics.json")),
+            "topic": ctx.fleet.kafka_topic, "messagesFile": str(messages)}
+    summary = run_platform_command(ctx, "kafka-topics", plan)
+    ctx.flows.add("telematics", kafka_records_delivered=summary["delivered"], kafka_records_refused=summary["dropped"])
+    if summary["processingFailed"]:
+        raise RuntimeError(f"{summary['processingFailed']} Kafka records failed the record check's invocation (under the processing-failed prefix)")
+    reasons = ", ".join(f"{field} {n}" for field, n in sorted(summary["refusedBy"].items()))
+    return (f"{summary['read']:,} records produced to {ctx.fleet.kafka_topic} on a local broker: {summary['delivered']:,} delivered into the raw zone "
+            f"in {len(summary['objects'])} objects ({summary['invocations']} check invocations), {summary['dropped']} refused into the quarantine ({reasons})")
 
 
 def replay_sensor_readings(ctx: Context) -> str:

@@ -103,6 +103,9 @@ class Expected:
     kpi: dict[tuple[str, str, str, str, str], list[Any]] = field(default_factory=dict)
     # The partner's SFTP uploads in order: {"key": <partner>/<name>, "file": local path, "time": ISO 8601}
     partner_uploads: list[dict[str, str]] = field(default_factory=list)
+    # The Kafka topic's messages in the order they are produced: {"key", "value" (text, or None for
+    # a tombstone), "timestamp" (epoch ms: when the broker takes it, the arrival the check stamps)}
+    kafka_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -114,10 +117,17 @@ class Fleet:
     # The SFTP partner that sends telematics files (config ingestion.partnerFiles), or None: with
     # two vehicles or more, the last is its truck, whose readings come as its daily files.
     partner: str | None = None
+    # The Kafka topic of telematics (config ingestion.kafka), or None: with three vehicles or more,
+    # the one before last is a truck whose readings its fleet's systems publish to the topic.
+    kafka_topic: str | None = None
 
     @property
     def partner_vehicle(self) -> int | None:
         return self.vehicles - 1 if self.partner and self.vehicles >= 2 else None
+
+    @property
+    def kafka_vehicle(self) -> int | None:
+        return self.vehicles - 2 if self.kafka_topic and self.vehicles >= 3 else None
 
     @property
     def day_list(self) -> list[date]:
@@ -314,13 +324,18 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
     firehose: dict[tuple[int, int], list[str]] = defaultdict(list)
     # index of the ingest day -> the lines of the partner's truck, in its daily file of that day
     partner_files: dict[int, list[str]] = defaultdict(list)
+    # the lines of the Kafka truck, each as the topic's producer sends it (its arrival in ingested_at)
+    kafka_lines: list[str] = []
 
     class Deliveries:
-        """Where a vehicle's line goes: the partner's daily file for its truck, Firehose's hourly object otherwise."""
+        """Where a vehicle's line goes: the partner's daily file for its truck, the Kafka topic for
+        the Kafka truck, Firehose's hourly object otherwise."""
         def __init__(self, v: int):
             self.v = v
 
         def __getitem__(self, at: tuple[int, int]) -> list[str]:
+            if self.v == fleet.kafka_vehicle:
+                return kafka_lines
             return partner_files[at[0]] if self.v == fleet.partner_vehicle else firehose[at]
     for d, day in enumerate(fleet.day_list):
         midnight = datetime.combine(day, datetime.min.time(), UTC)
@@ -384,6 +399,7 @@ def _telemetry(fleet: Fleet, landing: Path, expected: Expected, origin_of: dict[
             firehose[(d, datetime.fromtimestamp(b["ts"] / 1000, UTC).hour)].append(json.dumps(b))
         expected.telematics_quarantined += len(bad)
     _partner_files(fleet, landing.parent / "partner-files", partner_files, expected)
+    _kafka_messages(fleet, kafka_lines, expected)
     for (d, hour), lines in sorted(firehose.items()):
         day = fleet.day_list[d]
         delivered = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour, minutes=59, seconds=30)
@@ -433,6 +449,39 @@ def _partner_files(fleet: Fleet, folder: Path, daily: dict[int, list[str]], expe
     corrections[3]["speed_kmh"] = 900.0
     upload("corrections.json", ("\n".join(json.dumps(c) for c in corrections) + "\n").encode(), first + timedelta(hours=12, minutes=5), "rejected")
     upload("archive.json.gz", b'{"vehicle_id": "partner-x"}\n', first + timedelta(hours=12, minutes=10), "rejected")
+
+
+def _kafka_messages(fleet: Fleet, lines: list[str], expected: Expected) -> None:
+    """The Kafka truck's readings as its fleet's producer publishes them: each line without
+    ingested_at (the platform stamps the broker's arrival time, which is that value), keyed by the
+    vehicle; planted, the first reading sent twice (a producer's retry: both reach the raw zone, the
+    job keeps one), and four messages the check refuses into the quarantine: text that is not JSON,
+    a speed out of range, a producer's own ingested_at, and a tombstone. The kafka_* counts are
+    what the delivery must report."""
+    if fleet.kafka_topic is None or not lines:
+        return
+    counts = expected.dataset_counts["telematics"]
+
+    def publish(record: dict[str, Any] | str | None, arrival_ms: int, key: str, outcome: str) -> None:
+        value = record if record is None or isinstance(record, str) else json.dumps(record)
+        expected.kafka_messages.append({"key": key, "value": value, "timestamp": arrival_ms})
+        counts[f"kafka_records_{outcome}"] += 1
+        if outcome == "delivered":
+            expected.telematics_raw_rows += 1
+
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        arrival = record.pop("ingested_at")
+        publish(record, arrival, record["vehicle_id"], "delivered")
+        if n == 0:
+            publish(record, arrival + 1000, record["vehicle_id"], "delivered")
+            expected.telematics_duplicates += 1
+    first = json.loads(lines[0])
+    vehicle, at = first["vehicle_id"], first["ingested_at"] + 30_000
+    publish("vehicle_id=" + vehicle, at, vehicle, "refused")
+    publish({k: v for k, v in first.items() if k != "ingested_at"} | {"ts": first["ts"] + 30_000, "speed_kmh": 900.0}, at, vehicle, "refused")
+    publish(first | {"ts": first["ts"] + 30_500}, at, vehicle, "refused")
+    publish(None, at, vehicle, "refused")
 
 
 def _telemetry_line(vehicle: str, ts: datetime, reading: tuple[float, float], load_kg: float, ingested: datetime) -> str:
