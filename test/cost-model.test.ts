@@ -66,6 +66,7 @@ const prices: PriceTable = {
   athena: { scannedTb: 5 },
   s3: { standardGbMonth: 0.02, infrequentAccessGbMonth: 0.01, glacierFlexibleGbMonth: 0.004 },
   transfer: { protocolEndpointHour: 0.3 },
+  msk: { serverlessClusterHour: 0.8 },
 };
 const GiB = 1024 ** 3;
 
@@ -156,6 +157,13 @@ describe('the capacity and cost model, worked by hand', () => {
     const withSftp = capacityModel({ ...inputs, sftpEndpoints: 1 }, measured, prices);
     expect(withSftp.monthly.at(-1)).toEqual({ line: 'AWS Transfer Family (partner SFTP endpoint)', cost: 219 });
     expect(withSftp.monthlyTotal).toBeCloseTo(349.04 + 219, 2);
+  });
+
+  test('an MSK Serverless cluster adds its hours, 730 x 0.80 = 584.00 a month, whatever the topics carry', () => {
+    const withKafka = capacityModel({ ...inputs, mskServerlessClusters: 1 }, measured, prices);
+    expect(withKafka.monthly.at(-1)).toEqual({ line: 'Amazon MSK Serverless (cluster hours)', cost: 584 });
+    expect(withKafka.monthlyTotal).toBeCloseTo(349.04 + 584, 2);
+    expect(withKafka.assumptions.join(' ')).toMatch(/Kafka topics' partitions, data and Firehose reads/);
   });
 
   test('what the model cannot price is an error, not a guess', () => {

@@ -103,6 +103,8 @@ export interface CapacityInputs {
   readonly kpiGroupsPerDay: number;
   /** SFTP protocol endpoints (partner file drops: one server, SFTP only, where enabled). @default 0 */
   readonly sftpEndpoints?: number;
+  /** MSK Serverless clusters the platform creates (Kafka topics, where enabled with a serverless cluster). @default 0 */
+  readonly mskServerlessClusters?: number;
 }
 
 export interface DatasetVolume {
@@ -339,8 +341,10 @@ export function capacityModel(inputs: CapacityInputs, measured: Measured, prices
     { line: `Amazon S3 storage (month ${STORAGE_MONTHS})`, cost: storage.zones.reduce((s, z) => s + z.monthlyCost, 0) },
     // The partner SFTP endpoint costs its hours whether partners upload or not; their uploads' per-GB charge is not declared.
     ...((inputs.sftpEndpoints ?? 0) > 0 ? [{ line: 'AWS Transfer Family (partner SFTP endpoint)', cost: inputs.sftpEndpoints! * hours * prices.transfer.protocolEndpointHour }] : []),
+    // Likewise the MSK Serverless cluster's hours; its partitions, the data the producers write and the Firehose reads are not declared.
+    ...((inputs.mskServerlessClusters ?? 0) > 0 ? [{ line: 'Amazon MSK Serverless (cluster hours)', cost: inputs.mskServerlessClusters! * hours * prices.msk.serverlessClusterHour }] : []),
   ];
-  assumptions.push('Not in the total: Athena (priced per thousand questions, as the number asked is not declared), the ingestion API\'s requests and the partners\' SFTP uploads (their volumes are not declared), the network (NAT gateways, interface endpoints), DMS, Aurora, Redshift, Lambda, IoT Core, KMS, CloudWatch and CloudTrail.');
+  assumptions.push('Not in the total: Athena (priced per thousand questions, as the number asked is not declared), the ingestion API\'s requests, the partners\' SFTP uploads, and the Kafka topics\' partitions, data and Firehose reads (their volumes are not declared), the network (NAT gateways, interface endpoints), DMS, Aurora, Redshift, Lambda, IoT Core, KMS, CloudWatch and CloudTrail.');
   return {
     envName: inputs.envName,
     prices,

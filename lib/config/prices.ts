@@ -26,6 +26,8 @@ export interface PriceTable {
   readonly s3: { readonly standardGbMonth: number; readonly infrequentAccessGbMonth: number; readonly glacierFlexibleGbMonth: number };
   /** AWS Transfer Family: each protocol enabled on a server is billed by the hour, whether used or not. */
   readonly transfer: { readonly protocolEndpointHour: number };
+  /** Amazon MSK Serverless: each cluster is billed by the hour whether used or not (partitions and data on top). */
+  readonly msk: { readonly serverlessClusterHour: number };
 }
 
 /** Every region an environment may deploy to needs its table here: the model refuses a region without one. */
@@ -49,6 +51,7 @@ export const PRICE_TABLES: Readonly<Record<string, PriceTable>> = {
     athena: { scannedTb: 5 },
     s3: { standardGbMonth: 0.023, infrequentAccessGbMonth: 0.0125, glacierFlexibleGbMonth: 0.0036 },
     transfer: { protocolEndpointHour: 0.3 },
+    msk: { serverlessClusterHour: 0.75 },
   },
 };
 

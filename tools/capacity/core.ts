@@ -34,6 +34,7 @@ export function capacityInputs(config: EnvironmentConfig, jobs: readonly JobDecl
     kpiQueries,
     kpiGroupsPerDay: cities * TEMPERATURE_RANGES * conditions * segments,
     sftpEndpoints: config.ingestion.partnerFiles.enabled ? 1 : 0,
+    mskServerlessClusters: config.ingestion.kafka.enabled && config.ingestion.kafka.cluster.kind === 'serverless' ? 1 : 0,
   };
 }
 
