@@ -110,6 +110,20 @@ describe('Kafka topics: an existing cluster, and what config refuses', () => {
     expect(joinedText(read.Resource)).toMatch(/:topic\/fleet-events\/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-2\/fleet\.telematics$/);
   });
 
+  test('two topics of one dataset: two deliveries, one each, writing as the one raw writer of the source', () => {
+    const two = (c: EnvironmentConfig): EnvironmentConfig => ({
+      ...c,
+      ingestion: { ...c.ingestion, kafka: { ...c.ingestion.kafka, topics: [{ topic: 'fleet.telematics', dataset: 'telematics' }, { topic: 'trailers_telematics', dataset: 'telematics' }] } },
+    });
+    const { templates, config } = synthesize('dev', two);
+    const deliveries = Object.values(resourcesOf(templates.ingestion, 'AWS::KinesisFirehose::DeliveryStream')).filter((d) => d.Properties.DeliveryStreamType === 'MSKAsSource');
+    expect(deliveries.map((d) => [d.Properties.DeliveryStreamName, d.Properties.MSKSourceConfiguration.TopicName])).toEqual([
+      [`${config.resourcePrefix}-kafka-fleet-telematics`, 'fleet.telematics'],
+      [`${config.resourcePrefix}-kafka-trailers-telematics`, 'trailers_telematics'],
+    ]);
+    expect(new Set(deliveries.map((d) => JSON.stringify(d.Properties.ExtendedS3DestinationConfiguration.RoleARN))).size).toBe(1);
+  });
+
   test("a topic whose dataset cannot come from Kafka is a config error naming the field", () => {
     const wrong = (c: EnvironmentConfig): EnvironmentConfig => ({ ...c, ingestion: { ...c.ingestion, kafka: { ...c.ingestion.kafka, topics: [{ topic: 'weather.obs', dataset: 'weather' }] } } });
     expect(() => synthesize('dev', wrong)).toThrow(ConfigError);

@@ -7,7 +7,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { KAFKA_TOPIC_CONTRACTS } from '../../lambda/kafka-record-check/core';
 import { SERVICE as CHECK_SERVICE } from '../../lambda/kafka-record-check/service';
 import { KAFKA_RECORD_CHECK_SETTINGS, KafkaRecordCheckSettings, kafkaRecordCheckSettings } from '../../lambda/kafka-record-check/settings';
 import { settingsEnvironment } from '../../lambda/shared/settings';
@@ -194,13 +193,6 @@ export class KafkaTopicIngestion extends Construct {
       this.deliveries[t.topic] = delivery;
     }
   }
-}
-
-/** Whether every topic's dataset may be carried by a topic (KAFKA_TOPIC_CONTRACTS); the problems otherwise. */
-export function kafkaTopicProblems(config: KafkaConfig): string[] {
-  return config.topics.flatMap((t, i) =>
-    t.dataset in KAFKA_TOPIC_CONTRACTS ? [] : [`ingestion.kafka.topics.${i}.dataset: ${t.dataset} cannot come from a Kafka topic; those that can: ${Object.keys(KAFKA_TOPIC_CONTRACTS).join(', ')}`],
-  );
 }
 
 /**

@@ -198,7 +198,8 @@ export class LakeAccess extends Construct {
  * in the lakehouse stack and make it depend on every stack that uses a role, a cycle.
  */
 function roleIn(scope: Construct, id: string, role: iam.IRole): iam.IRole {
-  return iam.Role.fromRoleName(scope, id, role.roleName, { mutable: true });
+  // Once per scope: two components of a stack that write as one source share the imported role.
+  return (scope.node.tryFindChild(id) as iam.IRole | undefined) ?? iam.Role.fromRoleName(scope, id, role.roleName, { mutable: true });
 }
 
 /** The object prefixes granted above, each a wildcard over the objects of one component's folder. */

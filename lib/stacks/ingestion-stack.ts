@@ -1,13 +1,12 @@
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
-import { contractOf, DatasetContract, partnerFileDatasets } from '../contracts';
+import { checkDmsSource, checkKafkaTopics, checkPartnerDatasets } from '../config/ingestion-checks';
+import { contractOf, DatasetContract } from '../contracts';
 import { DmsServiceRoles } from '../constructs/dms-service-roles';
 import { monitorDmsReplication } from '../constructs/dms-monitoring';
 import { DmsToRawZone } from '../constructs/dms-replication';
-import { KafkaTopicIngestion, kafkaTopicProblems, monitorKafkaTopicIngestion } from '../constructs/kafka-topic-ingestion';
+import { KafkaTopicIngestion, monitorKafkaTopicIngestion } from '../constructs/kafka-topic-ingestion';
 import { LakeAccess } from '../constructs/lake-access';
 import { monitorPartnerFileDrops, PartnerFileDrops } from '../constructs/partner-file-drops';
 import { monitorTelemetryIngestApi, TelemetryIngestApi } from '../constructs/telemetry-ingest-api';
@@ -118,9 +117,7 @@ export class IngestionStack extends PlatformStack {
     }
     const { kafka } = config.ingestion;
     if (kafka.enabled) {
-      const problems = kafkaTopicProblems(kafka);
-      if (problems.length > 0) throw new ConfigError(config.envName, problems);
-      const writers = new Map<string, iam.IRole>();
+      checkKafkaTopics(config.envName, kafka.topics);
       this.kafka = new KafkaTopicIngestion(this, 'KafkaTopics', {
         config: kafka,
         namePrefix: config.resourcePrefix,
@@ -131,7 +128,7 @@ export class IngestionStack extends PlatformStack {
         rawBucket: props.rawBucket,
         rawKey: props.keys.raw,
         streamKey: props.keys.streams,
-        rawWriterOf: (source) => writers.get(source) ?? writers.set(source, props.access.rawWriterIn(this, source)).get(source)!,
+        rawWriterOf: (source) => props.access.rawWriterIn(this, source),
         logsKey: props.keys.logs,
         logRetention: config.monitoring.logRetentionDays,
         removalPolicy: this.removalPolicy,
@@ -140,31 +137,4 @@ export class IngestionStack extends PlatformStack {
     }
     acknowledgeWildcards(this, [GRANT_ACTION_GROUPS]);
   }
-}
-
-/** Every configured table must land as a dataset whose contract says DMS writes it for this source. */
-function checkDmsSource(envName: string, sourceName: string, tables: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {
-  const problems: string[] = [];
-  tables.forEach((t, i) => {
-    const field = `ingestion.dms.sources.${sourceName}.tables.${i}.dataset`;
-    let contract: DatasetContract;
-    try {
-      contract = contractOf(contracts, t.dataset);
-    } catch (e) {
-      problems.push(`${field}: ${(e as Error).message}`);
-      return;
-    }
-    if (contract.source !== sourceName) problems.push(`${field}: dataset ${t.dataset} belongs to source ${contract.source}, not ${sourceName}`);
-    else if (contract.raw?.writer !== 'dms') problems.push(`${field}: dataset ${t.dataset} is not written by DMS (contract raw.writer)`);
-  });
-  if (problems.length > 0) throw new ConfigError(envName, problems);
-}
-
-/** Every partner must send a dataset whose contract takes partner files (NDJSON raw records, as written). */
-function checkPartnerDatasets(envName: string, partners: readonly { dataset: string }[], contracts: readonly DatasetContract[]): void {
-  const taking = partnerFileDatasets(contracts);
-  const problems = partners.flatMap((p, i) =>
-    taking.includes(p.dataset) ? [] : [`ingestion.partnerFiles.partners.${i}.dataset: ${p.dataset} does not take partner files; those that do: ${taking.join(', ')}`],
-  );
-  if (problems.length > 0) throw new ConfigError(envName, problems);
 }

@@ -1,4 +1,6 @@
+import { KAFKA_RECORD_CHECK_SETTINGS } from '../../lambda/kafka-record-check/settings';
 import { loadConfig } from '../../lib/config';
+import { kafkaRecordCheckSettingsOf } from '../../lib/constructs/kafka-topic-ingestion';
 import { PULL_FUNCTIONS, pullEnvironment } from '../../lib/registry/pulls';
 import { LOCAL_ACCOUNT, platformNames, rateMinutes } from '../../tools/local-run/platform';
 import { resourcesOf, synthesize } from '../helpers/platform';
@@ -60,6 +62,24 @@ test.each(PULL_FUNCTIONS.map((p) => [p.name, p] as const))('the %s handler gets 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   expect(typeof require(`../../tools/stand-ins/${pull.localStandIn}`).serveFile).toBe('function');
 });
+
+test("the Kafka topics are the ingestion stack's, and the local record check gets its deployed settings", () => {
+  const deliveries = Object.values(resourcesOf(templates.ingestion, 'AWS::KinesisFirehose::DeliveryStream')).filter((d) => d.Properties.DeliveryStreamType === 'MSKAsSource');
+  expect(deliveries.map((d) => d.Properties.MSKSourceConfiguration.TopicName)).toEqual(names.kafka.topics.map((t) => t.topic));
+  const deployed = Object.values(resourcesOf(templates.ingestion, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `${config.resourcePrefix}-kafka-record-check`)!;
+  const text = deployed.Properties.Environment.Variables[KAFKA_RECORD_CHECK_SETTINGS];
+  // tools/local-run/platform.ts builds them with the same function, from the same configuration; the bucket is a token in the template.
+  const local = kafkaRecordCheckSettingsOf(loadConfig('dev').ingestion.kafka, config.resourcePrefix, names.buckets.raw, LOCAL_ACCOUNT);
+  const deployedSettings = JSON.parse(resolveSettings(text));
+  expect(deployedSettings).toEqual(local);
+});
+
+/** The settings JSON as the template writes it: the raw zone bucket's export resolved to its name, the account to moto's. */
+function resolveSettings(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part).includes('RawZone') ? names.buckets.raw : names.account)).join('');
+}
 
 test('rate schedules give the minutes between runs; a cron schedule is refused with the reason', () => {
   expect(rateMinutes('rate(5 minutes)')).toBe(5);

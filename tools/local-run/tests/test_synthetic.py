@@ -133,3 +133,33 @@ def test_a_partner_truck_comes_as_daily_sftp_files_with_the_planted_ones(tmp_pat
     assert open(uploads[2]["file"], "rb").read() == open(uploads[0]["file"], "rb").read()
     assert dict(expected.dataset_counts["telematics"]) == {"partner_files_promoted": 2, "partner_files_repeated": 1, "partner_files_rejected": 3, "partner_records_promoted": 1440}
     assert expected.telematics_raw_rows == len(firehose) + 1440
+
+
+def test_a_kafka_truck_comes_as_topic_messages_with_the_planted_ones(tmp_path):
+    """Four vehicles, two days, an SFTP partner and a Kafka topic: the truck before last leaves
+    Firehose's objects for the topic, its messages without ingested_at (the broker's arrival is
+    their timestamp, the late hour's the next morning), its first reading sent twice, and four
+    planted messages to refuse; the counts follow."""
+    import gzip
+    import json
+
+    fleet = synthetic.Fleet(vehicles=4, days=2, start=date(2026, 11, 2), cities=CITIES, partner="acme-haulage", kafka_topic="fleet.telematics")
+    assert (fleet.partner_vehicle, fleet.kafka_vehicle) == (3, 2)
+    expected = synthetic.generate(fleet, tmp_path / "landing", tmp_path / "api", tmp_path / "streams")
+    firehose = [json.loads(line) for f in (tmp_path / "landing" / "raw").glob("iot/telematics/*/*/*.gz") for line in gzip.decompress(f.read_bytes()).splitlines()]
+    assert not {"veh-0002", "veh-0003"} & {r["vehicle_id"] for r in firehose}
+    messages = expected.kafka_messages
+    assert len(messages) == 1440 + 1 + 4
+    readings = [m for m in messages[:-4]]
+    records = [json.loads(m["value"]) for m in readings]
+    assert {r["vehicle_id"] for r in records} == {"veh-0002"} and all("ingested_at" not in r for r in records)
+    # The arrival is the reading's time plus 2 s, or the next morning for a late upload, as the IoT rule would have stamped it.
+    late = [m for m, r in zip(readings, records) if m["timestamp"] - r["ts"] > 3_600_000]
+    assert len(late) == 60 and all(m["timestamp"] - r["ts"] == 2000 for m, r in zip(readings, records) if m not in late and m is not readings[1])
+    assert records[0] == records[1] and readings[1]["timestamp"] == readings[0]["timestamp"] + 1000
+    planted = messages[-4:]
+    assert planted[0]["value"].startswith("vehicle_id=") and json.loads(planted[1]["value"])["speed_kmh"] == 900.0
+    assert "ingested_at" in json.loads(planted[2]["value"]) and planted[3]["value"] is None
+    counts = expected.dataset_counts["telematics"]
+    assert (counts["kafka_records_delivered"], counts["kafka_records_refused"]) == (1441, 4)
+    assert expected.telematics_raw_rows == len(firehose) + counts["partner_records_promoted"] + 1441
