@@ -27,6 +27,7 @@ import { PlatformKeys } from '../lib/constructs/platform-keys';
 import { ProcessedZoneDelivery } from '../lib/constructs/processed-zone-delivery';
 import { QueryWorkgroup } from '../lib/constructs/query-workgroup';
 import { ENVIRONMENT_CONTEXT } from '../lib/constructs/removal';
+import { KafkaConfig, KafkaTopicIngestion } from '../lib/constructs/kafka-topic-ingestion';
 import { PartnerFileDrops } from '../lib/constructs/partner-file-drops';
 import { TelemetryIngestApi } from '../lib/constructs/telemetry-ingest-api';
 import { SecureBucket } from '../lib/constructs/secure-bucket';
@@ -97,6 +98,25 @@ const deliveryCommon = (stack: Stack, key: kms.IKey) => ({
   logRetention: logs.RetentionDays.ONE_MONTH,
   removalPolicy: retain,
 });
+
+function kafkaTopicsIn(stack: Stack, cluster: KafkaConfig['cluster']): void {
+  const key = keyIn(stack);
+  const writer = new iam.Role(stack, 'RawWriter', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+  new KafkaTopicIngestion(stack, 'KafkaTopics', {
+    config: { ...loadConfig('dev').ingestion.kafka, cluster },
+    namePrefix: 'x',
+    contracts,
+    vpc: isolatedVpc(stack, 2),
+    vpcCidr: '10.0.0.0/16',
+    subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    rawBucket: dataBucketIn(stack, key),
+    rawKey: key,
+    rawWriterOf: () => writer,
+    logsKey: key,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: retain,
+  });
+}
 
 /** Each construct, built alone in a bare stack. */
 const BUILDERS: Record<string, (stack: Stack) => void> = {
@@ -284,6 +304,10 @@ const BUILDERS: Record<string, (stack: Stack) => void> = {
       removalPolicy: retain,
     });
   },
+  // Kafka topics (issue 18): an MSK Serverless cluster, a topic's Firehose delivery with the MSK source, the record check.
+  KafkaTopicIngestion: (stack) => kafkaTopicsIn(stack, { kind: 'serverless' }),
+  // The same with an existing cluster named by its ARN: no cluster, no cluster policy.
+  KafkaTopicIngestionOnAnExistingCluster: (stack) => kafkaTopicsIn(stack, { kind: 'existing', clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/fleet/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-2' }),
   NamedQueries: (stack) => new NamedQueries(stack, 'Queries', { namePrefix: 'x', directory: PATHS.queries, database: 'x_aggregated', workGroup: 'x' }),
 };
 

@@ -24,8 +24,8 @@ export interface DeliveryToS3Props {
   readonly bucket: s3.IBucket;
   /** Key of the bucket's zone; Firehose encrypts objects with it. */
   readonly bucketKey: kms.IKey;
-  /** Key that encrypts records while Firehose holds them. */
-  readonly streamKey: kms.IKey;
+  /** Key that encrypts records while Firehose holds them: Direct PUT only (a source stream or topic has its own encryption). */
+  readonly streamKey?: kms.IKey;
   /** Role Firehose assumes; may write only under `prefix` (and the error prefix). */
   readonly role: iam.IRole;
   /** Object prefix with Firehose timestamp namespaces, e.g. `raw/iot/telematics/ingest_date=!{timestamp:yyyy-MM-dd}/`. */
@@ -91,6 +91,8 @@ export class DeliveryToS3 extends StatefulConstruct {
   constructor(scope: Construct, id: string, props: DeliveryToS3Props) {
     super(scope, id, props);
     const stack = Stack.of(this);
+    const directPut = !props.sourceStream && !props.sourceKafka;
+    if (directPut && !props.streamKey) throw new Error(`${props.deliveryStreamName}: a Direct PUT delivery needs the key that encrypts its records (streamKey)`);
     this.logGroup = encryptedLogGroup(this, 'Logs', `/aws/kinesisfirehose/${props.deliveryStreamName}`, props);
     const logStream = new logs.LogStream(this, 'DeliveryErrors', { logGroup: this.logGroup, logStreamName: 'DestinationDelivery', removalPolicy: props.removalPolicy });
 
@@ -173,7 +175,7 @@ export class DeliveryToS3 extends StatefulConstruct {
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
       deliveryStreamType: props.sourceStream ? 'KinesisStreamAsSource' : props.sourceKafka ? 'MSKAsSource' : 'DirectPut',
-      deliveryStreamEncryptionConfigurationInput: props.sourceStream || props.sourceKafka ? undefined : { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey.keyArn },
+      deliveryStreamEncryptionConfigurationInput: directPut ? { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: props.streamKey!.keyArn } : undefined,
       kinesisStreamSourceConfiguration: props.sourceStream ? { kinesisStreamArn: props.sourceStream.streamArn, roleArn: props.role.roleArn } : undefined,
       mskSourceConfiguration: props.sourceKafka
         ? { mskClusterArn: props.sourceKafka.clusterArn, topicName: props.sourceKafka.topicName, authenticationConfiguration: { connectivity: 'PRIVATE', roleArn: props.role.roleArn } }
@@ -213,7 +215,7 @@ export class DeliveryToS3 extends StatefulConstruct {
         id: 'AwsSolutions-KDF1',
         reason:
           'Reads a Kafka topic of MSK, where Firehose server-side encryption does not apply (it covers Direct PUT only): ' +
-          "MSK encrypts the records at rest with its key and in transit with TLS, and S3 with the zone's key.",
+          "MSK encrypts the records at rest and in transit (TLS), and S3 with the zone's key.",
       });
     }
     if (props.sourceStream) {

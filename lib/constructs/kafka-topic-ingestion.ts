@@ -35,8 +35,6 @@ export interface KafkaTopicIngestionProps {
   readonly subnets: ec2.SubnetSelection;
   readonly rawBucket: s3.IBucket;
   readonly rawKey: kms.IKey;
-  /** Key the deliveries' records are held under; unused for an MSK source, kept for DeliveryToS3's contract. */
-  readonly streamKey: kms.IKey;
   /** The raw writer role of a dataset's source (LakeAccess.rawWriterIn), which the delivery assumes. */
   readonly rawWriterOf: (source: string) => iam.IRole;
   readonly logsKey: kms.IKey;
@@ -177,7 +175,6 @@ export class KafkaTopicIngestion extends Construct {
         deliveryStreamName: kafkaDeliveryName(props.namePrefix, t.topic),
         bucket: props.rawBucket,
         bucketKey: props.rawKey,
-        streamKey: props.streamKey,
         role: props.rawWriterOf(contract.source),
         prefix,
         errorOutputPrefix,

@@ -127,7 +127,6 @@ export class IngestionStack extends PlatformStack {
         subnets: props.network.privateSubnets,
         rawBucket: props.rawBucket,
         rawKey: props.keys.raw,
-        streamKey: props.keys.streams,
         rawWriterOf: (source) => props.access.rawWriterIn(this, source),
         logsKey: props.keys.logs,
         logRetention: config.monitoring.logRetentionDays,
