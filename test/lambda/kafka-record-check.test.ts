@@ -1,11 +1,11 @@
 import { gunzipSync } from 'zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { Kafka } from 'kafkajs';
+import { Kafka, KafkaJSProtocolError } from 'kafkajs';
 import { loadContracts } from '../../lib/contracts';
 import { kafkaDeliveryPrefixes } from '../../lib/constructs/kafka-topic-ingestion';
 import { ARRIVAL_FIELD, checkKafkaBatch, checkKafkaRecord, KAFKA_TOPIC_CONTRACTS, MskFirehoseEvent, quarantineFolder } from '../../lambda/kafka-record-check/core';
 import { KafkaRecordCheckSettings } from '../../lambda/kafka-record-check/settings';
-import { deliverKafkaTopic, renderFirehosePrefix } from '../../tools/stand-ins/firehose-msk';
+import { deliverKafkaTopic, renderFirehosePrefix, whileKafkaRetriable } from '../../tools/stand-ins/firehose-msk';
 import { KafkaBroker, startKafka } from '../../tools/stand-ins/kafka';
 import { createBucket, Moto, motoS3, startMoto } from '../../tools/stand-ins/moto';
 
@@ -162,6 +162,46 @@ describe('Kafka record check: a batch, against moto S3', () => {
   test('an S3 failure fails the batch: no record is answered Dropped without being kept', async () => {
     const failing = { send: async () => Promise.reject(new Error('SlowDown')) } as unknown as S3Client;
     await expect(checkKafkaBatch(settings, event([value(reading(0)), Buffer.from('x')]), { s3: failing, logger })).rejects.toThrow('SlowDown');
+  });
+});
+
+describe("Firehose stand-in: the broker's retriable answers", () => {
+  // The fault CI met on a busy machine: the first group call on a new broker lands while the group
+  // coordinator is still loading the offsets topic. A real broker answers so only in that window,
+  // which a test cannot open at will; the error is built as kafkajs builds it from the broker's code.
+  const loading = () =>
+    new KafkaJSProtocolError({ type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14, retriable: true, message: "The coordinator is loading and hence can't process requests for this group" } as unknown as Error);
+
+  test('a call the coordinator answers with "loading" is made again until it answers', async () => {
+    let calls = 0;
+    const answer = await whileKafkaRetriable(async () => {
+      calls += 1;
+      if (calls < 4) throw loading();
+      return 'offsets';
+    }, 5_000, 1);
+    expect([answer, calls]).toEqual(['offsets', 4]);
+  });
+
+  test('an error that is not retriable is thrown at once', async () => {
+    let calls = 0;
+    const refused = whileKafkaRetriable(async () => {
+      calls += 1;
+      throw new KafkaJSProtocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group' } as unknown as Error);
+    }, 5_000, 1);
+    await expect(refused).rejects.toThrow('Not authorized to access group');
+    expect(calls).toBe(1);
+  });
+
+  test('a coordinator still loading at the deadline fails the delivery with its error, not a hang', async () => {
+    let calls = 0;
+    const started = Date.now();
+    const stuck = whileKafkaRetriable(async () => {
+      calls += 1;
+      throw loading();
+    }, 50, 5);
+    await expect(stuck).rejects.toThrow('The coordinator is loading');
+    expect(calls).toBeGreaterThan(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

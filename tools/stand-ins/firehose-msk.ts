@@ -80,6 +80,26 @@ interface ReadRecord {
 }
 
 /**
+ * Calls `call` again while Kafka answers with a retriable error, for at most `withinMs`. kafkajs
+ * retries most admin calls itself but not `fetchOffsets`: the first group call on a new broker
+ * creates the offsets topic, and until the group coordinator has loaded it the broker answers
+ * COORDINATOR_LOAD_IN_PROGRESS (seen in CI on a busy 2-core machine). Firehose retries such
+ * errors too; anything not retriable, or still failing at the deadline, is thrown as it came.
+ */
+export async function whileKafkaRetriable<T>(call: () => Promise<T>, withinMs = 60_000, pauseMs = 200): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() + pauseMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+/**
  * Reads every record the topic holds now (up to each partition's end offset at the start), from the
  * group's committed offsets. `commit` then moves the group's offsets past them (the group is empty
  * by then: the reader has left).
@@ -89,7 +109,7 @@ async function readToEnd(kafka: Kafka, topic: string, groupId: string): Promise<
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
-    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const committed = (await whileKafkaRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] })))[0]?.partitions ?? [];
     const startOf = (p: number) => {
       const c = committed.find((x) => x.partition === p);
       const low = ends.find((x) => x.partition === p)!.low;
@@ -131,7 +151,8 @@ async function readToEnd(kafka: Kafka, topic: string, groupId: string): Promise<
       const committer = kafka.admin();
       await committer.connect();
       try {
-        await committer.setOffsets({ groupId, topic, partitions: [...last].map(([partition, offset]) => ({ partition, offset: String(BigInt(offset) + 1n) })) });
+        const partitions = [...last].map(([partition, offset]) => ({ partition, offset: String(BigInt(offset) + 1n) }));
+        await whileKafkaRetriable(() => committer.setOffsets({ groupId, topic, partitions }));
       } finally {
         await committer.disconnect();
       }
