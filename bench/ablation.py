@@ -28,7 +28,8 @@ VARIANTS = [
     ("before issue 17", "d30e148"),
     ("raw types, one write, per-day summary, attribution periods", "512b83e"),
     ("every DQ rule in one aggregation", "1c70e0b"),
-    ("no first-arrival ranking on a first load (current)", "HEAD"),
+    ("no first-arrival ranking on a first load", "3055c33"),
+    ("one shuffle by vehicle for the first arrival and the intervals (current)", "HEAD"),
 ]
 
 

@@ -283,11 +283,13 @@ def run_telematics(
     the KPI.
 
     Where the time goes (issue 17): the raw JSON is parsed with the contract's raw types (no
-    inference pass); the table is read only for the touched vehicle-days (a partition filter) and,
-    for each touched day, the vehicle's last reading on the latest untouched day before it (found
-    on a per-day summary of (vehicle_id, ts), not by joining every earlier reading); the touched
-    days' rows, intervals included, are written once: appended when the table holds none of them
-    (a first load), MERGEd otherwise."""
+    inference pass); the first arrival and the intervals are windows by vehicle, so the readings
+    are shuffled once (the reading before each touched day is joined to its day's first reading by
+    broadcast, not put into the window); the table is read only for the touched vehicle-days (a
+    partition filter) and, for each touched day, the vehicle's last reading on the latest
+    untouched day before it (found on a per-day summary of (vehicle_id, ts), not by joining every
+    earlier reading); the touched days' rows, intervals included, are written once: appended when
+    the table holds none of them (a first load), MERGEd otherwise."""
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
     raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
@@ -311,24 +313,24 @@ def run_telematics(
     if table_has_touched_rows:
         # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
         # order) replaces the table's row. At equal ingest times the table's row stays. `_new`: a
-        # key the table did not hold.
-        first = Window.partitionBy(*key).orderBy(F.col("ingested_at").asc_nulls_last(), F.col("_from_batch").asc())
+        # key the table did not hold: found among the key's rows as the peers of one ts in the
+        # vehicle's window, so the first arrival and the intervals share its one shuffle.
         both = in_touched.withColumn("_from_batch", F.lit(0)).unionByName(valid.select(*columns).withColumn("_from_batch", F.lit(1)))
-        kept = (both.withColumn("_rn", F.row_number().over(first)).withColumn("_in_table", F.min("_from_batch").over(Window.partitionBy(*key)) == 0)
-                .where("_rn = 1").select(*columns, (~F.col("_in_table")).alias("_new")))
+        same_key = telematics.by_vehicle().orderBy("ts").rangeBetween(Window.currentRow, Window.currentRow)
+        in_table = F.min("_from_batch").over(same_key) == 0
+        kept = telematics.first_arrivals(both.withColumn("_in_table", in_table), F.col("_from_batch").asc()).select(*columns, (~F.col("_in_table")).alias("_new"))
     else:
         kept = valid.select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
-    # The last reading before each touched day that lies on an untouched day: the day's first
-    # interval's predecessor when the day before is not touched (otherwise it is among `kept`).
-    # Its key is on an untouched day, so it is none of `kept`'s.
+    # For each touched day, the vehicle's last reading on an untouched day before it: the day's
+    # first interval's predecessor when no touched reading lies between them. Its key is on an
+    # untouched day, so it is none of `kept`'s.
     summary = current.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(F.max("ts").alias("last_ts"))
     untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
     before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
-              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))
-              .select("vehicle_id", "ts").distinct())
-    predecessors = current.join(F.broadcast(before), ["vehicle_id", "ts"], "left_semi").withColumn("_new", F.lit(False))
-    recomputed = telematics.with_intervals(kept.unionByName(predecessors)).join(is_touched, on_touched, "left_semi")
+              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts")))
+    earlier = current.select("vehicle_id", "ts", "odometer_km", "fuel_used_l").join(F.broadcast(before), ["vehicle_id", "ts"])
+    recomputed = telematics.with_intervals(kept, earlier)
     recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").localCheckpoint()
     new_readings = recomputed.where("_new").count()
     recomputed = recomputed.drop("_new")

@@ -23,6 +23,10 @@ _COMMON = {
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     # Iceberg format v2: row-level deletes make MERGE cheap.
     f"spark.sql.catalog.{CATALOG}.default-namespace": "default",
+    # A cached frame keeps the partitioning it was computed with (Spark 3.5 lets AQE re-plan it and
+    # then reports it as unknown): the telematics batch is cached after its deduplication, a window
+    # by vehicle, and the intervals, a window by vehicle too, then reuse that shuffle (issue 17).
+    "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "false",
 }
 
 

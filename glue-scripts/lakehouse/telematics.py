@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql.window import WindowSpec
 from pyspark.sql import functions as F
 
 from .quality import contract_reasons, split_by_reasons
@@ -26,35 +27,69 @@ def typed(raw: DataFrame, contract: Mapping[str, Any]) -> DataFrame:
     return raw.select(*columns)
 
 
+def by_vehicle() -> WindowSpec:
+    """A vehicle's readings: the deduplication and the intervals share this window's partitioning,
+    so the batch is shuffled by vehicle once (issue 17: a window by (vehicle_id, ts) for the
+    deduplication cost a second shuffle of every reading). A function, as a window needs a session."""
+    return Window.partitionBy("vehicle_id")
+
+
+def first_arrivals(readings: DataFrame, *later_first: Column) -> DataFrame:
+    """One reading per (vehicle_id, ts): the first ingested (`ingested_at`, then `later_first`, the
+    tie-breakers). Ordered by vehicle, ts and arrival, a reading is its key's first when the row
+    before it has another key; partitioned by vehicle alone, so `with_intervals` reuses the shuffle."""
+    order = by_vehicle().orderBy("ts", F.col("ingested_at").asc_nulls_last(), *later_first)
+    # A struct, so that "no row before" (null) and "a row before with a null ts" differ.
+    before = F.lag(F.struct("ts")).over(order)
+    return readings.withColumn("_before", before).where(F.col("_before").isNull() | ~F.col("_before.ts").eqNullSafe(F.col("ts"))).drop("_before")
+
+
 def prepare(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
     """(valid readings, one per (vehicle_id, ts): the first ingested; quarantined readings with reasons)."""
     valid, quarantined = split_by_reasons(typed(raw, contract), contract_reasons(contract))
-    first = Window.partitionBy("vehicle_id", "ts").orderBy(F.col("ingested_at").asc())
-    deduplicated = valid.withColumn("_rn", F.row_number().over(first)).where(F.col("_rn") == 1).drop("_rn")
-    return deduplicated, quarantined
+    return first_arrivals(valid), quarantined
 
 
-def with_intervals(readings: DataFrame) -> DataFrame:
+def with_intervals(readings: DataFrame, earlier: DataFrame | None = None) -> DataFrame:
     """Each reading with the interval that ends at it: distance_km and fuel_l since the vehicle's
     previous reading, interval_seconds, and interval_status: ok, first_reading, negative_delta (a
-    counter went back: reset or replaced unit) or gap_over_15_min."""
-    previous = Window.partitionBy("vehicle_id").orderBy("ts")
-    prev_ts = F.lag("ts").over(previous)
-    distance = F.col("odometer_km") - F.lag("odometer_km").over(previous)
-    fuel = F.col("fuel_used_l") - F.lag("fuel_used_l").over(previous)
-    seconds = F.unix_timestamp("ts") - F.unix_timestamp(prev_ts)
+    counter went back: reset or replaced unit) or gap_over_15_min.
+
+    `earlier` (vehicle_id, day, ts, odometer_km, fuel_used_l): for a vehicle-day of `readings`,
+    the vehicle's last reading before that day which `readings` does not hold (the table's, on a
+    day the batch did not touch). A day's first reading takes it as its previous when it is later
+    than the previous one in `readings`; only a day's first reading can have one in between, since
+    `earlier` lies on other days. It is joined by broadcast on (vehicle, day), so the window's
+    shuffle by vehicle stays the only one."""
+    order = by_vehicle().orderBy("ts")
+    previous = {"_prev_ts": F.lag("ts").over(order), "_prev_odometer": F.lag("odometer_km").over(order), "_prev_fuel": F.lag("fuel_used_l").over(order)}
+    lagged = readings.withColumns(previous)
+    if earlier is not None:
+        e = F.broadcast(earlier.select(F.col("vehicle_id").alias("_e_vehicle"), F.col("day").alias("_e_day"), F.col("ts").alias("_e_ts"),
+                                       F.col("odometer_km").alias("_e_odometer"), F.col("fuel_used_l").alias("_e_fuel")))
+        lagged = lagged.join(e, (F.col("vehicle_id") == F.col("_e_vehicle")) & (F.to_date("ts") == F.col("_e_day")), "left")
+        takes_earlier = F.col("_e_ts").isNotNull() & (F.col("_prev_ts").isNull() | (F.col("_e_ts") > F.col("_prev_ts")))
+        lagged = lagged.withColumns({
+            "_prev_ts": F.when(takes_earlier, F.col("_e_ts")).otherwise(F.col("_prev_ts")),
+            "_prev_odometer": F.when(takes_earlier, F.col("_e_odometer")).otherwise(F.col("_prev_odometer")),
+            "_prev_fuel": F.when(takes_earlier, F.col("_e_fuel")).otherwise(F.col("_prev_fuel")),
+        }).drop("_e_vehicle", "_e_day", "_e_ts", "_e_odometer", "_e_fuel")
+    distance = F.col("odometer_km") - F.col("_prev_odometer")
+    fuel = F.col("fuel_used_l") - F.col("_prev_fuel")
+    seconds = F.unix_timestamp("ts") - F.unix_timestamp("_prev_ts")
     status = (
-        F.when(prev_ts.isNull(), F.lit("first_reading"))
+        F.when(F.col("_prev_ts").isNull(), F.lit("first_reading"))
         .when((distance < 0) | (fuel < 0), F.lit("negative_delta"))
         .when(seconds > MAX_INTERVAL_SECONDS, F.lit("gap_over_15_min"))
         .otherwise(F.lit(INTERVAL_OK))
     )
     return (
-        readings.withColumn("distance_km", distance)
+        lagged.withColumn("distance_km", distance)
         .withColumn("fuel_l", fuel)
         .withColumn("interval_seconds", seconds)
         .withColumn("interval_status", status)
         .withColumn("load_band", load_band(F.col("load_kg")))
+        .drop("_prev_ts", "_prev_odometer", "_prev_fuel")
     )
 
 

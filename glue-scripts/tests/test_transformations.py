@@ -154,6 +154,71 @@ def test_telematics_dedup_counter_reset_and_gap(spark):
     assert rows(quarantined, "quarantine_reasons") == [(["ts: required"],)]
 
 
+def test_telematics_first_arrival_wins_whatever_the_order_of_the_copies(spark):
+    r = lambda v, t, odo, ingested: (v, ms(t), 40.4, -3.7, 60.0, odo, 10.0, 8000.0, 90.0, ms(ingested))  # noqa: E731
+    readings = [
+        r("v1", "2026-11-21 10:05:00", 1005.0, "2026-11-21 12:00:00"),  # a later copy, listed first
+        r("v1", "2026-11-21 10:05:00", 1004.0, "2026-11-21 10:06:00"),  # the first arrival: kept
+        r("v1", "2026-11-21 10:05:00", 1006.0, "2026-11-21 11:00:00"),
+        r("v1", "2026-11-21 10:00:00", 1000.0, "2026-11-21 10:01:00"),
+        r("v2", "2026-11-21 10:05:00", 2000.0, "2026-11-21 10:09:00"),  # another vehicle, the same ts: its own key
+    ]
+    valid, _ = telematics.prepare(telematics_raw(spark, readings), contract_of(CONTRACTS, "telematics"))
+    assert rows(valid, "vehicle_id", "ts", "odometer_km") == [
+        ("v1", T("2026-11-21 10:00:00"), 1000.0),
+        ("v1", T("2026-11-21 10:05:00"), 1004.0),
+        ("v2", T("2026-11-21 10:05:00"), 2000.0),
+    ]
+
+
+def test_telematics_a_days_first_interval_starts_at_the_earlier_reading_when_nothing_lies_between(spark):
+    # The batch holds v1 on the 21st and the 23rd; the table's last readings before those days
+    # (on untouched days) are given as `earlier`.
+    r = lambda v, t, odo, fuel: (v, ms(t), 40.4, -3.7, 60.0, odo, fuel, 8000.0, 90.0, ms(t) + 1000)  # noqa: E731
+    readings = [
+        r("v1", "2026-11-21 06:00:00", 1000.0, 100.0),
+        r("v1", "2026-11-21 06:05:00", 1004.0, 101.0),
+        r("v1", "2026-11-23 06:00:00", 1300.0, 150.0),
+        r("v2", "2026-11-21 06:00:00", 5000.0, 900.0),
+    ]
+    valid, _ = telematics.prepare(telematics_raw(spark, readings), contract_of(CONTRACTS, "telematics"))
+    earlier = spark.createDataFrame(
+        [
+            ("v1", date(2026, 11, 21), T("2026-11-20 23:55:00"), 996.0, 99.0),  # just before the 21st: the first reading's previous
+            ("v1", date(2026, 11, 23), T("2026-11-22 17:00:00"), 1200.0, 140.0),  # the 22nd, untouched: later than the 21st's readings
+        ],
+        "vehicle_id string, day date, ts timestamp, odometer_km double, fuel_used_l double",
+    )
+    intervals = telematics.with_intervals(valid, earlier)
+    assert rows(intervals, "vehicle_id", "ts", "distance_km", "fuel_l", "interval_seconds", "interval_status") == [
+        ("v1", T("2026-11-21 06:00:00"), 4.0, 1.0, 6 * 3600 + 300, "gap_over_15_min"),
+        ("v1", T("2026-11-21 06:05:00"), 4.0, 1.0, 300, "ok"),
+        ("v1", T("2026-11-23 06:00:00"), 100.0, 10.0, 13 * 3600, "gap_over_15_min"),
+        ("v2", T("2026-11-21 06:00:00"), None, None, None, "first_reading"),  # nothing earlier
+    ]
+    # An earlier reading older than the batch's own previous one is not taken.
+    stale = spark.createDataFrame([("v1", date(2026, 11, 23), T("2026-11-20 08:00:00"), 900.0, 90.0)], earlier.schema)
+    again = telematics.with_intervals(valid, stale).where(F.col("ts") == T("2026-11-23 06:00:00"))
+    assert rows(again, "distance_km", "interval_seconds") == [(296.0, 2 * 86400 - 300)]
+
+
+def test_telematics_deduplication_and_intervals_shuffle_the_batch_once(spark):
+    # Issue 17: the deduplication and the intervals are both windows by vehicle, so the plan has
+    # one exchange, also when the batch is cached between them as the pipeline does.
+    r = lambda v, t: (v, ms(t), 40.4, -3.7, 60.0, 1.0, 1.0, 8000.0, 90.0, ms(t))  # noqa: E731
+    valid, _ = telematics.prepare(telematics_raw(spark, [r("v1", "2026-11-21 06:00:00"), r("v2", "2026-11-21 06:00:00")]), contract_of(CONTRACTS, "telematics"))
+    valid = valid.persist()
+    try:
+        earlier = spark.createDataFrame([], "vehicle_id string, day date, ts timestamp, odometer_km double, fuel_used_l double")
+        plan = telematics.with_intervals(valid, earlier)._jdf.queryExecution().executedPlan().toString()
+        above_the_cache = plan.split("InMemoryRelation")[0]
+        assert above_the_cache.count("Exchange hashpartitioning") == 0, plan
+        cached = valid._jdf.queryExecution().executedPlan().toString()
+        assert cached.count("Exchange hashpartitioning") == 1, cached
+    finally:
+        valid.unpersist()
+
+
 # --- Weather: a missing hour ------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -95,16 +96,24 @@ def upload_tree(moto: Moto, bucket: str, folder: Path, key_prefix: str) -> tuple
 
 
 def download_bucket(moto: Moto, bucket: str, target: Path) -> tuple[int, int]:
+    """Every object of the bucket to target/<key>: one GET each (boto3's download_file adds a HEAD
+    and a transfer manager per object, which made this step 20 s for 900 small objects), eight at
+    a time. Returns (objects, bytes)."""
     s3 = moto.client("s3")
-    count = size = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            path = target / item["Key"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, item["Key"], str(path))
-            count += 1
-            size += item["Size"]
-    return count, size
+    items = [item for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for item in page.get("Contents", [])]
+
+    def fetch(item: dict) -> int:
+        path = target / item["Key"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        if len(body) != item["Size"]:
+            raise RuntimeError(f"s3://{bucket}/{item['Key']}: {len(body)} bytes read, {item['Size']} listed")
+        path.write_bytes(body)
+        return len(body)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        size = sum(pool.map(fetch, items))
+    return len(items), size
 
 
 def field(record: dict, path: str) -> Any:
