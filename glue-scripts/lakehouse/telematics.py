@@ -62,18 +62,16 @@ def with_intervals(readings: DataFrame, earlier: DataFrame | None = None) -> Dat
     `earlier` lies on other days. It is joined by broadcast on (vehicle, day), so the window's
     shuffle by vehicle stays the only one."""
     order = by_vehicle().orderBy("ts")
-    previous = {"_prev_ts": F.lag("ts").over(order), "_prev_odometer": F.lag("odometer_km").over(order), "_prev_fuel": F.lag("fuel_used_l").over(order)}
-    lagged = readings.withColumns(previous)
+    # The previous reading's columns, each with the column of `earlier` that may stand in for it.
+    previous = {"_prev_ts": ("ts", "_e_ts"), "_prev_odometer": ("odometer_km", "_e_odometer"), "_prev_fuel": ("fuel_used_l", "_e_fuel")}
+    lagged = readings.withColumns({name: F.lag(column).over(order) for name, (column, _) in previous.items()})
     if earlier is not None:
-        e = F.broadcast(earlier.select(F.col("vehicle_id").alias("_e_vehicle"), F.col("day").alias("_e_day"), F.col("ts").alias("_e_ts"),
-                                       F.col("odometer_km").alias("_e_odometer"), F.col("fuel_used_l").alias("_e_fuel")))
+        e = F.broadcast(earlier.select(F.col("vehicle_id").alias("_e_vehicle"), F.col("day").alias("_e_day"),
+                                       *[F.col(column).alias(stand_in) for column, stand_in in previous.values()]))
         lagged = lagged.join(e, (F.col("vehicle_id") == F.col("_e_vehicle")) & (F.to_date("ts") == F.col("_e_day")), "left")
         takes_earlier = F.col("_e_ts").isNotNull() & (F.col("_prev_ts").isNull() | (F.col("_e_ts") > F.col("_prev_ts")))
-        lagged = lagged.withColumns({
-            "_prev_ts": F.when(takes_earlier, F.col("_e_ts")).otherwise(F.col("_prev_ts")),
-            "_prev_odometer": F.when(takes_earlier, F.col("_e_odometer")).otherwise(F.col("_prev_odometer")),
-            "_prev_fuel": F.when(takes_earlier, F.col("_e_fuel")).otherwise(F.col("_prev_fuel")),
-        }).drop("_e_vehicle", "_e_day", "_e_ts", "_e_odometer", "_e_fuel")
+        lagged = lagged.withColumns({name: F.when(takes_earlier, F.col(stand_in)).otherwise(F.col(name)) for name, (_, stand_in) in previous.items()})
+        lagged = lagged.drop("_e_vehicle", "_e_day", *[stand_in for _, stand_in in previous.values()])
     distance = F.col("odometer_km") - F.col("_prev_odometer")
     fuel = F.col("fuel_used_l") - F.col("_prev_fuel")
     seconds = F.unix_timestamp("ts") - F.unix_timestamp("_prev_ts")
@@ -89,7 +87,7 @@ def with_intervals(readings: DataFrame, earlier: DataFrame | None = None) -> Dat
         .withColumn("interval_seconds", seconds)
         .withColumn("interval_status", status)
         .withColumn("load_band", load_band(F.col("load_kg")))
-        .drop("_prev_ts", "_prev_odometer", "_prev_fuel")
+        .drop(*previous)
     )
 
 
