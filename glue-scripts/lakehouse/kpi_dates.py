@@ -67,10 +67,11 @@ def record(spark: SparkSession, ledger: str, changes: DataFrame, dataset: str, i
     rows = (changes.select("metric_date", "customer_id", "changed_from").distinct()
             .withColumn("dataset", F.lit(dataset)).withColumn("ingest_date", F.lit(ingest_date))
             .withColumn("recorded_at", F.current_timestamp())
-            .select(*[name for name, _ in COLUMNS])).localCheckpoint()
-    count = rows.count()
+            .select(*[name for name, _ in COLUMNS])).persist()
+    count = rows.count()  # computes the entries once, into the cache the append then reads
     if count:
         rows.writeTo(ledger).append()
+    rows.unpersist()
     return count
 
 

@@ -56,17 +56,19 @@ def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_d
 
 def read_raw_batch(
     spark: SparkSession, raw_path: str, read: Callable[..., DataFrame], quarantine_root: str, dataset: str, ingest_date: str
-) -> tuple[DataFrame, int]:
+) -> tuple[DataFrame, int, int]:
     """The day's raw objects read and materialised, each object that cannot be read left out and
-    listed under the quarantine with its reason (lakehouse.raw_objects); returns the batch and how
-    many objects were left out. `read(*paths)` reads objects in the writer's format; partitions in
-    folder names below `raw_path` (ingest_hour=HH) are read as the folder read gives them."""
+    listed under the quarantine with its reason (lakehouse.raw_objects); returns the batch, its rows
+    (counted once, as it was cached) and how many objects were left out. `read(*paths)` reads
+    objects in the writer's format; partitions in folder names below `raw_path` (ingest_hour=HH) are
+    read as the folder read gives them."""
     objects = raw_objects.list_objects(spark, raw_path)
     reader = lambda paths: read(spark.read.option("basePath", raw_path), *paths)  # noqa: E731
     if not objects:  # no folder: the reader says so, as a read of the folder did
-        return reader([raw_path]).persist(), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date)
-    raw, unreadable = raw_objects.read_objects(objects, reader)
-    return raw, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
+        raw = reader([raw_path]).persist()
+        return raw, raw.count(), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date)
+    raw, rows, unreadable = raw_objects.read_objects(objects, reader)
+    return raw, rows, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def run_cdc(
     and the metric dates the changes touch recorded for the KPI."""
     source = CDC_SOURCES[dataset]
     # read by the changes, the counts and the quarantine
-    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.parquet(*paths), quarantine_root, dataset, ingest_date)
+    raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.parquet(*paths), quarantine_root, dataset, ingest_date)
     changes, quarantined = source.prepare(raw, contract)
     changes = changes.localCheckpoint()
     key = contract["key"]
@@ -125,6 +127,7 @@ def run_cdc(
     # Materialised: the tombstones change below, and this batch must be judged against the old ones.
     live = cdc.newer_than_tombstones(cdc.latest_change_per_key(changes, key), spark.table(tombstones), key).localCheckpoint()
     evaluate(live.where(F.col(cdc.OP) != "D"), contract, table)
+    live_counts = live.agg(F.count(F.lit(1)).alias("changes"), F.count(F.when(F.col(cdc.OP) == "D", 1)).alias("deletes")).first()
     # What the batch's keys were before it, for the dates their old versions covered: materialised
     # before the MERGE, which changes what a lazy read would return.
     batch_keys = changes.select(*key).distinct()
@@ -134,14 +137,15 @@ def run_cdc(
 
     live.createOrReplaceTempView(f"{dataset}_changes")
     spark.sql(cdc.merge_statement(table, f"{dataset}_changes", key, [c["name"] for c in contract["columns"]]))
-    merge_on_key(spark, tombstones, live.where(F.col(cdc.OP) == "D").select(*key, cdc.COMMIT_TS), key, f"{dataset}_deletes")
+    if live_counts["deletes"]:  # most days delete nothing: their run skips a MERGE that would change nothing (issue 17)
+        merge_on_key(spark, tombstones, live.where(F.col(cdc.OP) == "D").select(*key, cdc.COMMIT_TS), key, f"{dataset}_deletes")
     if source.keeps_history:
         # Every change is a version, late or not (a change older than a delete is still history).
         versions = cdc.latest_change_per_key(changes, [*key, cdc.COMMIT_TS])
         merge_on_key(spark, history, versions, [*key, cdc.COMMIT_TS], f"{dataset}_versions", replace_when=None)
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), source.kpi_changes(before, changes, versions_before), dataset, ingest_date)
 
-    stats = RunStats(dataset, read=raw.count(), written=live.count(), details={"kpi_changes_recorded": recorded, "unreadable_objects": unreadable})
+    stats = RunStats(dataset, read=rows_read, written=live_counts["changes"], details={"kpi_changes_recorded": recorded, "unreadable_objects": unreadable})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, ingest_date)
     raw.unpersist()
     return stats
@@ -161,9 +165,9 @@ def run_keyed(
     the contract, one per key, MERGEd on the key. Not a KPI input, so it records no KPI dates.
     A day with no raw folder is an empty batch, not a failure: a source that changes rarely (the
     device registry) has days without a record, and its writer (Firehose) then writes nothing."""
-    unreadable = 0
+    rows_read, unreadable = 0, 0
     if _existing(spark, [raw_path]):
-        raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: keyed.read_raw(reader, paths, contract), quarantine_root, dataset, day)
+        raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: keyed.read_raw(reader, paths, contract), quarantine_root, dataset, day)
     else:
         raw = keyed.empty_raw(spark, contract).persist()
     rows, quarantined, left_out = keyed.prepare(raw, contract)
@@ -172,7 +176,7 @@ def run_keyed(
     ensure_table(spark, table, contract_columns(contract), contract["processed"]["partitioning"])
     version = contract["processed"].get("versionColumn")
     merge_on_key(spark, table, rows, contract["key"], f"{dataset}_rows", replace_when=f"s.`{version}` > t.`{version}`" if version else "true")
-    stats = RunStats(dataset, read=raw.count(), written=rows.count(), details={**left_out, "unreadable_objects": unreadable})
+    stats = RunStats(dataset, read=rows_read, written=rows.count(), details={**left_out, "unreadable_objects": unreadable})
     stats.quarantined = write_quarantine(quarantined, quarantine_root, dataset, day)
     raw.unpersist()
     return stats
@@ -292,7 +296,7 @@ def run_telematics(
     the table holds none of them (a first load), MERGEd otherwise."""
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
-    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
+    raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
     valid, quarantined = telematics.prepare(raw, contract)
     valid = valid.persist()
     evaluate(valid, contract, table)
@@ -340,7 +344,7 @@ def run_telematics(
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
-    stats = RunStats("telematics", read=raw.count(), written=new_readings)
+    stats = RunStats("telematics", read=rows_read, written=new_readings)
     stats.quarantined = write_quarantine(quarantined, quarantine_root, "telematics", ingest_date)
     stats.details = {
         "duplicates": stats.read - stats.quarantined - new_readings,
@@ -368,7 +372,7 @@ def run_weather(
     observation of a city that is not configured is quarantined. A missing-hour row never replaces
     an observation the table already holds. The days written are recorded for the KPI."""
     raw_schema = raw_json_ddl(contract)  # no inference pass (issue 17: a daily run's fixed costs)
-    raw, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "weather", day)
+    raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "weather", day)
     valid, quarantined = weather.prepare(raw, contract)
     configured = F.col("city").isin(*cities)
     unconfigured = valid.where(~configured).withColumn(
@@ -386,7 +390,7 @@ def run_weather(
     # the counts in one pass over what was written
     counts = written.agg(F.count(F.lit(1)).alias("written"), F.count(F.when(on_day & F.col("is_missing"), 1)).alias("missing"),
                          F.count(F.when(~on_day, 1)).alias("other_days")).first()
-    stats = RunStats("weather", read=raw.count(), written=counts["written"])
+    stats = RunStats("weather", read=rows_read, written=counts["written"])
     stats.details = {"missing_hours": counts["missing"], "rows_for_other_days": counts["other_days"], "kpi_dates_recorded": recorded,
                      "unreadable_objects": unreadable}
     stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=day)
