@@ -48,6 +48,7 @@ READINGS_PER_DAY = 720  # one a minute, 06:00 to 18:00
 DAYS = 14
 CITIES = ["Madrid", "Barcelona", "Valencia", "Seville", "Zaragoza", "Bilbao"]
 CONDITIONS = ["clear", "cloudy", "rain", "fog"]
+CUSTOMERS = 50
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
@@ -83,6 +84,15 @@ def generate(raw: Path, vehicles: int, spark) -> tuple[int, float]:
             if d == 0 and hour == 6:
                 # What the raw zone holds per JSON byte: Firehose compresses at GZIP's default level.
                 gzip_ratio = len(gzip.compress(text.encode(), compresslevel=6)) / len(text)
+    write_weather(raw)
+    write_dms(raw, vehicles, spark)
+    return tel_bytes, gzip_ratio
+
+
+def write_weather(raw: Path) -> None:
+    """The weather pull's files: each day, every configured city's 24 hours."""
+    for d in range(DAYS):
+        day = START + timedelta(days=d)
         weather_dir = raw / "raw/weather/weather" / f"ingest_date={day:%Y-%m-%d}"
         weather_dir.mkdir(parents=True)
         (weather_dir / "all.ndjson").write_text("".join(
@@ -90,18 +100,21 @@ def generate(raw: Path, vehicles: int, spark) -> tuple[int, float]:
                         "precipitation_mm": 0.0, "wind_speed_kmh": 10.0, "weather_code": 1, "condition": CONDITIONS[(h + i) % 4],
                         "latitude": 40.0, "longitude": -3.0}) + "\n"
             for i, c in enumerate(CITIES) for h in range(24)))
+
+
+def write_dms(raw: Path, vehicles: int, spark) -> None:
+    """DMS Parquet: one shipment per vehicle and day, and CUSTOMERS customers."""
     commit = datetime(2026, 10, 31, 23)
     shipments = [
-        (f"s{v}-{d}", f"c{v % 50}", f"v{v}", CITIES[v % len(CITIES)], None,
+        (f"s{v}-{d}", f"c{v % CUSTOMERS}", f"v{v}", CITIES[v % len(CITIES)], None,
          (START + timedelta(days=d, hours=6)).strftime("%Y-%m-%d %H:%M:%S"), (START + timedelta(days=d, hours=18)).strftime("%Y-%m-%d %H:%M:%S"),
          1000.0, "delivered", "I", commit)
         for v in range(vehicles) for d in range(DAYS)
     ]
     spark.createDataFrame(shipments, "ShipmentID string, CustID string, VehicleNo string, OriginCity string, DestCity string, DepartTS string, ArriveTS string, CargoKg double, StatusCd string, Op string, commit_ts timestamp").write.parquet(str(raw / "raw/legacy_sql/shipments/all"))
     segments = ["enterprise", "mid_market", "small_business", "public_sector"]
-    customers = [(f"c{i}", f"Customer {i}", segments[i % 4], "ES", commit, commit, "I", commit) for i in range(50)]
+    customers = [(f"c{i}", f"Customer {i}", segments[i % 4], "ES", commit, commit, "I", commit) for i in range(CUSTOMERS)]
     spark.createDataFrame(customers, "customer_id string, customer_name string, segment string, country_code string, created_at timestamp, updated_at timestamp, Op string, commit_ts timestamp").write.parquet(str(raw / "raw/crm/customers/all"))
-    return tel_bytes, gzip_ratio
 
 
 def kpi_rows_equal(spark_rows: list, duck_rows: list) -> bool:

@@ -88,6 +88,12 @@ def main(results_file: str) -> None:
         size = large["processed_bytes"] / large["raw_bytes"]
         rows.append(f"| processed Parquet / raw JSON | {size:.3f} | <= 0.2 | {verdict(size <= 0.2)} |")
         rows.append(f"| Spark session start-up (apart) | {runs[0]['startup_s']:.1f} s | | |")
+    if b := results.get("small-jobs"):
+        n = b["sizes"]
+        for job, what in (("weather", f"weather daily run ({n['weatherRowsPerRun']} rows)"), ("cdc", f"CDC first load (shipments {n['shipments']:,} rows, customers {n['customers']})")):
+            m = b["summary"][job]
+            rows.append(f"| {what}, median of {b['rounds']} rounds in a warm session: wall s (CPU s), Spark jobs per run | "
+                        f"{m['wallSecondsPerRun']:.2f} s ({m['cpuSecondsPerRun']:.2f} s), {m['sparkJobsPerRun']:g} jobs | | |")
     table = ["| benchmark | figure | target | verdict |", "|---|---|---|---|", *rows]
     out += ["## Figures", "", *table, ""]
     sys.stdout.write("\n".join(out))

@@ -14,6 +14,7 @@ run npx --no-install ts-node --transpile-only bench/sensor-pull.ts 10000 5
 run npx --no-install ts-node --transpile-only bench/telemetry-alerts.ts 100 5
 run .venv/bin/python bench/flink_sql.py 300000 5
 run .venv/bin/python bench/processing.py 1008000,5040000,20160000
+run .venv/bin/python bench/small_jobs.py 3
 run .venv/bin/python bench/warehouse_load.py 1008000,5040000
 .venv/bin/python bench/report.py "$results" > bench/RESULTS.md
 rm -f "$results"
