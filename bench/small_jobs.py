@@ -36,23 +36,22 @@ WARM_UP_DAYS = 2  # the first runs load classes and compile; they are not counte
 
 def process_tree_cpu_seconds() -> float:
     """User and system CPU seconds of this process and its descendants (the JVM), from /proc."""
-    parents: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                stats[int(entry)] = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue  # the process ended while listed
-            parents.setdefault(int(fields[1]), []).append(int(entry))
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)  # ppid
     tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [os.getpid()]
     while todo:
         pid = todo.pop()
-        todo += parents.get(pid, [])
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        todo += children.get(pid, [])
+        if pid in stats:
+            total += (int(stats[pid][11]) + int(stats[pid][12])) / tick  # utime, stime
     return total
 
 
