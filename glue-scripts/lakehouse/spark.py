@@ -27,6 +27,10 @@ _COMMON = {
     # then reports it as unknown): the telematics batch is cached after its deduplication, a window
     # by vehicle, and the intervals, a window by vehicle too, then reuse that shuffle (issue 17).
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "false",
+    # No JSON read here has a filter to push down (every raw batch is read whole and cached first),
+    # yet with pushdown on the parser asks an empty filter set about every field of every row
+    # (issue 17, docs/decisions.md 151).
+    "spark.sql.json.filterPushdown.enabled": "false",
 }
 
 

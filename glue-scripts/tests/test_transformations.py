@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from lakehouse import cdc, crm, legacy_sql, metrics, telematics, weather
+from lakehouse import cdc, crm, legacy_sql, metrics, quality, telematics, weather
 from lakehouse.contracts import contract_of, load_contracts
 
 CONTRACTS = load_contracts()
@@ -18,6 +18,32 @@ T = lambda text: datetime.fromisoformat(text)  # noqa: E731  naive UTC (session 
 def rows(df, *columns, order=None):
     selected = df.select(*columns).orderBy(*(order or columns))
     return [tuple(r) for r in selected.collect()]
+
+
+# --- Contract checks: valid rows and quarantined rows with every reason ----------------------------
+
+
+def test_split_by_reasons_keeps_every_broken_rule_and_builds_no_array_for_valid_rows(spark):
+    df = spark.createDataFrame([("a", 5, "x"), ("b", -1, "x"), ("c", -1, None), ("d", None, "x")], "id string, n int, tag string")
+    reasons = [
+        F.when(F.col("n").isNull(), F.lit("n: required")),
+        F.when(F.col("n") < 0, F.concat(F.lit("n: "), F.col("n").cast("string"), F.lit(" is below the minimum 0"))),
+        F.when(F.col("tag").isNull(), F.lit("tag: required")),
+    ]
+    valid, quarantined = quality.split_by_reasons(df, reasons)
+    assert valid.columns == ["id", "n", "tag"]
+    assert rows(valid, "id") == [("a",)]
+    assert rows(quarantined, "id", quality.REASONS) == [
+        ("b", ["n: -1 is below the minimum 0"]),
+        ("c", ["n: -1 is below the minimum 0", "tag: required"]),
+        ("d", ["n: required"]),
+    ]
+    # The valid side tests the rules in generated code: no array of reasons (a lambda) in its plan.
+    assert "lambdafunction" not in valid._jdf.queryExecution().optimizedPlan().toString()
+    # No rules: every row is valid, and the quarantine is empty but shaped as any other.
+    valid, quarantined = quality.split_by_reasons(df, [])
+    assert (valid.count(), quarantined.count()) == (4, 0)
+    assert quarantined.schema[quality.REASONS].dataType.simpleString() == "array<string>"
 
 
 # --- CRM: CDC to current state -------------------------------------------------------------------
