@@ -65,8 +65,7 @@ def read_raw_batch(
     objects = raw_objects.list_objects(spark, raw_path)
     reader = lambda paths: read(spark.read.option("basePath", raw_path), *paths)  # noqa: E731
     if not objects:  # no folder: the reader says so, as a read of the folder did
-        raw = reader([raw_path]).persist()
-        return raw, raw.count(), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date)
+        return (*raw_objects.materialised(reader([raw_path])), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date))
     raw, rows, unreadable = raw_objects.read_objects(objects, reader)
     return raw, rows, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
 

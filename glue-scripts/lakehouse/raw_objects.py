@@ -60,16 +60,16 @@ def read_objects(objects: Sequence[str], read: Reader) -> tuple[DataFrame, int, 
     """The batch read and materialised (persisted and counted), its row count, and the objects left
     out because they cannot be read. Raises NothingReadable when none can."""
     try:
-        return (*_materialised(read(objects)), [])
+        return (*materialised(read(objects)), [])
     except Exception as error:  # noqa: BLE001 - which objects failed is found below; a failure no object alone explains is raised again there
         failed = reason_of(error)
     readable, unreadable = _split(list(objects), read, failed)
     if not readable:
         raise NothingReadable("every raw object of the batch is unreadable: " + "; ".join(f"{u.object} ({u.reason})" for u in unreadable))
-    return (*_materialised(read(readable)), unreadable)
+    return (*materialised(read(readable)), unreadable)
 
 
-def _materialised(df: DataFrame) -> tuple[DataFrame, int]:
+def materialised(df: DataFrame) -> tuple[DataFrame, int]:
     """`df` persisted, and its rows (the count that fills the cache is the run's `read` figure: the
     batch is not counted a second time; issue 17)."""
     df = df.persist()
