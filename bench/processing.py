@@ -241,7 +241,7 @@ def measured(small: dict, large: dict) -> dict:
 
 # The reference is run this many times at each size, each in a fresh process on a fresh database.
 # On 2026-12-03 its telematics step took 10.4, 19.1, then 11.5-13.4 s over the same 5M-row files
-# (the machine's speed varied; Spark's did not change with it): one run made the ratio 6.5x or 11.7x.
+# (this machine's speed varies by the hour): one run made the ratio 6.5x or 11.7x (decision 153).
 REFERENCE_RUNS = 3
 
 
@@ -249,9 +249,9 @@ def reference_in_own_process(work: Path, days: list[str], runs: int = REFERENCE_
     """DuckDB's run of the daily path in a Python process of its own, `runs` times; each step's
     fastest time. A busy machine only adds time, so the reference's best is the figure fairest to
     it: Spark's one run is compared with DuckDB's best, which cannot flatter Spark. Every run's KPI
-    rows must agree (kpi_rows_equal). In one process with Spark, the stopped session leaves its JVM (GiBs of
-    heap) alive, and beside it DuckDB's telematics step took 26-30 s at 20M rows against 21.5-22.3 s
-    alone (docs/decisions.md 131)."""
+    rows must agree (kpi_rows_equal). In one process with Spark, the stopped session leaves its JVM
+    (GiBs of heap) alive, and beside it DuckDB's telematics step took 26-30 s at 20M rows against
+    21.5-22.3 s alone (docs/decisions.md 131)."""
     results = []
     for _ in range(runs):
         for stale in work.glob("reference.duckdb*"):  # a fresh database each run
