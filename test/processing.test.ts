@@ -44,6 +44,8 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
     });
     expect(JSON.stringify(job('enriched-readings-etl').DefaultArguments['--landing_path'])).toContain('/processed/sensor_readings/');
     expect(job('weather-etl').DefaultArguments['--cities']).toBe(config.ingestion.weather.cities.map((c) => c.name).join(','));
+    // The daily run; a reload of a range passes its first day (glue-scripts/jobs/weather_etl.py).
+    expect(job('weather-etl').DefaultArguments['--backfill_from']).toBe('none');
     expect(job('aggregate-metrics').DefaultArguments).toMatchObject({
       '--processed_database': `${db}_processed`,
       '--metrics_table': `lake.${db}_aggregated.telemetry_metrics`,

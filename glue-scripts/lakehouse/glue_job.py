@@ -36,6 +36,20 @@ def resolve_days(args: Mapping[str, str], today: date) -> dict[str, str]:
     return resolved
 
 
+def for_days(template: str, days: list[str]) -> list[str]:
+    """A {day} path argument (lib/registry: the raw zone's day folders) for each day of a range run."""
+    if "{day}" not in template:
+        raise ValueError(f"a range run needs a path argument with {{day}}: {template}")
+    return [template.replace("{day}", day) for day in days]
+
+
+def day_folders(name: str, days: list[str]) -> list[str]:
+    """The argument `name` as given (before `arguments` puts the run's day in it), for each of `days`."""
+    from awsglue.utils import getResolvedOptions
+
+    return for_days(getResolvedOptions(sys.argv, [name])[name], days)
+
+
 def start(args: Mapping[str, str]):
     """(Spark session, Glue context, Glue job) for this run, Iceberg through the Glue catalog."""
     from awsglue.context import GlueContext

@@ -55,17 +55,29 @@ def write_quarantine(df: DataFrame, quarantine_root: str, dataset: str, ingest_d
 
 
 def read_raw_batch(
-    spark: SparkSession, raw_path: str, read: Callable[..., DataFrame], quarantine_root: str, dataset: str, ingest_date: str
+    spark: SparkSession, raw_path: str | Sequence[str], read: Callable[..., DataFrame], quarantine_root: str, dataset: str, ingest_date: str
 ) -> tuple[DataFrame, int, int]:
-    """The day's raw objects read and materialised, each object that cannot be read left out and
+    """The batch's raw objects read and materialised, each object that cannot be read left out and
     listed under the quarantine with its reason (lakehouse.raw_objects); returns the batch, its rows
     (counted once, as it was cached) and how many objects were left out. `read(*paths)` reads
     objects in the writer's format; partitions in folder names below `raw_path` (ingest_hour=HH) are
-    read as the folder read gives them."""
-    objects = raw_objects.list_objects(spark, raw_path)
-    reader = lambda paths: read(spark.read.option("basePath", raw_path), *paths)  # noqa: E731
+    read as the folder read gives them. `raw_path`: a day's folder, or several folders of one
+    parent (a range run: one per day), read in one pass; a folder that does not exist fails the run,
+    as a daily run's does."""
+    paths = [raw_path] if isinstance(raw_path, str) else list(raw_path)
+    parents = {p.rstrip("/").rsplit("/", 1)[0] for p in paths}
+    if len(paths) > 1 and len(parents) != 1:
+        raise ValueError(f"the folders of one batch must share their parent: {paths}")
+    # Several folders are read under their parent: their own names (ingest_date=...) become a
+    # column, which the contract's select leaves out.
+    base = paths[0] if len(paths) == 1 else parents.pop()
+    listed = {p: raw_objects.list_objects(spark, p) for p in paths}
+    objects = sorted(o for found in listed.values() for o in found)
+    reader = lambda objects_or_folders: read(spark.read.option("basePath", base), *objects_or_folders)  # noqa: E731
     if not objects:  # no folder: the reader says so, as a read of the folder did
-        return (*raw_objects.materialised(reader([raw_path])), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date))
+        return (*raw_objects.materialised(reader(paths)), raw_objects.write_unreadable(spark, [], quarantine_root, dataset, ingest_date))
+    if empty := [p for p in paths if not listed[p]]:
+        reader(empty)  # Spark raises here for a folder that does not exist; an empty one adds no rows
     raw, rows, unreadable = raw_objects.read_objects(objects, reader)
     return raw, rows, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
 
@@ -359,40 +371,48 @@ def run_telematics(
 def run_weather(
     spark: SparkSession,
     contract: Mapping[str, Any],
-    raw_path: str,
+    raw_path: str | Sequence[str],
     table: str,
     quarantine_root: str,
     day: str,
     cities: Sequence[str],
     evaluate: Evaluator = enforce_locally,
+    first_day: str | None = None,
 ) -> RunStats:
     """The day's hourly series per city (missing hours flagged), MERGEd on (city, observation_hour).
     An observation of another day in the day's folder (a late hour) is taken for its own day; an
     observation of a city that is not configured is quarantined. A missing-hour row never replaces
-    an observation the table already holds. The days written are recorded for the KPI."""
+    an observation the table already holds. The days written are recorded for the KPI.
+
+    A range run (`first_day` .. `day`, `raw_path` the folders of those days) does the same for
+    every day of the range in one pass: one job run instead of one a day, for a reload of the
+    range (docs/decisions.md 154). Its quarantine and ledger entries are filed under the ingest
+    date `<first_day>..<day>`."""
+    days = [d.isoformat() for d in kpi_dates.date_range(first_day or day, day)]
+    batch = day if len(days) == 1 else f"{days[0]}..{days[-1]}"
     raw_schema = raw_json_ddl(contract)  # no inference pass (issue 17: a daily run's fixed costs)
-    raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "weather", day)
+    raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "weather", batch)
     valid, quarantined = weather.prepare(raw, contract)
     configured = F.col("city").isin(*cities)
     unconfigured = valid.where(~configured).withColumn(
         REASONS, F.array(F.concat(F.lit("city: '"), F.col("city"), F.lit(f"' is not a configured city ({', '.join(cities)})")))
     )
     valid = valid.where(configured).localCheckpoint()
-    on_day = F.to_date("observation_hour") == F.lit(day)
-    series = weather.hourly_series(spark, valid.where(on_day), day, cities)
-    other_days = weather.with_flags(valid.where(~on_day))
+    in_range = F.to_date("observation_hour").between(F.lit(days[0]).cast("date"), F.lit(days[-1]).cast("date"))
+    series = weather.hourly_series(spark, valid.where(in_range), days[0], days[-1], cities)
+    other_days = weather.with_flags(valid.where(~in_range))
     written = series.unionByName(other_days).select(*[c["name"] for c in contract["columns"]], "is_missing", "temp_range").localCheckpoint()
     evaluate(written.where(~F.col("is_missing")), contract, table)  # flagged gaps are rows by design
     ensure_table(spark, table, [*contract_columns(contract), ("is_missing", "boolean"), ("temp_range", "string")], contract["processed"]["partitioning"])
     merge_on_key(spark, table, written, contract["key"], "weather_series", replace_when="NOT (s.is_missing AND NOT t.is_missing)")
-    recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), written.select(F.to_date("observation_hour").alias("metric_date")), "weather", day)
+    recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), written.select(F.to_date("observation_hour").alias("metric_date")), "weather", batch)
     # the counts in one pass over what was written
-    counts = written.agg(F.count(F.lit(1)).alias("written"), F.count(F.when(on_day & F.col("is_missing"), 1)).alias("missing"),
-                         F.count(F.when(~on_day, 1)).alias("other_days")).first()
+    counts = written.agg(F.count(F.lit(1)).alias("written"), F.count(F.when(in_range & F.col("is_missing"), 1)).alias("missing"),
+                         F.count(F.when(~in_range, 1)).alias("other_days")).first()
     stats = RunStats("weather", read=rows_read, written=counts["written"])
     stats.details = {"missing_hours": counts["missing"], "rows_for_other_days": counts["other_days"], "kpi_dates_recorded": recorded,
                      "unreadable_objects": unreadable}
-    stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=day)
+    stats.quarantined = write_quarantine(quarantined.unionByName(unconfigured), quarantine_root, "weather", ingest_date=batch)
     raw.unpersist()
     return stats
 

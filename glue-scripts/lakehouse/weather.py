@@ -22,10 +22,10 @@ def prepare(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, Dat
     return valid.dropDuplicates(["city", "observation_hour"]), quarantined
 
 
-def hourly_series(spark: SparkSession, observations: DataFrame, day: str, cities: Sequence[str]) -> DataFrame:
-    """Every hour of `day` (UTC) for every city: the observation when there is one, otherwise a row
-    with null values and is_missing = true, so gaps are visible rather than absent."""
-    hours = spark.sql(f"SELECT explode(sequence(timestamp'{day} 00:00:00', timestamp'{day} 23:00:00', interval 1 hour)) AS observation_hour")
+def hourly_series(spark: SparkSession, observations: DataFrame, first_day: str, last_day: str, cities: Sequence[str]) -> DataFrame:
+    """Every hour of `first_day` .. `last_day` (UTC) for every city: the observation when there is
+    one, otherwise a row with null values and is_missing = true, so gaps are visible rather than absent."""
+    hours = spark.sql(f"SELECT explode(sequence(timestamp'{first_day} 00:00:00', timestamp'{last_day} 23:00:00', interval 1 hour)) AS observation_hour")
     grid = hours.crossJoin(spark.createDataFrame([(c,) for c in cities], "city string"))
     return with_flags(grid.join(observations, ["city", "observation_hour"], "left"))
 

@@ -41,3 +41,13 @@ def test_scheduled_runs_resolve_yesterday_and_day_paths():
     args = {"JOB_NAME": "j", "day": "yesterday", "raw_path": "s3://b/raw/crm/customers/{day}/", "table": "lake.p.customers"}
     assert resolve_days(args, date(2026, 3, 1)) == {**args, "day": "2026-02-28", "raw_path": "s3://b/raw/crm/customers/2026-02-28/"}
     assert resolve_days({"day": "2026-11-21", "raw_path": "x/{day}"}, date(2026, 12, 1)) == {"day": "2026-11-21", "raw_path": "x/2026-11-21"}
+
+
+def test_a_range_run_reads_each_days_folder_of_the_path_argument():
+    from lakehouse.glue_job import for_days
+
+    template = "s3://b/raw/weather/weather/ingest_date={day}/"
+    assert for_days(template, ["2026-11-20", "2026-11-21"]) == ["s3://b/raw/weather/weather/ingest_date=2026-11-20/", "s3://b/raw/weather/weather/ingest_date=2026-11-21/"]
+    with pytest.raises(ValueError, match="needs a path argument with"):
+        for_days("s3://b/raw/weather/weather/", ["2026-11-20"])
+

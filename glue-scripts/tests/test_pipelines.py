@@ -115,6 +115,57 @@ def test_a_rerun_that_rejects_nothing_removes_the_days_quarantine(spark, tmp_pat
     assert not (quarantine / "telematics" / "unreadable_objects" / "ingest_date=2026-11-21").exists()
 
 
+def observation(city: str, hour: str, temperature: float, condition: str = "clear") -> dict:
+    return {"city": city, "observation_hour": hour, "temperature_c": temperature, "precipitation_mm": 0.0, "wind_speed_kmh": 10.0,
+            "weather_code": 0, "condition": condition, "latitude": 40.4, "longitude": -3.7}
+
+
+def test_a_weather_range_run_writes_what_its_daily_runs_write(spark, tmp_path):
+    """A reload of three days in one run (first_day .. day) against the same three folders run day
+    by day: the same table, the same rows quarantined; by hand: 3 days x 24 hours x 2 cities, the
+    two hours no folder holds flagged missing, the late hour of day 1 (in day 2's folder) taken."""
+    contract, cities = contract_of(CONTRACTS, "weather"), ["Madrid", "Bilbao"]
+    days = ["2026-11-21", "2026-11-22", "2026-11-23"]
+    raw = tmp_path / "raw/weather/weather"
+    hours = lambda day, skip=(): [observation(c, f"{day}T{h:02d}:00:00Z", 5.0 + h) for c in cities for h in range(24) if (c, h) not in skip]  # noqa: E731
+    write_ndjson(raw / f"ingest_date={days[0]}", hours(days[0], skip={("Madrid", 3), ("Bilbao", 7)}))
+    write_ndjson(raw / f"ingest_date={days[1]}", [*hours(days[1], skip={("Bilbao", 20)}), observation("Madrid", f"{days[0]}T03:00:00Z", 30.0),
+                                                  observation("Lisbon", f"{days[1]}T10:00:00Z", 12.0), {**observation("Madrid", f"{days[1]}T11:00:00Z", 99.0)}])
+    write_ndjson(raw / f"ingest_date={days[2]}", hours(days[2], skip={("Madrid", 0)}))
+    folders = [str(raw / f"ingest_date={d}") for d in days]
+
+    daily_table, range_table = "lake.processed_weather_daily.weather", "lake.processed_weather_range.weather"
+    daily = [pipelines.run_weather(spark, contract, folder, daily_table, str(tmp_path / "q_daily"), day, cities) for folder, day in zip(folders, days)]
+    ranged = pipelines.run_weather(spark, contract, folders, range_table, str(tmp_path / "q_range"), days[-1], cities, first_day=days[0])
+
+    columns = [c["name"] for c in contract["columns"]] + ["is_missing", "temp_range"]
+    assert table_rows(spark, range_table, *columns) == table_rows(spark, daily_table, *columns)
+    assert spark.table(range_table).count() == 3 * 24 * 2
+    assert [tuple(r) for r in spark.table(range_table).where("is_missing").select("city", "observation_hour").orderBy("observation_hour").collect()] == [
+        ("Bilbao", T("2026-11-21 07:00:00")), ("Bilbao", T("2026-11-22 20:00:00")), ("Madrid", T("2026-11-23 00:00:00"))]
+    assert spark.table(range_table).where("city = 'Madrid' AND observation_hour = '2026-11-21 03:00:00'").select("temperature_c").first()[0] == 30.0
+    assert ranged.read == sum(d.read for d in daily) == 3 * 48 - 4 + 3  # four hours held back, three extra rows in day 2's folder
+    assert ranged.quarantined == sum(d.quarantined for d in daily) == 2  # Lisbon, not configured; 99 °C, above the maximum
+    assert ranged.details["missing_hours"] == 3 and ranged.details["rows_for_other_days"] == 0
+    assert sorted(json.loads(line)["city"] for f in (tmp_path / "q_range/weather/ingest_date=2026-11-21..2026-11-23").glob("*.json")
+                  for line in f.read_text().splitlines()) == ["Lisbon", "Madrid"]
+    ledger = spark.table("lake.processed_weather_range.kpi_changed_dates")
+    assert sorted({(str(r["metric_date"]), r["ingest_date"]) for r in ledger.collect()}) == [(d, "2026-11-21..2026-11-23") for d in days]
+
+
+def test_a_weather_range_run_fails_on_a_missing_day_folder_and_an_inverted_range(spark, tmp_path):
+    """A day of the range without a folder fails the run, as that day's daily run fails; nothing is written."""
+    contract, raw = contract_of(CONTRACTS, "weather"), tmp_path / "raw/weather/weather"
+    write_ndjson(raw / "ingest_date=2026-11-21", [observation("Madrid", "2026-11-21T10:00:00Z", 5.0)])
+    table = "lake.processed_weather_gap.weather"
+    folders = [str(raw / f"ingest_date={d}") for d in ("2026-11-21", "2026-11-22")]
+    with pytest.raises(Exception, match="does not exist"):
+        pipelines.run_weather(spark, contract, folders, table, str(tmp_path / "q"), "2026-11-22", ["Madrid"], first_day="2026-11-21")
+    assert not spark.catalog.tableExists(table)
+    with pytest.raises(ValueError, match="inverted"):
+        pipelines.run_weather(spark, contract, folders[:1], table, str(tmp_path / "q"), "2026-11-20", ["Madrid"], first_day="2026-11-21")
+
+
 def test_a_batch_spanning_two_days_links_them_once(spark, tmp_path):
     contract = contract_of(CONTRACTS, "telematics")
     table = "lake.processed_tel2.telematics"

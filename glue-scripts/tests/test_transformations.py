@@ -253,7 +253,7 @@ def test_weather_series_flags_the_missing_hour_and_bands_temperatures(spark):
     obs.append(("Madrid", "2026-11-21T01:00:00Z", 10.0, 0.0, 10.0, 1, "cloudy", 40.4, -3.7))  # the same hour again
     schema = "city string, observation_hour string, temperature_c double, precipitation_mm double, wind_speed_kmh double, weather_code int, condition string, latitude double, longitude double"
     valid, quarantined = weather.prepare(spark.createDataFrame(obs, schema), contract_of(CONTRACTS, "weather"))
-    series = weather.hourly_series(spark, valid, "2026-11-21", ["Madrid"])
+    series = weather.hourly_series(spark, valid, "2026-11-21", "2026-11-21", ["Madrid"])
     first_five = series.where(F.hour("observation_hour") < 5)
     assert rows(first_five, "observation_hour", "temperature_c", "temp_range", "is_missing") == [
         (T("2026-11-21 00:00:00"), 9.9, "Low", False),

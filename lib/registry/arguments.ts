@@ -60,7 +60,9 @@ export function jobArguments(job: JobDeclaration, ctx: JobArgumentContext): Reco
     case 'telematics':
       return sourceArguments();
     case 'weather':
-      return { ...sourceArguments(), '--cities': ctx.weatherCities.join(',') };
+      // The daily run; a reload of a range (the pull re-fetched history) passes its first day: one
+      // job run over every day's folder instead of one run a day (docs/decisions.md 154).
+      return { ...sourceArguments(), '--cities': ctx.weatherCities.join(','), '--backfill_from': 'none' };
     case 'aggregation':
       return {
         '--processed_database': ctx.processedDatabase,
