@@ -525,7 +525,13 @@ def run_aggregation(
 
     intervals = spark.table(tables["telematics"]).where(F.to_date("ts").isin(dates))
     weather_rows = spark.table(tables["weather"]).where(F.to_date("observation_hour").isin(dates))
-    attributed = metrics.attributed_intervals(intervals, shipments, weather_rows, spark.table(tables["customer_versions"])).localCheckpoint()
+    # Only a shipment that overlaps the recomputed dates can hold one of their intervals
+    # (departed_at <= ts < arrived_at), and the latest-departed choice among those is the same as
+    # among all: the daily run cuts periods from its days' shipments, not from the whole history,
+    # which grows every day.
+    overlapping = shipments.where((F.col("departed_at") < F.lit(f"{dates[-1] + timedelta(days=1)} 00:00:00").cast("timestamp"))
+                                  & (F.col("arrived_at") > F.lit(f"{dates[0]} 00:00:00").cast("timestamp")))
+    attributed = metrics.attributed_intervals(intervals, overlapping, weather_rows, spark.table(tables["customer_versions"])).localCheckpoint()
     result = metrics.telemetry_metrics(attributed)
     # The intervals first: should the job fail between the two commits, the ledger is not consumed
     # and the rerun replaces both.

@@ -165,6 +165,18 @@ def test_a_late_weather_hour(spark, tmp_path):
     assert lake.kpi() == [row("Madrid", "Low", "clear", "enterprise", 6)]
 
 
+def test_a_shipment_that_departed_before_the_recomputed_days_still_holds_their_intervals(spark, tmp_path):
+    """The aggregation reads only the shipments that overlap the dates it recomputes: one that
+    departed the day before them and arrives during them is one of those."""
+    lake = Lake(spark, tmp_path)
+    lake.run_day(D1, telemetry=[reading(0)], shipments=[shipment("I", f"{D1} 08:00:00", arrive=f"{D2} 12:00:00")], customers=[customer("I", f"{D1} 00:00:00")],
+                 observations=[MADRID_10])
+    # D2's first reading follows D1's by a day: a gap, not one of the six
+    run = lake.run_day(D2, telemetry=[reading(m, D2) for m in range(0, 31, 5)], observations=[weather("Madrid", f"{D2}T10:00:00Z", 5.0, "clear")])
+    assert run.lists["dates_recomputed"] == [D2]  # the shipment departed on D1, outside them
+    assert lake.kpi() == [row("Madrid", "Low", "clear", "enterprise", 6, metric_date=D2)]
+
+
 def test_a_change_beyond_the_horizon_is_counted_and_left_for_a_backfill(spark, tmp_path):
     lake = Lake(spark, tmp_path, horizon_days=2)
     lake.run_day(D1, telemetry=ALL_READINGS[:5], shipments=[shipment("I", f"{D1} 08:00:00")], customers=[customer("I", f"{D1} 00:00:00")], observations=[MADRID_10])
