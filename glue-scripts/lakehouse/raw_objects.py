@@ -8,8 +8,9 @@ root>/<dataset>/unreadable_objects/ingest_date=<day>/`, replaced on a rerun) and
 (`unreadable_objects`, a published metric with an alarm). A later rerun of the day reads it again,
 so a writer that delivers a whole copy, or an operator who replaces the object, needs nothing else.
 
-Reading costs nothing extra while every object is readable: the batch is read once, as before, and
-materialised. Only when that read fails are the objects tried in halves to find the unreadable ones.
+Reading costs nothing extra while every object is readable: the batch's folders are read once and
+materialised, nothing listed. Only when that read fails are the objects listed and tried in halves
+to find the unreadable ones.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ def list_objects(spark: SparkSession, raw_path: str) -> list[str]:
     return sorted(objects)
 
 
-def read_objects(objects: Sequence[str], read: Reader) -> tuple[DataFrame, int, list[Unreadable]]:
+def read_objects(objects: Sequence[str], read: Reader, failed: str | None = None) -> tuple[DataFrame, int, list[Unreadable]]:
     """The batch read and materialised (persisted and counted), its row count, and the objects left
-    out because they cannot be read. Raises NothingReadable when none can."""
-    try:
-        return (*materialised(read(objects)), [])
-    except Exception as error:  # noqa: BLE001 - which objects failed is found below; a failure no object alone explains is raised again there
-        failed = reason_of(error)
+    out because they cannot be read. Raises NothingReadable when none can. `failed`: why a read of
+    these objects together already failed (they are then not read together again first)."""
+    if failed is None:
+        try:
+            return (*materialised(read(objects)), [])
+        except Exception as error:  # noqa: BLE001 - which objects failed is found below; a failure no object alone explains is raised again there
+            failed = reason_of(error)
     readable, unreadable = _split(list(objects), read, failed)
     if not readable:
         raise NothingReadable("every raw object of the batch is unreadable: " + "; ".join(f"{u.object} ({u.reason})" for u in unreadable))
