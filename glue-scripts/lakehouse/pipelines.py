@@ -83,6 +83,8 @@ def read_raw_batch(
         unreadable = []
     except Exception as error:  # noqa: BLE001 - which objects failed is found by reading them apart; a failure none explains is raised there
         objects = sorted(o for p in paths for o in raw_objects.list_objects(spark, p))
+        if not objects:
+            raise  # no object to blame (a folder of Parquet with no file has no schema to read)
         raw, rows, unreadable = raw_objects.read_objects(objects, reader, failed=raw_objects.reason_of(error))
     return raw, rows, raw_objects.write_unreadable(spark, unreadable, quarantine_root, dataset, ingest_date)
 

@@ -81,6 +81,14 @@ def test_a_batch_of_nothing_readable_fails_naming_every_object(spark, tmp_path):
         pipelines.run_weather(spark, contract_of(CONTRACTS, "weather"), str(day), "lake.processed_unreadable.weather", str(tmp_path / "q"), "2026-11-21", ["Madrid"])
 
 
+def test_a_folder_without_objects_fails_with_sparks_reason(spark, tmp_path):
+    """No object to blame: the failed read's own error, not a search among objects that are not there."""
+    folder = tmp_path / "raw/crm/customers/2026-11-21"
+    folder.mkdir(parents=True)
+    with pytest.raises(Exception, match="(?i)unable to infer schema for parquet"):
+        pipelines.run_cdc(spark, "customers", contract_of(CONTRACTS, "customers"), str(folder), "lake.processed_empty.customers", str(tmp_path / "q"), "2026-11-21")
+
+
 def test_objects_spark_leaves_out_are_not_listed(spark, tmp_path):
     day = tmp_path / "raw/x/ingest_date=2026-11-21"
     for name in ("ingest_hour=01/a.json", "ingest_hour=01/_SUCCESS", "ingest_hour=01/.a.json.crc", "_temporary/0/b.json", "b.json"):
