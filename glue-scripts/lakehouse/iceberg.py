@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
 
 from pyspark.sql import DataFrame, SparkSession
@@ -27,10 +28,36 @@ def contract_columns(contract: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(c["name"], c["type"]) for c in contract["columns"]]
 
 
-def merge_on_key(spark: SparkSession, table: str, source: DataFrame, key: list[str], view: str, replace_when: str | None = "true") -> None:
+def on_days(column: str, days: Iterable[date]) -> str:
+    """SQL: the timestamp `column` falls on one of `days` (the sessions run in UTC, as Iceberg's
+    day partitions do), written as ranges of the column itself, consecutive days as one range.
+
+    Iceberg prunes day partitions and files by a range of the column; it cannot by
+    `to_date(column)`, a cast Spark does not push down, so such a filter read every file of the
+    table and dropped the other days' rows in Spark: each daily run's read grew with the table's
+    history (issue 17, docs/decisions.md 158)."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return "false"
+    runs: list[list[date]] = [[ordered[0], ordered[0]]]
+    for day in ordered[1:]:
+        if day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return " OR ".join(f"({column} >= TIMESTAMP '{first} 00:00:00' AND {column} < TIMESTAMP '{last + timedelta(days=1)} 00:00:00')" for first, last in runs)
+
+
+def merge_on_key(
+    spark: SparkSession, table: str, source: DataFrame, key: list[str], view: str, replace_when: str | None = "true", target_within: str | None = None
+) -> None:
     """Upsert: rows of `source` replace the rows with the same key (when `replace_when` holds, an SQL
-    condition on t and s; never when None), or are inserted."""
+    condition on t and s; never when None), or are inserted. `target_within`: an SQL condition on t
+    that every row a source row can match meets (the source's days, when the key holds the
+    timestamp): the MERGE then reads only the target's files that meet it, not the whole table."""
     source.createOrReplaceTempView(view)
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
+    if target_within:
+        on = f"{on} AND ({target_within})"
     matched = f"WHEN MATCHED AND ({replace_when}) THEN UPDATE SET * " if replace_when else ""
     spark.sql(f"MERGE INTO {table} t USING {view} s ON {on} {matched}WHEN NOT MATCHED THEN INSERT *")

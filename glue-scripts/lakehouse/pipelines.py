@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, raw_objects, telematics, weather
 from .contracts import raw_json_ddl, spark_ddl
 from .dq import enforce_locally
-from .iceberg import contract_columns, ensure_table, merge_on_key
+from .iceberg import contract_columns, ensure_table, merge_on_key, on_days
 from .quality import REASONS, contract_reasons, split_by_reasons
 
 
@@ -266,9 +266,10 @@ def run_landed(
     event_time = contract["landing"]["eventTime"]
     valid, quarantined = split_by_reasons(landed, contract_reasons(contract))
     distinct = valid.dropDuplicates()
-    # The table's rows of the batch's keys, within the days read (the table is partitioned by them):
+    # The table's rows of the batch's keys, within the days read (a range of the event time, which
+    # prunes the table's day partitions):
     # a row equal to one of them is already in; one that differs is quarantined, the table's kept.
-    known = spark.table(table).where(F.to_date(F.col(event_time)).isin(days)).join(distinct.select(*key), key, "left_semi").localCheckpoint()
+    known = spark.table(table).where(on_days(f"`{event_time}`", [date.fromisoformat(d) for d in days])).join(distinct.select(*key), key, "left_semi").localCheckpoint()
     columns = [c["name"] for c in contract["columns"]]
     unseen = distinct.exceptAll(known.select(*columns))
     differing = unseen.join(known.select(*key), key, "left_semi").withColumn(
@@ -307,11 +308,14 @@ def run_telematics(
     Where the time goes (issue 17): the raw JSON is parsed with the contract's raw types (no
     inference pass); the first arrival and the intervals are windows by vehicle, so the readings
     are shuffled once (the reading before each touched day is joined to its day's first reading by
-    broadcast, not put into the window); the table is read only for the touched vehicle-days (a
-    partition filter) and, for each touched day, the vehicle's last reading on the latest
-    untouched day before it (found on a per-day summary of (vehicle_id, ts), not by joining every
-    earlier reading); the touched days' rows, intervals included, are written once: appended when
-    the table holds none of them (a first load), MERGEd otherwise."""
+    broadcast, not put into the window); the table is read only for the touched days' files (a
+    range of ts, which prunes the day partitions) and, for each touched day, the vehicle's last
+    reading on the latest untouched day before it (found on a per-day summary of (vehicle_id, ts),
+    not by joining every earlier reading; its odometer and fuel read from that reading's day alone);
+    the touched days' rows, intervals included, are written once: appended when the table holds
+    none of them (a first load), MERGEd otherwise, the MERGE reading the touched days' files alone.
+    The per-day summary is the one read that still covers the table's whole history: two columns
+    of every row (docs/decisions.md 158)."""
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
@@ -329,8 +333,8 @@ def run_telematics(
     is_touched = F.broadcast(touched.select(F.col("vehicle_id").alias("_t_vehicle"), F.col("day").alias("_t_day")))
     on_touched = (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.to_date("ts") == F.col("_t_day"))
     current = spark.table(table).select(*columns)
-    # The table's rows of the touched vehicle-days: the day filter prunes the table's day partitions.
-    in_touched = current.where(F.to_date("ts").isin(touched_days)).join(is_touched, on_touched, "left_semi")
+    # The table's rows of the touched vehicle-days: the range of ts prunes the table's day partitions.
+    in_touched = current.where(on_days("ts", touched_days)).join(is_touched, on_touched, "left_semi")
     table_has_touched_rows = in_touched.limit(1).count() > 0
     if table_has_touched_rows:
         # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
@@ -350,14 +354,18 @@ def run_telematics(
     untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
     before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
-              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts")))
-    earlier = current.select("vehicle_id", "ts", "odometer_km", "fuel_used_l").join(F.broadcast(before), ["vehicle_id", "ts"])
+              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))).localCheckpoint()
+    # Those readings' days bound the read of their odometer and fuel (materialised above, so the
+    # summary is computed once).
+    before_days = [row["day"] for row in before.select(F.to_date("ts").alias("day")).distinct().collect()]
+    earlier = current.where(on_days("ts", before_days)).select("vehicle_id", "ts", "odometer_km", "fuel_used_l").join(F.broadcast(before), ["vehicle_id", "ts"])
     recomputed = telematics.with_intervals(kept, earlier)
     recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").localCheckpoint()
     new_readings = recomputed.where("_new").count()
     recomputed = recomputed.drop("_new")
     if table_has_touched_rows:
-        merge_on_key(spark, table, recomputed, key, "telematics_intervals")
+        # A row of the table with a recomputed row's key has its ts, so lies on a touched day.
+        merge_on_key(spark, table, recomputed, key, "telematics_intervals", target_within=on_days("t.ts", touched_days))
     else:
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
@@ -530,8 +538,9 @@ def run_aggregation(
         dates = sorted({date.fromisoformat(day), *[d for d in pending_dates if d >= floor]})
     beyond = [d for d in pending_dates if d < floor]
 
-    intervals = spark.table(tables["telematics"]).where(F.to_date("ts").isin(dates))
-    weather_rows = spark.table(tables["weather"]).where(F.to_date("observation_hour").isin(dates))
+    # Ranges of ts, which prune the tables' day partitions: the run reads its dates' files alone.
+    intervals = spark.table(tables["telematics"]).where(on_days("ts", dates))
+    weather_rows = spark.table(tables["weather"]).where(on_days("observation_hour", dates))
     # Only a shipment that overlaps the recomputed dates can hold one of their intervals
     # (departed_at <= ts < arrived_at), and the latest-departed choice among those is the same as
     # among all: the daily run cuts periods from its days' shipments, not from the whole history,
