@@ -52,9 +52,14 @@ describe.each(ENVIRONMENTS)('processing (%s)', (envName) => {
       '--lateness_horizon_days': String(config.processing.latenessHorizonDays),
       '--backfill_from': 'none',
     });
-    // the six processed tables, the KPI, the intervals beside it and the ledger of recomputed dates
-    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',').map((t: string) => t.split('.').pop())).toEqual([
-      'customers', 'shipments', 'telematics', 'weather', 'device_updates', 'sensor_readings_enriched', 'telemetry_metrics', 'fuel_intervals', 'kpi_recomputed_dates',
+    // the six processed tables, the jobs' own state tables beside them (CDC deletes and versions,
+    // the telematics vehicle-days, the ledgers of dates), the KPI, the intervals and the ledger of recomputed dates
+    expect(job('iceberg-maintenance').DefaultArguments['--tables'].split(',')).toEqual([
+      ...['customers', 'shipments', 'telematics', 'weather', 'device_updates', 'sensor_readings_enriched'].map((t) => `lake.${db}_processed.${t}`),
+      ...['customers__deletes', 'customers__history', 'shipments__deletes', 'telematics__vehicle_days', 'sensor_readings_enriched__landed_dates', 'kpi_changed_dates'].map(
+        (t) => `lake.${db}_processed.${t}`,
+      ),
+      ...['telemetry_metrics', 'fuel_intervals', 'kpi_recomputed_dates'].map((t) => `lake.${db}_aggregated.${t}`),
     ]);
     expect(job('iceberg-maintenance').DefaultArguments['--snapshot_retention_days']).toBe(String(config.processing.snapshotRetentionDays));
   });

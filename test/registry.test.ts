@@ -42,6 +42,14 @@ describe('the job registry (lib/registry/jobs.json)', () => {
     ]);
   });
 
+  test("a state table kept twice, or named as a dataset's processed table: refused, each named", () => {
+    expect(registryProblems([...jobs, job({ name: 'y-etl', inputs: ['weather'], outputs: [], keeps: ['telematics__vehicle_days', 'weather'] })], contracts)).toEqual([
+      'y-etl: a source job writes exactly one dataset',
+      'y-etl: telematics__vehicle_days is already kept by telematics-etl',
+      "y-etl: weather is a dataset's processed table, not a job's state",
+    ]);
+  });
+
   test('a registry that breaks its schema fails naming the field', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'registry-')), 'jobs.json');
     fs.writeFileSync(file, JSON.stringify({ description: 'd', jobs: [{ ...job({}), stage: 'hourly' }] }));

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 TRANSFORMS = {"identity": "{c}", "day": "days({c})", "hour": "hours({c})", "month": "months({c})"}
 
@@ -46,6 +46,25 @@ def on_days(column: str, days: Iterable[date]) -> str:
         else:
             runs.append([day, day])
     return " OR ".join(f"({column} >= TIMESTAMP '{first} 00:00:00' AND {column} < TIMESTAMP '{last + timedelta(days=1)} 00:00:00')" for first, last in runs)
+
+
+# Snapshots that rewrite files without changing rows: compaction (rewrite_data_files), the
+# rewrite of position deletes.
+SAME_ROWS_OPERATION = "replace"
+
+
+def last_change(spark: SparkSession, table: str) -> Row | None:
+    """The snapshot that last changed the table's rows (snapshot_id, operation, summary): the
+    current one, or, when compactions followed it, its nearest ancestor that is not one. None when
+    the table has no snapshot, or when that ancestor has been expired."""
+    current = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()
+    if not current:
+        return None
+    snapshots = {r["snapshot_id"]: r for r in spark.sql(f"SELECT snapshot_id, parent_id, operation, summary FROM {table}.snapshots").collect()}
+    snapshot = snapshots.get(current[0]["snapshot_id"])
+    while snapshot is not None and snapshot["operation"] == SAME_ROWS_OPERATION:
+        snapshot = snapshots.get(snapshot["parent_id"])
+    return snapshot
 
 
 def merge_on_key(

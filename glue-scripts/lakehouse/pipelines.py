@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, raw_objects, telematics, weather
+from . import cdc, crm, keyed, kpi_dates, legacy_sql, metrics, raw_objects, telematics, vehicle_days, weather
 from .contracts import raw_json_ddl, spark_ddl
 from .dq import enforce_locally
 from .iceberg import contract_columns, ensure_table, merge_on_key, on_days
@@ -310,12 +310,12 @@ def run_telematics(
     are shuffled once (the reading before each touched day is joined to its day's first reading by
     broadcast, not put into the window); the table is read only for the touched days' files (a
     range of ts, which prunes the day partitions) and, for each touched day, the vehicle's last
-    reading on the latest untouched day before it (found on a per-day summary of (vehicle_id, ts),
-    not by joining every earlier reading; its odometer and fuel read from that reading's day alone);
-    the touched days' rows, intervals included, are written once: appended when the table holds
-    none of them (a first load), MERGEd otherwise, the MERGE reading the touched days' files alone.
-    The per-day summary is the one read that still covers the table's whole history: two columns
-    of every row (docs/decisions.md 158)."""
+    reading on the latest untouched day before it (found on the summary of each vehicle-day's last
+    reading that the job keeps, lakehouse.vehicle_days, not on the table's history; its odometer
+    and fuel read from that reading's day alone); the touched days' rows, intervals included, are
+    written once: appended when the table holds none of them (a first load), MERGEd otherwise, the
+    MERGE reading the touched days' files alone; then the summary's months the batch reached
+    (docs/decisions.md 158, 159)."""
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
@@ -326,7 +326,9 @@ def run_telematics(
     key = contract["key"]
     columns = [c["name"] for c in contract["columns"]]
 
-    days = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct()
+    # The batch's vehicle-days with their last reading: the touched days, and the summary's update.
+    batch_days = vehicle_days.of_readings(valid).localCheckpoint()
+    days = batch_days.select("vehicle_id", "day")
     touched = days.unionByName(days.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct().localCheckpoint()
     touched_days = [row["day"] for row in touched.select("day").distinct().collect()]
     # (vehicle_id, ts) in a touched vehicle-day
@@ -349,14 +351,14 @@ def run_telematics(
         kept = valid.select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
     # For each touched day, the vehicle's last reading on an untouched day before it: the day's
     # first interval's predecessor when no touched reading lies between them. Its key is on an
-    # untouched day, so it is none of `kept`'s.
-    summary = current.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(F.max("ts").alias("last_ts"))
+    # untouched day, so it is none of `kept`'s. Found on the summary of each vehicle-day's last
+    # reading, which the job keeps (rebuilt from the table when it does not reflect it).
+    summary, summary_rebuilt = vehicle_days.load(spark, table)
     untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
     before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
               .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))).localCheckpoint()
-    # Those readings' days bound the read of their odometer and fuel (materialised above, so the
-    # summary is computed once).
+    # Those readings' days bound the read of their odometer and fuel.
     before_days = [row["day"] for row in before.select(F.to_date("ts").alias("day")).distinct().collect()]
     earlier = current.where(on_days("ts", before_days)).select("vehicle_id", "ts", "odometer_km", "fuel_used_l").join(F.broadcast(before), ["vehicle_id", "ts"])
     recomputed = telematics.with_intervals(kept, earlier)
@@ -368,6 +370,7 @@ def run_telematics(
         merge_on_key(spark, table, recomputed, key, "telematics_intervals", target_within=on_days("t.ts", touched_days))
     else:
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
+    vehicle_days.save(spark, table, summary, batch_days, summary_rebuilt)
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
     stats = RunStats("telematics", read=rows_read, written=new_readings)
@@ -376,6 +379,7 @@ def run_telematics(
         "duplicates": stats.read - stats.quarantined - new_readings,
         "kpi_dates_recorded": recorded,
         "unreadable_objects": unreadable,
+        "vehicle_days_rebuilt": int(summary_rebuilt),
         **{f"intervals_{row['interval_status']}": row["count"] for row in recomputed.groupBy("interval_status").count().collect()},
     }
     raw.unpersist()

@@ -1,5 +1,5 @@
 """A daily run reads the files of the days it works on, not the table's history (issue 17,
-docs/decisions.md 158). What a run read is taken from Spark's own record of each scan of the run
+docs/decisions.md 158, 159). What a run read is taken from Spark's own record of each scan of the run
 (the SQL executions' BatchScan metrics: data files and rows), so the tests measure what Iceberg
 planned, not what the code asks for.
 
@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from lakehouse import pipelines
+from lakehouse import pipelines, vehicle_days
 from lakehouse.contracts import contract_of, load_contracts
 from lakehouse.iceberg import on_days
 from test_late_data import MADRID_10, Lake, customer, reading, shipment
@@ -89,17 +89,16 @@ def test_a_daily_run_reads_only_the_files_of_the_days_it_works_on(spark, tmp_pat
     before = last_execution(spark)
     stats = pipelines.run_telematics(spark, contract, write_ndjson(tmp_path / DAYS[4], [*two_vehicles(DAYS[4]), late]), table, lake.quarantine, DAYS[4])
     assert stats.written == 5
+    # The summary of each vehicle-day's last reading reflected the table: nothing was rebuilt.
+    assert stats.details["vehicle_days_rebuilt"] == 0
     read = scans(spark, table, before)
-    # The per-day summary (the last reading before each touched day) reads two columns of every
-    # file: the one read that still covers the history (docs/decisions.md 158).
-    whole = [s for s in read if s["files"] == 4]
-    assert [s["columns"] for s in whole] == [["ts", "vehicle_id"]]
-    others = [s for s in read if s["files"] != 4]
     # The touched days are v1's fourth to sixth and v2's fifth and sixth: the table holds the fourth
     # day's file alone of them. The readings before them lie on the third day (v1) and the fourth
-    # (v2). Every other read, the MERGE's included, reads those two days' files at most.
-    assert others and max(s["files"] for s in others) <= 2
-    merge_reads = [s for s in others if "_file" in s["columns"] or "_pos" in s["columns"]]
+    # (v2), found on the summary. Every read of the table, the MERGE's included, reads those two
+    # days' files at most: none covers the history (docs/decisions.md 158, 159).
+    assert read and max(s["files"] for s in read) <= 2
+    assert scans(spark, vehicle_days.table_of(table), before)  # the predecessors came from the summary
+    merge_reads = [s for s in read if "_file" in s["columns"] or "_pos" in s["columns"]]
     assert merge_reads and all(s["files"] == 1 and s["rows"] == 4 for s in merge_reads)
     # the late reading's neighbours were recomputed: v1's 10:05 -> 10:07 -> (next day) intervals
     late_row = spark.table(table).where(f"vehicle_id = 'v1' AND ts = timestamp'{DAYS[3]} 10:07:00'").select("interval_status").first()

@@ -27,6 +27,11 @@ export function processedIcebergTable(ctx: Pick<JobArgumentContext, 'contracts' 
   return `${ICEBERG_CATALOG}.${ctx.processedDatabase}.${processedTableName(contractOf(ctx.contracts, dataset))}`;
 }
 
+/** `lake.<processed database>.<table>` of a table a job keeps as its state (`keeps` in jobs.json). */
+export function keptIcebergTable(ctx: Pick<JobArgumentContext, 'processedDatabase'>, table: string): string {
+  return `${ICEBERG_CATALOG}.${ctx.processedDatabase}.${table}`;
+}
+
 /** `lake.<aggregated database>.<table>`. */
 export function aggregatedIcebergTable(ctx: Pick<JobArgumentContext, 'aggregatedDatabase'>, table: string): string {
   return `${ICEBERG_CATALOG}.${ctx.aggregatedDatabase}.${table}`;

@@ -45,6 +45,12 @@ const jobSchema = z
     pipeline: z.enum(PIPELINES),
     inputs: z.array(z.string()),
     outputs: z.array(z.string()),
+    /**
+     * Tables in the processed database the job keeps as its own state beside its outputs (CDC
+     * deletes and versions, the telematics vehicle-days, the ledgers of dates): not datasets, but
+     * Iceberg tables maintenance must compact and expire like the outputs.
+     */
+    keeps: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).optional(),
   })
   .strict();
 const registrySchema = z.object({ description: z.string(), jobs: z.array(jobSchema).min(1) }).strict();
@@ -65,6 +71,14 @@ export function registryProblems(jobs: readonly JobDeclaration[], contracts: rea
   }
   for (const stage of ['aggregation', 'maintenance'] as const) {
     if (jobs.filter((j) => j.stage === stage).length !== 1) problems.push(`${stage}: the daily pipeline has exactly one ${stage} job`);
+  }
+  const keepers = new Map<string, string>();
+  for (const job of jobs) {
+    for (const table of job.keeps ?? []) {
+      if (keepers.has(table)) problems.push(`${job.name}: ${table} is already kept by ${keepers.get(table)}`);
+      if (contracts.some((c) => (c.processed?.table ?? c.dataset) === table)) problems.push(`${job.name}: ${table} is a dataset's processed table, not a job's state`);
+      keepers.set(table, job.name);
+    }
   }
   const writers = new Map<string, string>();
   for (const job of jobs) {
@@ -101,6 +115,9 @@ export function loadJobs(contracts: readonly DatasetContract[], file: string = J
 export const glueJobs = (jobs: readonly JobDeclaration[]) => jobs.filter((j) => j.engine === 'glue');
 export const jobsAt = (jobs: readonly JobDeclaration[], stage: Stage) => jobs.filter((j) => j.stage === stage);
 export const jobAt = (jobs: readonly JobDeclaration[], stage: Stage) => jobsAt(jobs, stage)[0];
+
+/** The processed-database tables the jobs keep as their own state (`keeps`), in registry order. */
+export const keptTables = (jobs: readonly JobDeclaration[]) => jobs.flatMap((j) => j.keeps ?? []);
 
 /** The datasets the daily source jobs write to processed tables, in registry order. */
 export function processedDatasets(jobs: readonly JobDeclaration[], contracts: readonly DatasetContract[]): DatasetContract[] {

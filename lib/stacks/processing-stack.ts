@@ -11,8 +11,8 @@ import { PlatformKeys } from '../constructs/platform-keys';
 import { PlatformMonitoring } from '../constructs/platform-monitoring';
 import { acknowledgeWildcards, GRANT_ACTION_GROUPS } from '../nag/acknowledgements';
 import { PATHS } from '../paths';
-import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, processedDatasets, rawReadDatasets } from '../registry';
-import { aggregatedIcebergTable, JobArgumentContext, jobArguments, processedIcebergTable } from '../registry/arguments';
+import { DAY_ARGUMENT, glueJobs, JobDeclaration, jobAt, jobsAt, keptTables, processedDatasets, rawReadDatasets } from '../registry';
+import { aggregatedIcebergTable, JobArgumentContext, jobArguments, keptIcebergTable, processedIcebergTable } from '../registry/arguments';
 import { WarehouseLoadTarget } from '../constructs/warehouse-load';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -61,7 +61,11 @@ export class ProcessingStack extends PlatformStack {
       weatherCities: config.ingestion.weather.cities.map((c) => c.name),
       latenessHorizonDays: config.processing.latenessHorizonDays,
       snapshotRetentionDays: config.processing.snapshotRetentionDays,
-      icebergTables: [...processed.map((c) => processedIcebergTable(tables, c.dataset)), ...aggregation.outputs.map((table) => aggregatedIcebergTable(tables, table))],
+      icebergTables: [
+        ...processed.map((c) => processedIcebergTable(tables, c.dataset)),
+        ...keptTables(registry).map((table) => keptIcebergTable(tables, table)),
+        ...aggregation.outputs.map((table) => aggregatedIcebergTable(tables, table)),
+      ],
     };
 
     this.etl = new GlueEtlJobs(this, 'Etl', {

@@ -473,7 +473,11 @@ def glue_aggregate(day: str, backfill_from: str | None = None) -> Callable[[Cont
 def glue_maintenance(ctx: Context) -> str:
     from lakehouse import pipelines
 
-    tables = sorted(set(ctx.committed_tables))
+    from plan import registered_jobs  # plan imports this module: here, at run time
+
+    # and the jobs' own state tables, as the registry's `keeps` list them for the stack's maintenance job
+    kept = [ctx.table("processed", t) for stage in ("sources", "aggregation") for job in registered_jobs(stage) for t in job.get("keeps", [])]
+    tables = sorted(set(ctx.committed_tables) | {t for t in kept if ctx.spark.catalog.tableExists(t)})
     stats = pipelines.run_maintenance(ctx.spark, tables, ctx.names["snapshotRetentionDays"])
     rewritten = sum(stats.details.values())
     return f"{len(tables)} tables compacted ({rewritten} files rewritten), snapshots expired, orphans removed"

@@ -67,6 +67,26 @@ def test_the_kpi_reads_the_aggregation_jobs_inputs():
     assert aggregation["outputs"] == ["telemetry_metrics", pipelines.INTERVALS_TABLE, pipelines.RECOMPUTED_TABLE]
 
 
+def test_each_job_keeps_the_state_tables_the_registry_lists_for_maintenance():
+    """The stack's maintenance job compacts and expires the tables of `keeps`: a state table a
+    job creates under another name would grow unmaintained."""
+    from lakehouse import cdc, kpi_dates, pipelines, vehicle_days
+
+    def created(job: dict) -> list[str]:
+        dataset = job["outputs"][0] if job["outputs"] else ""
+        if job["pipeline"] == "cdc":
+            return [f"{dataset}{cdc.TOMBSTONE_SUFFIX}"] + ([f"{dataset}{cdc.HISTORY_SUFFIX}"] if pipelines.CDC_SOURCES[dataset].keeps_history else [])
+        if job["pipeline"] == "telematics":
+            return [vehicle_days.table_of(dataset)]
+        if job["pipeline"] == "landed":
+            return [pipelines.landed_dates_table(dataset)]
+        if job["pipeline"] == "aggregation":
+            return [kpi_dates.TABLE_NAME]  # the ledger the source jobs append to and the aggregation consumes
+        return []
+
+    assert {job["name"]: job.get("keeps", []) for job in REGISTRY} == {job["name"]: created(job) for job in REGISTRY}
+
+
 def test_streaming_only_runs_no_glue_step():
     assert not [name for name in plan_of(only="streaming") if name.startswith("glue ")]
 
