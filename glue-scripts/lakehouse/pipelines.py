@@ -310,12 +310,12 @@ def run_telematics(
     are shuffled once (the reading before each touched day is joined to its day's first reading by
     broadcast, not put into the window); the table is read only for the touched days' files (a
     range of ts, which prunes the day partitions) and, for each touched day, the vehicle's last
-    reading on the latest untouched day before it (found on the summary of each vehicle-day's last
-    reading that the job keeps, lakehouse.vehicle_days, not on the table's history; its odometer
-    and fuel read from that reading's day alone); the touched days' rows, intervals included, are
+    reading on the latest untouched day before it (found, with its odometer and fuel, on the
+    summary of each vehicle-day's last reading that the job keeps, lakehouse.vehicle_days, not on
+    the table's history); the touched days' rows, intervals included, are
     written once: appended when the table holds none of them (a first load), MERGEd otherwise, the
     MERGE reading the touched days' files alone; then the summary's months the batch reached
-    (docs/decisions.md 158, 159)."""
+    (docs/decisions.md 158-160)."""
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
@@ -326,9 +326,8 @@ def run_telematics(
     key = contract["key"]
     columns = [c["name"] for c in contract["columns"]]
 
-    # The batch's vehicle-days with their last reading: the touched days, and the summary's update.
-    batch_days = vehicle_days.of_readings(valid).localCheckpoint()
-    days = batch_days.select("vehicle_id", "day")
+    # The batch's vehicle-days, and the day after each: the touched days.
+    days = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct().localCheckpoint()
     touched = days.unionByName(days.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct().localCheckpoint()
     touched_days = [row["day"] for row in touched.select("day").distinct().collect()]
     # (vehicle_id, ts) in a touched vehicle-day
@@ -351,16 +350,16 @@ def run_telematics(
         kept = valid.select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
     # For each touched day, the vehicle's last reading on an untouched day before it: the day's
     # first interval's predecessor when no touched reading lies between them. Its key is on an
-    # untouched day, so it is none of `kept`'s. Found on the summary of each vehicle-day's last
-    # reading, which the job keeps (rebuilt from the table when it does not reflect it).
+    # untouched day, so it is none of `kept`'s. Found, counters included, on the summary of each
+    # vehicle-day's last reading, which the job keeps (rebuilt from the table when it does not
+    # reflect it): the table itself is read for the touched days alone.
     summary, summary_rebuilt = vehicle_days.load(spark, table)
     untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
-    before = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
-              .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(F.max("u.last_ts").alias("ts"))).localCheckpoint()
-    # Those readings' days bound the read of their odometer and fuel.
-    before_days = [row["day"] for row in before.select(F.to_date("ts").alias("day")).distinct().collect()]
-    earlier = current.where(on_days("ts", before_days)).select("vehicle_id", "ts", "odometer_km", "fuel_used_l").join(F.broadcast(before), ["vehicle_id", "ts"])
+    latest = F.max(F.struct(F.col("u.last_ts").alias("ts"), F.col("u.last_odometer_km").alias("odometer_km"), F.col("u.last_fuel_used_l").alias("fuel_used_l")))
+    earlier = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
+               .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(latest.alias("_e"))
+               .select("vehicle_id", "day", "_e.ts", "_e.odometer_km", "_e.fuel_used_l"))
     recomputed = telematics.with_intervals(kept, earlier)
     recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").localCheckpoint()
     new_readings = recomputed.where("_new").count()
@@ -370,7 +369,11 @@ def run_telematics(
         merge_on_key(spark, table, recomputed, key, "telematics_intervals", target_within=on_days("t.ts", touched_days))
     else:
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
-    vehicle_days.save(spark, table, summary, batch_days, summary_rebuilt)
+    # Every reading of each of the batch's vehicle-days, as written: that day's summary row. The
+    # touched days after them keep theirs (their readings' intervals changed, not their readings).
+    batch_days = F.broadcast(days.select(F.col("vehicle_id").alias("_b_vehicle"), F.col("day").alias("_b_day")))
+    on_batch_day = (F.col("vehicle_id") == F.col("_b_vehicle")) & (F.to_date("ts") == F.col("_b_day"))
+    vehicle_days.save(spark, table, summary, vehicle_days.of_readings(recomputed.join(batch_days, on_batch_day, "left_semi")), summary_rebuilt)
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
     stats = RunStats("telematics", read=rows_read, written=new_readings)

@@ -5,7 +5,9 @@ which can lie on any earlier day (DESIGN.md: a vehicle back after a week has a g
 reading). Finding it from the readings took two columns of every row of the table's history on
 every daily run. This summary holds one row per vehicle-day (3,000 vehicles make about 1.1
 million a year, against prod's 259 million readings a day), so a run reads it whole instead
-(issue 17, docs/decisions.md 159).
+(issue 17, docs/decisions.md 159). It holds the reading's counters as well (odometer, fuel), the
+interval's other end, so the run reads no readings but those of the days it touches
+(docs/decisions.md 160).
 
 It is a second table, written after the readings, so a run can fail between the two commits.
 Each write of the summary records, in its own commit's summary, the readings table's snapshot it
@@ -23,7 +25,7 @@ from pyspark.sql import functions as F
 from .iceberg import ensure_table, last_change
 
 SUFFIX = "__vehicle_days"
-COLUMNS = [("vehicle_id", "string"), ("day", "date"), ("last_ts", "timestamp")]
+COLUMNS = [("vehicle_id", "string"), ("day", "date"), ("last_ts", "timestamp"), ("last_odometer_km", "double"), ("last_fuel_used_l", "double")]
 # Months: a late batch rewrites the month of each day it reaches, a few thousand rows a day, and a
 # year is 12 files for the run to read, not 365.
 PARTITIONING = [{"transform": "month", "column": "day"}]
@@ -37,8 +39,12 @@ def table_of(readings_table: str) -> str:
 
 
 def of_readings(readings: DataFrame) -> DataFrame:
-    """(vehicle_id, day, last_ts) of readings with vehicle_id and ts."""
-    return readings.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(F.max("ts").alias("last_ts"))
+    """The summary's rows of readings that hold every reading of their vehicle-days, one per
+    (vehicle_id, ts): each vehicle-day's last reading, with its counters."""
+    # The struct's greatest is the latest ts's (ts first, and unique in a vehicle-day).
+    last = F.max(F.struct("ts", "odometer_km", "fuel_used_l"))
+    return (readings.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(last.alias("_last"))
+            .select("vehicle_id", "day", *(F.col(f"_last.{c}").alias(f"last_{c}") for c in ("ts", "odometer_km", "fuel_used_l"))))
 
 
 def load(spark: SparkSession, readings_table: str) -> tuple[DataFrame, bool]:
@@ -52,21 +58,23 @@ def load(spark: SparkSession, readings_table: str) -> tuple[DataFrame, bool]:
     return source.select(*(name for name, _ in COLUMNS)).localCheckpoint(), not current
 
 
-def save(spark: SparkSession, readings_table: str, before: DataFrame, batch: DataFrame, rebuilt: bool) -> None:
-    """After the readings' commit: each vehicle-day of `batch` (of_readings of the batch's valid
-    readings, every one of which the table now holds) takes the later of its last reading and the
-    batch's. A run writes the months its batch reached; a rebuild writes the whole summary. The
-    commit records the readings' snapshot, even when no row changed."""
+def save(spark: SparkSession, readings_table: str, before: DataFrame, written: DataFrame, rebuilt: bool) -> None:
+    """After the readings' commit: `written` (of_readings of the rows the run wrote, every
+    reading of each of the batch's vehicle-days, as the table now holds them) replaces those
+    vehicle-days' rows; the others stay. Replaced, not the later of the two: the batch's copy of a
+    reading can win over the table's (an earlier arrival) and bring other counters. A run writes the
+    months it reached; a rebuild writes the whole summary. The commit records the readings'
+    snapshot, even when no row changed."""
     summary_table = table_of(readings_table)
     readings_change = last_change(spark, readings_table)
     keys = ["vehicle_id", "day"]
-    b = batch.select(*keys, F.col("last_ts").alias("_batch_ts"))
-    updated = before.join(b, keys, "full").select(*keys, F.greatest("last_ts", "_batch_ts").alias("last_ts"))
+    columns = [name for name, _ in COLUMNS]
+    updated = before.join(written.select(*keys), keys, "left_anti").select(*columns).unionByName(written.select(*columns))
     writer = lambda frame: frame.writeTo(summary_table).option(f"snapshot-property.{READINGS_SNAPSHOT}", str(readings_change["snapshot_id"]) if readings_change else "")
     if rebuilt:
         writer(updated).overwrite(F.lit(True))
         return
-    months = [r["month"] for r in batch.select(F.trunc("day", "month").alias("month")).distinct().collect()]
+    months = [r["month"] for r in written.select(F.trunc("day", "month").alias("month")).distinct().collect()]
     if months:
         # A dynamic overwrite replaces the month partitions its rows fall in: all of each month's rows are written.
         writer(updated.where(F.trunc("day", "month").isin(months))).overwritePartitions()

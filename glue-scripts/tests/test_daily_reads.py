@@ -94,9 +94,10 @@ def test_a_daily_run_reads_only_the_files_of_the_days_it_works_on(spark, tmp_pat
     read = scans(spark, table, before)
     # The touched days are v1's fourth to sixth and v2's fifth and sixth: the table holds the fourth
     # day's file alone of them. The readings before them lie on the third day (v1) and the fourth
-    # (v2), found on the summary. Every read of the table, the MERGE's included, reads those two
-    # days' files at most: none covers the history (docs/decisions.md 158, 159).
-    assert read and max(s["files"] for s in read) <= 2
+    # (v2), found with their counters on the summary. Every read of the table, the MERGE's
+    # included, reads that one file: none covers the history, nor the predecessors' days
+    # (docs/decisions.md 158-160).
+    assert read and all(s["files"] == 1 for s in read)
     assert scans(spark, vehicle_days.table_of(table), before)  # the predecessors came from the summary
     merge_reads = [s for s in read if "_file" in s["columns"] or "_pos" in s["columns"]]
     assert merge_reads and all(s["files"] == 1 and s["rows"] == 4 for s in merge_reads)

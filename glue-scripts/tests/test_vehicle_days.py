@@ -54,14 +54,23 @@ class Fleet:
         return pipelines.run_telematics(self.spark, CONTRACT, folder, self.table, self.lake.quarantine, day(n))
 
     def expected_summary(self) -> list[tuple]:
-        last: dict[tuple, int] = defaultdict(int)
+        """Each vehicle-day's last reading, with its counters: of a key's copies, the first
+        ingested (the first sent at equal times), as DESIGN.md's deduplication keeps."""
+        kept: dict[tuple, dict] = {}
         for r in self.sent:
-            key = (r["vehicle_id"], str(datetime.utcfromtimestamp(r["ts"] / 1000).date()))
-            last[key] = max(last[key], r["ts"])
-        return sorted((v, d, str(datetime.utcfromtimestamp(ts / 1000))) for (v, d), ts in last.items())
+            key = (r["vehicle_id"], r["ts"])
+            if key not in kept or r["ingested_at"] < kept[key]["ingested_at"]:
+                kept[key] = r
+        last: dict[tuple, dict] = {}
+        for r in kept.values():
+            vehicle_day = (r["vehicle_id"], str(datetime.utcfromtimestamp(r["ts"] / 1000).date()))
+            if vehicle_day not in last or r["ts"] > last[vehicle_day]["ts"]:
+                last[vehicle_day] = r
+        return sorted((v, d, str(datetime.utcfromtimestamp(r["ts"] / 1000)), r["odometer_km"], r["fuel_used_l"]) for (v, d), r in last.items())
 
     def summary(self) -> list[tuple]:
-        return sorted((r["vehicle_id"], str(r["day"]), str(r["last_ts"])) for r in self.spark.table(vehicle_days.table_of(self.table)).collect())
+        rows = self.spark.table(vehicle_days.table_of(self.table)).collect()
+        return sorted((r["vehicle_id"], str(r["day"]), str(r["last_ts"]), r["last_odometer_km"], r["last_fuel_used_l"]) for r in rows)
 
     def interval(self, vehicle: str, ts: str) -> tuple:
         r = self.spark.table(self.table).where(f"vehicle_id = '{vehicle}' AND ts = TIMESTAMP '{ts}'").first()
@@ -75,15 +84,24 @@ def test_the_summary_holds_each_vehicle_days_last_reading_after_every_run(spark,
     stats = fleet.run(2)
     assert stats.details["vehicle_days_rebuilt"] == 0
     assert fleet.summary() == fleet.expected_summary()
-    # Day 3 brings a late v2 reading of day 1 (later than its last), a copy of a day-2 reading, and
-    # a reading of a new month's day (2026-12-01, day 11): three months' worth of rows to keep right.
+    # Day 3 brings a late v2 reading of day 1 (later than its last), a copy of a day-2 reading, two
+    # copies of vehicle-days' last readings with other counters, and a reading of a new month's day
+    # (2026-12-01, day 11): three months' worth of rows to keep right. The copy of v1's last
+    # reading of day 1 was ingested before the table's (batches delivered out of order) and wins;
+    # the copy of v2's last of day 2 was ingested after it and loses. The summary must carry the
+    # winner's counters, which neither the latest ts nor the batch's own readings tell.
     late = {**readings(1)[3], "ts": epoch_ms(f"{day(1)} 10:10:00"), "odometer_km": 1012.0, "ingested_at": epoch_ms(f"{day(3)} 08:00:00")}
+    v1_last, v2_last = readings(1)[1], readings(2)[3]
+    earlier_copy = {**v1_last, "odometer_km": v1_last["odometer_km"] - 1, "fuel_used_l": 300.0, "ingested_at": v1_last["ingested_at"] - 100}
+    later_copy = {**v2_last, "odometer_km": 3000.0, "fuel_used_l": 400.0, "ingested_at": v2_last["ingested_at"] + 100}
     december = readings(11)[:1]
-    stats = fleet.run(3, [*readings(3), late, readings(2)[0], *december])
-    assert (stats.details["vehicle_days_rebuilt"], stats.details["duplicates"]) == (0, 1)
-    fleet.sent.remove(readings(2)[0])  # the copy is not a reading of its own; its ts changes nothing anyway
+    stats = fleet.run(3, [*readings(3), late, readings(2)[0], earlier_copy, later_copy, *december])
+    # three copies of keys the table held (no new reading); earlier_copy replaces the table's row
+    assert (stats.details["vehicle_days_rebuilt"], stats.details["duplicates"]) == (0, 3)
     assert fleet.summary() == fleet.expected_summary()
-    assert ("v2", day(1), f"{day(1)} 10:10:00") in fleet.summary()
+    assert ("v2", day(1), f"{day(1)} 10:10:00", 1012.0, 103.0) in fleet.summary()
+    assert ("v1", day(1), f"{day(1)} 23:55:00", v1_last["odometer_km"] - 1, 300.0) in fleet.summary()
+    assert ("v2", day(2), f"{day(2)} 10:05:00", v2_last["odometer_km"], v2_last["fuel_used_l"]) in fleet.summary()
     # v1's first reading of day 3 follows day 2's 23:55, found on the summary
     assert fleet.interval("v1", f"{day(3)} 00:00:00") == ("ok", 5.0, 300)
 
