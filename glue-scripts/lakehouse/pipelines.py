@@ -296,6 +296,13 @@ def run_landed(
 TELEMATICS_EXTRA = [("distance_km", "double"), ("fuel_l", "double"), ("interval_seconds", "bigint"), ("interval_status", "string"), ("load_band", "string")]
 
 
+def readings_on(readings: DataFrame, days: DataFrame) -> DataFrame:
+    """The readings (vehicle_id, ts) that lie in one of `days` (vehicle_id, day), a frame
+    small enough to broadcast (a batch's vehicle-days)."""
+    listed = F.broadcast(days.select(F.col("vehicle_id").alias("_vd_vehicle"), F.col("day").alias("_vd_day")))
+    return readings.join(listed, (F.col("vehicle_id") == F.col("_vd_vehicle")) & (F.to_date("ts") == F.col("_vd_day")), "left_semi")
+
+
 def run_telematics(
     spark: SparkSession, contract: Mapping[str, Any], raw_path: str, table: str, quarantine_root: str, ingest_date: str, evaluate: Evaluator = enforce_locally
 ) -> RunStats:
@@ -330,12 +337,9 @@ def run_telematics(
     days = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct().localCheckpoint()
     touched = days.unionByName(days.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct().localCheckpoint()
     touched_days = [row["day"] for row in touched.select("day").distinct().collect()]
-    # (vehicle_id, ts) in a touched vehicle-day
-    is_touched = F.broadcast(touched.select(F.col("vehicle_id").alias("_t_vehicle"), F.col("day").alias("_t_day")))
-    on_touched = (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.to_date("ts") == F.col("_t_day"))
     current = spark.table(table).select(*columns)
     # The table's rows of the touched vehicle-days: the range of ts prunes the table's day partitions.
-    in_touched = current.where(on_days("ts", touched_days)).join(is_touched, on_touched, "left_semi")
+    in_touched = readings_on(current.where(on_days("ts", touched_days)), touched)
     table_has_touched_rows = in_touched.limit(1).count() > 0
     if table_has_touched_rows:
         # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
@@ -354,7 +358,7 @@ def run_telematics(
     # vehicle-day's last reading, which the job keeps (rebuilt from the table when it does not
     # reflect it): the table itself is read for the touched days alone.
     summary, summary_rebuilt = vehicle_days.load(spark, table)
-    untouched = summary.join(is_touched, (F.col("vehicle_id") == F.col("_t_vehicle")) & (F.col("day") == F.col("_t_day")), "left_anti")
+    untouched = summary.join(F.broadcast(touched), ["vehicle_id", "day"], "left_anti")
     t, u = touched.alias("t"), untouched.alias("u")
     latest = F.max(F.struct(F.col("u.last_ts").alias("ts"), F.col("u.last_odometer_km").alias("odometer_km"), F.col("u.last_fuel_used_l").alias("fuel_used_l")))
     earlier = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
@@ -371,9 +375,7 @@ def run_telematics(
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
     # Every reading of each of the batch's vehicle-days, as written: that day's summary row. The
     # touched days after them keep theirs (their readings' intervals changed, not their readings).
-    batch_days = F.broadcast(days.select(F.col("vehicle_id").alias("_b_vehicle"), F.col("day").alias("_b_day")))
-    on_batch_day = (F.col("vehicle_id") == F.col("_b_vehicle")) & (F.to_date("ts") == F.col("_b_day"))
-    vehicle_days.save(spark, table, summary, vehicle_days.of_readings(recomputed.join(batch_days, on_batch_day, "left_semi")), summary_rebuilt)
+    vehicle_days.save(spark, table, summary, vehicle_days.of_readings(readings_on(recomputed, days)), summary_rebuilt)
     recorded = kpi_dates.record(spark, kpi_dates.ledger_table(table), recomputed.select(F.to_date("ts").alias("metric_date")), "telematics", ingest_date)
 
     stats = RunStats("telematics", read=rows_read, written=new_readings)

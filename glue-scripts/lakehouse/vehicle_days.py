@@ -66,6 +66,7 @@ def save(spark: SparkSession, readings_table: str, before: DataFrame, written: D
     months it reached; a rebuild writes the whole summary. The commit records the readings'
     snapshot, even when no row changed."""
     summary_table = table_of(readings_table)
+    written = written.localCheckpoint()  # read three times below: the anti-join, the union, the months
     readings_change = last_change(spark, readings_table)
     keys = ["vehicle_id", "day"]
     columns = [name for name, _ in COLUMNS]
