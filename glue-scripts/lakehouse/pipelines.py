@@ -314,8 +314,9 @@ def run_telematics(
 
     Where the time goes (issue 17): the raw JSON is parsed with the contract's raw types (no
     inference pass); the first arrival and the intervals are windows by vehicle, so the readings
-    are shuffled once (the reading before each touched day is joined to its day's first reading by
-    broadcast, not put into the window); the table is read only for the touched days' files (a
+    are shuffled once and cached once, with the intervals (the reading before each touched day is
+    joined to its day's first reading by broadcast, not put into the window), and the data-quality
+    rules read that cache in its order, the rows the write leaves (docs/decisions.md 162); the table is read only for the touched days' files (a
     range of ts, which prunes the day partitions) and, for each touched day, the vehicle's last
     reading on the latest untouched day before it (found, with its odometer and fuel, on the
     summary of each vehicle-day's last reading that the job keeps, lakehouse.vehicle_days, not on
@@ -326,14 +327,15 @@ def run_telematics(
     # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
-    valid, quarantined = telematics.prepare(raw, contract)
-    valid = valid.persist()
-    evaluate(valid, contract, table)
+    # Copies included: the first arrival and the intervals are one window by vehicle below, over the
+    # batch read from the cache (issue 17: the deduplicated batch cached apart, then windowed again
+    # for the intervals, cost a second materialisation of every reading; docs/decisions.md 162).
+    valid, quarantined = telematics.checked(raw, contract)
     ensure_table(spark, table, [*contract_columns(contract), *TELEMATICS_EXTRA], contract["processed"]["partitioning"])
     key = contract["key"]
     columns = [c["name"] for c in contract["columns"]]
 
-    # The batch's vehicle-days, and the day after each: the touched days.
+    # The batch's vehicle-days (a copy lies on its reading's day), and the day after each: the touched days.
     days = valid.select("vehicle_id", F.to_date("ts").alias("day")).distinct().localCheckpoint()
     touched = days.unionByName(days.select("vehicle_id", F.date_add("day", 1).alias("day"))).distinct().localCheckpoint()
     touched_days = [row["day"] for row in touched.select("day").distinct().collect()]
@@ -342,16 +344,18 @@ def run_telematics(
     in_touched = readings_on(current.where(on_days("ts", touched_days)), touched)
     table_has_touched_rows = in_touched.limit(1).count() > 0
     if table_has_touched_rows:
-        # The first arrival wins: a later copy changes nothing, an earlier one (batches run out of
-        # order) replaces the table's row. At equal ingest times the table's row stays. `_new`: a
-        # key the table did not hold: found among the key's rows as the peers of one ts in the
-        # vehicle's window, so the first arrival and the intervals share its one shuffle.
+        in_touched = in_touched.localCheckpoint()  # read from the table before the write: see `cached` below
+        # The first arrival wins, among the batch's copies and the table's row: a later copy changes
+        # nothing, an earlier one (batches run out of order) replaces the table's row. At equal
+        # ingest times the table's row stays. `_new`: a key the table did not hold: found among the
+        # key's rows as the peers of one ts in the vehicle's window, so the first arrival and the
+        # intervals share its one shuffle.
         both = in_touched.withColumn("_from_batch", F.lit(0)).unionByName(valid.select(*columns).withColumn("_from_batch", F.lit(1)))
         same_key = telematics.by_vehicle().orderBy("ts").rangeBetween(Window.currentRow, Window.currentRow)
         in_table = F.min("_from_batch").over(same_key) == 0
         kept = telematics.first_arrivals(both.withColumn("_in_table", in_table), F.col("_from_batch").asc()).select(*columns, (~F.col("_in_table")).alias("_new"))
     else:
-        kept = valid.select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
+        kept = telematics.first_arrivals(valid).select(*columns, F.lit(True).alias("_new"))  # a first load, a new day: every reading is new
     # For each touched day, the vehicle's last reading on an untouched day before it: the day's
     # first interval's predecessor when no touched reading lies between them. Its key is on an
     # untouched day, so it is none of `kept`'s. Found, counters included, on the summary of each
@@ -363,11 +367,20 @@ def run_telematics(
     latest = F.max(F.struct(F.col("u.last_ts").alias("ts"), F.col("u.last_odometer_km").alias("odometer_km"), F.col("u.last_fuel_used_l").alias("fuel_used_l")))
     earlier = (t.join(u, (F.col("u.vehicle_id") == F.col("t.vehicle_id")) & (F.col("u.day") < F.col("t.day")))
                .groupBy(F.col("t.vehicle_id").alias("vehicle_id"), F.col("t.day").alias("day")).agg(latest.alias("_e"))
-               .select("vehicle_id", "day", "_e.ts", "_e.odometer_km", "_e.fuel_used_l"))
+               .select("vehicle_id", "day", "_e.ts", "_e.odometer_km", "_e.fuel_used_l")).localCheckpoint()
     recomputed = telematics.with_intervals(kept, earlier)
-    recomputed = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").localCheckpoint()
-    new_readings = recomputed.where("_new").count()
-    recomputed = recomputed.drop("_new")
+    # Cached, not checkpointed: a cached frame keeps its partitioning by vehicle and its order by
+    # (vehicle_id, ts), so the data-quality rules' window and the summary's aggregation by
+    # vehicle-day read it without a shuffle (a local checkpoint forgets both: issue 17). The count
+    # fills the cache. Its lineage reads no table, only the cached raw batch and checkpoints: Spark
+    # recomputes a cached query that reads a table once that table is written (the MERGE, the
+    # summary's save), which would read the table's new rows (test_daily_reads counts the reads).
+    cached = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new").persist()
+    new_readings = cached.where("_new").count()
+    recomputed = cached.drop("_new")
+    # The rules hold for every row the write leaves on the touched days: the batch's first arrivals
+    # and, on a merge, the table's rows they join with their intervals recomputed.
+    evaluate(recomputed, contract, table)
     if table_has_touched_rows:
         # A row of the table with a recomputed row's key has its ts, so lies on a touched day.
         merge_on_key(spark, table, recomputed, key, "telematics_intervals", target_within=on_days("t.ts", touched_days))
@@ -388,7 +401,7 @@ def run_telematics(
         **{f"intervals_{row['interval_status']}": row["count"] for row in recomputed.groupBy("interval_status").count().collect()},
     }
     raw.unpersist()
-    valid.unpersist()
+    cached.unpersist()
     return stats
 
 

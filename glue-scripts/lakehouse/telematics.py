@@ -44,9 +44,14 @@ def first_arrivals(readings: DataFrame, *later_first: Column) -> DataFrame:
     return readings.withColumn("_before", before).where(F.col("_before").isNull() | ~F.col("_before.ts").eqNullSafe(F.col("ts"))).drop("_before")
 
 
+def checked(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """(valid readings, copies included; quarantined readings with reasons)."""
+    return split_by_reasons(typed(raw, contract), contract_reasons(contract))
+
+
 def prepare(raw: DataFrame, contract: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
     """(valid readings, one per (vehicle_id, ts): the first ingested; quarantined readings with reasons)."""
-    valid, quarantined = split_by_reasons(typed(raw, contract), contract_reasons(contract))
+    valid, quarantined = checked(raw, contract)
     return first_arrivals(valid), quarantined
 
 

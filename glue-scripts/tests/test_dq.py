@@ -51,3 +51,16 @@ def test_a_range_run_reads_each_days_folder_of_the_path_argument():
     with pytest.raises(ValueError, match="needs a path argument with"):
         for_days("s3://b/raw/weather/weather/", ["2026-11-20"])
 
+
+
+def test_a_one_column_key_counts_every_copy_beyond_the_first_and_every_null(spark):
+    """IsPrimaryKey of a key of one column (the window orders by the key itself): three rows of one
+    customer are two beyond the first, a null key one more; distinct keys, one row each, pass."""
+    contract = contract_of(CONTRACTS, "customers")
+    schema = "customer_id string, customer_name string, segment string, created_at timestamp, updated_at timestamp"
+    at = datetime(2026, 11, 21, 10)
+    row = lambda customer: (customer, "Acme", "enterprise", at, at)  # noqa: E731
+    enforce_locally(spark.createDataFrame([row("c1"), row("c2"), row("c3")], schema), contract, "customers")  # passes
+    with pytest.raises(DataQualityError) as raised:
+        enforce_locally(spark.createDataFrame([row("c1"), row("c1"), row("c2"), row("c1"), row(None)], schema), contract, "customers")
+    assert raised.value.failures == [('IsPrimaryKey "customer_id"', 3)]
