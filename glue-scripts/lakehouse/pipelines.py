@@ -313,18 +313,18 @@ def run_telematics(
     the KPI.
 
     Where the time goes (issue 17): the raw JSON is parsed with the contract's raw types (no
-    inference pass); the first arrival and the intervals are windows by vehicle, so the readings
-    are shuffled once and cached once, with the intervals (the reading before each touched day is
-    joined to its day's first reading by broadcast, not put into the window), and the data-quality
-    rules read that cache in its order, the rows the write leaves (docs/decisions.md 162); the table is read only for the touched days' files (a
-    range of ts, which prunes the day partitions) and, for each touched day, the vehicle's last
-    reading on the latest untouched day before it (found, with its odometer and fuel, on the
-    summary of each vehicle-day's last reading that the job keeps, lakehouse.vehicle_days, not on
-    the table's history); the touched days' rows, intervals included, are
-    written once: appended when the table holds none of them (a first load), MERGEd otherwise, the
-    MERGE reading the touched days' files alone; then the summary's months the batch reached
-    (docs/decisions.md 158-160)."""
-    # Parsed once, with the raw types: the merges, the data-quality rules and the counts all read it.
+    inference pass); the first arrival and the intervals are one window by vehicle, so the readings
+    are shuffled once, and its result is cached once (the reading before each touched day is joined
+    to its day's first reading by broadcast, not put into the window); the data-quality rules read
+    that cache, the rows the write leaves, in its order (docs/decisions.md 162); the table is read
+    only for the touched days' files (a range of ts, which prunes the day partitions) and, for each
+    touched day, the vehicle's last reading on the latest untouched day before it (found, with its
+    odometer and fuel, on the summary of each vehicle-day's last reading that the job keeps,
+    lakehouse.vehicle_days, not on the table's history); the touched days' rows, intervals
+    included, are written once: appended when the table holds none of them (a first load), MERGEd
+    otherwise, the MERGE reading the touched days' files alone; then the summary's months the batch
+    reached (docs/decisions.md 158-160)."""
+    # Parsed once, with the raw types: the vehicle-days, the window and the quarantine all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
     # Copies included: the first arrival and the intervals are one window by vehicle below, over the
