@@ -52,7 +52,6 @@ def test_a_range_run_reads_each_days_folder_of_the_path_argument():
         for_days("s3://b/raw/weather/weather/", ["2026-11-20"])
 
 
-
 def test_a_one_column_key_counts_every_copy_beyond_the_first_and_every_null(spark):
     """IsPrimaryKey of a key of one column (the window orders by the key itself): three rows of one
     customer are two beyond the first, a null key one more; distinct keys, one row each, pass."""
