@@ -34,6 +34,14 @@ def by_vehicle() -> WindowSpec:
     return Window.partitionBy("vehicle_id")
 
 
+def last_of_day() -> Column:
+    """True for a reading that is its vehicle-day's last: the vehicle's next reading, in the order
+    of `with_intervals`' window (which it shares, so nothing is sorted again), is on a later day or
+    there is none."""
+    following = F.lead("ts").over(by_vehicle().orderBy("ts"))
+    return following.isNull() | (F.to_date(following) != F.to_date("ts"))
+
+
 def first_arrivals(readings: DataFrame, *later_first: Column) -> DataFrame:
     """One reading per (vehicle_id, ts): the first ingested (`ingested_at`, then `later_first`, the
     tie-breakers). Ordered by vehicle, ts and arrival, a reading is its key's first when the row

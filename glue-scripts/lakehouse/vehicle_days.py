@@ -39,8 +39,9 @@ def table_of(readings_table: str) -> str:
 
 
 def of_readings(readings: DataFrame) -> DataFrame:
-    """The summary's rows of readings that hold every reading of their vehicle-days, one per
-    (vehicle_id, ts): each vehicle-day's last reading, with its counters."""
+    """The summary's rows of readings that hold each of their vehicle-days' last reading (every
+    reading, or the last ones alone), one per (vehicle_id, ts): each vehicle-day's last reading,
+    with its counters."""
     # The struct's greatest is the latest ts's (ts first, and unique in a vehicle-day).
     last = F.max(F.struct("ts", "odometer_km", "fuel_used_l"))
     return (readings.groupBy("vehicle_id", F.to_date("ts").alias("day")).agg(last.alias("_last"))
@@ -59,8 +60,8 @@ def load(spark: SparkSession, readings_table: str) -> tuple[DataFrame, bool]:
 
 
 def save(spark: SparkSession, readings_table: str, before: DataFrame, written: DataFrame, rebuilt: bool) -> None:
-    """After the readings' commit: `written` (of_readings of the rows the run wrote, every
-    reading of each of the batch's vehicle-days, as the table now holds them) replaces those
+    """After the readings' commit: `written` (of_readings of the rows the run wrote, each of the
+    batch's vehicle-days' last reading, as the table now holds them) replaces those
     vehicle-days' rows; the others stay. Replaced, not the later of the two: the batch's copy of a
     reading can win over the table's (an earlier arrival) and bring other counters. A run writes the
     months it reached; a rebuild writes the whole summary. The commit records the readings'

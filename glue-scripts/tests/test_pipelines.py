@@ -111,6 +111,8 @@ def test_a_rerun_that_rejects_nothing_removes_the_days_quarantine(spark, tmp_pat
     write_ndjson(folder, [reading("2026-11-21 10:00:00", 100.0, 10.0), reading("2026-11-21 10:05:00", 105.0, 10.5)])
     rerun = pipelines.run_telematics(spark, contract, str(folder.parent), table, str(quarantine), "2026-11-21")
     assert (rerun.quarantined, rerun.written) == (0, 1)
+    # Both readings' intervals recomputed, the table's as well as the new one's, on one day.
+    assert {k: v for k, v in rerun.details.items() if k.startswith(("intervals_", "kpi_"))} == {"intervals_first_reading": 1, "intervals_ok": 1, "kpi_dates_recorded": 1}
     assert not listed.exists()
     assert not (quarantine / "telematics" / "unreadable_objects" / "ingest_date=2026-11-21").exists()
 
