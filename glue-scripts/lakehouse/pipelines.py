@@ -321,14 +321,14 @@ def run_telematics(
     to its day's first reading by broadcast, not put into the window); the data-quality rules read
     that cache, the rows the write leaves, in its order (docs/decisions.md 162); the summary's rows
     and the ledger's days are each vehicle-day's last reading, marked in that window, and the
-    quarantine's count is the batch's less its valid readings (docs/decisions.md 163); the table is read
-    only for the touched days' files (a range of ts, which prunes the day partitions) and, for each
-    touched day, the vehicle's last reading on the latest untouched day before it (found, with its
-    odometer and fuel, on the summary of each vehicle-day's last reading that the job keeps,
-    lakehouse.vehicle_days, not on the table's history); the touched days' rows, intervals
-    included, are written once: appended when the table holds none of them (a first load), MERGEd
-    otherwise, the MERGE reading the touched days' files alone; then the summary's months the batch
-    reached (docs/decisions.md 158-160)."""
+    quarantine's count is the batch's less its valid readings (docs/decisions.md 163); the table is
+    read only for the touched days' files (a range of ts, which prunes the day partitions) and, for
+    each touched day, the vehicle's last reading on the latest untouched day before it (found, with
+    its odometer and fuel, on the summary of each vehicle-day's last reading that the job keeps,
+    lakehouse.vehicle_days, not on the table's history); the touched days' rows, intervals included,
+    are written once: appended when the table holds none of them (a first load), MERGEd otherwise,
+    the MERGE reading the touched days' files alone; then the summary's months the batch reached
+    (docs/decisions.md 158-160)."""
     # Parsed once, with the raw types: the vehicle-days, the window and the quarantine all read it.
     raw_schema = raw_json_ddl(contract)
     raw, rows_read, unreadable = read_raw_batch(spark, raw_path, lambda reader, *paths: reader.schema(raw_schema).json(list(paths)), quarantine_root, "telematics", ingest_date)
@@ -383,11 +383,11 @@ def run_telematics(
     # (issue 17: that aggregation and the ledger's distinct took 3 s of 45 at 5M readings).
     recomputed = telematics.with_intervals(kept, earlier).withColumn(LAST_OF_DAY, telematics.last_of_day())
     # Cached, not checkpointed: a cached frame keeps its partitioning by vehicle and its order by
-    # (vehicle_id, ts), so the data-quality rules' window and the summary's aggregation by
-    # vehicle-day read it without a shuffle (a local checkpoint forgets both: issue 17). The count
-    # fills the cache. Its lineage reads no table, only the cached raw batch and checkpoints: Spark
-    # recomputes a cached query that reads a table once that table is written (the MERGE, the
-    # summary's save), which would read the table's new rows (test_daily_reads counts the reads).
+    # (vehicle_id, ts), so the data-quality rules' window reads it without a shuffle (a local
+    # checkpoint forgets both: issue 17). Its lineage reads no table, only the cached raw batch and
+    # checkpoints: Spark recomputes a cached query that reads a table once that table is written
+    # (the MERGE, the summary's save), which would read the table's new rows (test_daily_reads
+    # counts the reads).
     # The count by interval status fills it, and gives the readings new to the table.
     cached = recomputed.select(*columns, *[n for n, _ in TELEMATICS_EXTRA], "_new", LAST_OF_DAY).persist()
     by_status = cached.groupBy("interval_status").agg(F.count(F.lit(1)).alias("rows"), F.count(F.when(F.col("_new"), 1)).alias("new")).collect()
@@ -402,7 +402,7 @@ def run_telematics(
         merge_on_key(spark, table, recomputed, key, "telematics_intervals", target_within=on_days("t.ts", touched_days))
     else:
         recomputed.writeTo(table).append()  # none of the touched days' rows is in the table yet
-    # Every reading of each of the batch's vehicle-days, as written: that day's summary row. The
+    # The last reading of each of the batch's vehicle-days, as written: that day's summary row. The
     # touched days after them keep theirs (their readings' intervals changed, not their readings).
     vehicle_days.save(spark, table, summary, vehicle_days.of_readings(readings_on(last_readings, days)), summary_rebuilt)
     # Every day with a recomputed reading has a last one.
