@@ -14,7 +14,17 @@ NO_SHIPMENT = "no_shipment"
 NO_WEATHER = "no_weather"
 
 
-def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: DataFrame, customer_versions: DataFrame) -> DataFrame:
+# The most day pieces of shipment periods (period_days) sent whole to every task rather than
+# shuffled with the intervals. A piece is three short strings, a city and five timestamps, on the
+# order of 100 bytes as Spark holds it, so a broadcast stays within a few tens of MB.
+# A daily run's pieces (the shipments over its few recomputed dates) are well below it; a backfill
+# over months is above it, and its intervals are shuffled.
+BROADCAST_PERIOD_DAYS = 200_000
+
+
+def attributed_intervals(
+    intervals: DataFrame, shipments: DataFrame, weather: DataFrame, customer_versions: DataFrame, broadcast_periods_up_to: int = BROADCAST_PERIOD_DAYS
+) -> DataFrame:
     """Every interval with its outcome, and for those in the KPI: city, temp_range, weather_condition,
     customer_segment. Outcomes: the telematics interval_status when not ok (negative_delta,
     gap_over_15_min, first_reading), no_shipment, no_weather, or in_kpi.
@@ -25,10 +35,14 @@ def attributed_intervals(intervals: DataFrame, shipments: DataFrame, weather: Da
 
     The choices among shipments and among customer versions are made on those small tables, as
     periods that do not overlap (shipment_periods, segment_periods), so each interval meets at
-    most one of each: no window over every interval (issue 17)."""
+    most one of each: no window over every interval (issue 17). An interval meets its vehicle's
+    periods of its own day alone (period_days): joined on the vehicle alone, every interval was
+    compared with every period of its vehicle, which grows with the days a run covers, and the
+    intervals were shuffled and sorted for that join (docs/decisions.md 164)."""
     ok = intervals.where(F.col("interval_status") == INTERVAL_OK)
-    s = shipment_periods(shipments)
-    matched = ok.join(s, (ok.vehicle_id == s.s_vehicle_id) & (s.period_from <= ok.ts) & (ok.ts < s.period_to), "left").drop("s_vehicle_id", "period_from", "period_to")
+    s = period_days(shipment_periods(shipments), broadcast_periods_up_to)
+    on_its_day = (ok.vehicle_id == s.s_vehicle_id) & (F.to_date(ok.ts) == s.s_day) & (s.period_from <= ok.ts) & (ok.ts < s.period_to)
+    matched = ok.join(s, on_its_day, "left").drop("s_vehicle_id", "s_day", "period_from", "period_to")
     w = weather.where(~F.col("is_missing")).select(
         F.col("city").alias("w_city"), F.col("observation_hour").alias("w_hour"), "temp_range", F.col("condition").alias("weather_condition")
     )
@@ -56,6 +70,19 @@ def shipment_periods(shipments: DataFrame) -> DataFrame:
     return (covering.withColumn("_rn", F.row_number().over(latest)).where("_rn = 1")
             .select(F.col("p.vehicle_id").alias("s_vehicle_id"), F.col("p.cut").alias("period_from"), F.col("p.next_cut").alias("period_to"),
                     "s.shipment_id", "s.customer_id", "s.origin_city", "s.departed_at", "s.arrived_at"))
+
+
+def period_days(periods: DataFrame, broadcast_up_to: int) -> DataFrame:
+    """Each shipment period once for every day it touches (`s_day`), so an interval is joined to
+    its vehicle's periods on its own day: a handful, where the vehicle's periods over all the
+    run's days were hundreds in a long backfill. A period that ends at midnight also lists that
+    day, where it holds no interval (ts < period_to); the join's range condition decides.
+
+    Broadcast when there are at most `broadcast_up_to` pieces (counted on the pieces, materialised
+    once: a few thousand rows from the shipments table), so the intervals are neither shuffled
+    nor sorted for the join; above it the join shuffles both sides by (vehicle, day)."""
+    pieces = periods.withColumn("s_day", F.explode(F.sequence(F.to_date("period_from"), F.to_date("period_to")))).localCheckpoint()
+    return F.broadcast(pieces) if pieces.count() <= broadcast_up_to else pieces
 
 
 def segment_at_interval_time(intervals: DataFrame, customer_versions: DataFrame) -> DataFrame:

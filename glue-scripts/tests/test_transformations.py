@@ -313,6 +313,41 @@ def test_telemetry_metrics_by_hand(spark):
     assert metrics.outcome_counts(attributed) == {"in_kpi": 3, "no_shipment": 1, "first_reading": 1, "gap_over_15_min": 1}
 
 
+@pytest.mark.parametrize("broadcast_up_to", [metrics.BROADCAST_PERIOD_DAYS, 0], ids=["periods broadcast", "periods shuffled"])
+def test_shipments_over_several_days_and_midnight_by_hand(spark, broadcast_up_to):
+    """An interval is joined to its vehicle's periods of its own day (metrics.period_days), so a
+    shipment holds its intervals on every day it covers, not only on its first or last. v1: s1
+    from 20 Nov 22:00 to 23 Nov 00:00 exactly, then s2 from that midnight to 02:00; v2: s3 across
+    the midnight of 22 Nov. Expected by hand: 20 Nov 21:59 none (before s1); 20 Nov 23:00, 21 Nov
+    12:00 and 22 Nov 23:59 s1; 23 Nov 00:00 s2 (s1 has arrived); 23 Nov 02:00 none (s2 arrived);
+    v2 at 22 Nov 00:15 s3, at 00:30 none. The same with the periods broadcast and shuffled."""
+    iv = "vehicle_id string, ts timestamp, distance_km double, fuel_l double, interval_status string"
+    expected = [
+        ("v1", "2026-11-20 21:59:00", None), ("v1", "2026-11-20 23:00:00", "s1"), ("v1", "2026-11-21 12:00:00", "s1"), ("v1", "2026-11-22 23:59:00", "s1"),
+        ("v1", "2026-11-23 00:00:00", "s2"), ("v1", "2026-11-23 02:00:00", None), ("v2", "2026-11-22 00:15:00", "s3"), ("v2", "2026-11-22 00:30:00", None),
+    ]
+    intervals = spark.createDataFrame([(v, T(ts), 1.0, 0.1, "ok") for v, ts, _ in expected], iv)
+    shipments = spark.createDataFrame(
+        [
+            ("s1", "c1", "v1", "Madrid", T("2026-11-20 22:00:00"), T("2026-11-23 00:00:00")),
+            ("s2", "c1", "v1", "Madrid", T("2026-11-23 00:00:00"), T("2026-11-23 02:00:00")),
+            ("s3", "c1", "v2", "Madrid", T("2026-11-21 23:30:00"), T("2026-11-22 00:30:00")),
+        ],
+        "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp",
+    )
+    weather_series = spark.createDataFrame(
+        [("Madrid", T(f"2026-11-{d} {h:02d}:00:00"), "Low", "rain", False) for d in (20, 21, 22, 23) for h in range(24)],
+        "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean",
+    )
+    customers = spark.createDataFrame([("c1", "enterprise", T("2026-11-01 00:00:00"))], "customer_id string, segment string, commit_ts timestamp")
+    attributed = metrics.attributed_intervals(intervals, shipments, weather_series, customers, broadcast_periods_up_to=broadcast_up_to)
+    assert rows(attributed, "vehicle_id", "ts", "shipment_id", "outcome", order=["vehicle_id", "ts"]) == [
+        (v, T(ts), shipment, "in_kpi" if shipment else "no_shipment") for v, ts, shipment in expected
+    ]
+    join = next(line for line in attributed._jdf.queryExecution().executedPlan().toString().splitlines() if "Join" in line and "s_day" in line)
+    assert ("BroadcastHashJoin" in join) == (broadcast_up_to > 0), join
+
+
 def test_overlapping_shipments_and_customer_versions_by_hand(spark):
     """One vehicle, three shipments: s1 09:00-12:00 (c1), s2 10:00-11:00 (c2) departs later and
     overlaps s1, s3 11:30-13:00 (c2) overlaps s1's end. The interval at each time belongs to the
