@@ -348,6 +348,26 @@ def test_shipments_over_several_days_and_midnight_by_hand(spark, broadcast_up_to
     assert ("BroadcastHashJoin" in join) == (broadcast_up_to > 0), join
 
 
+def test_an_interval_takes_the_weather_of_its_own_hour_at_the_hours_edges(spark):
+    """The last instant of an hour (09:59:59.999999) takes that hour's weather, the first
+    (10:00:00) the next hour's, and an hour whose weather is missing gives no_weather."""
+    times = {"2026-11-21 09:59:59.999999": "fog", "2026-11-21 10:00:00": "rain", "2026-11-21 10:59:59.500000": "rain", "2026-11-21 11:00:00": None}
+    intervals = spark.createDataFrame([("v1", T(t), 1.0, 0.1, "ok") for t in times],
+                                      "vehicle_id string, ts timestamp, distance_km double, fuel_l double, interval_status string")
+    shipments = spark.createDataFrame([("s1", "c1", "v1", "Madrid", T("2026-11-21 09:00:00"), T("2026-11-21 12:00:00"))],
+                                      "shipment_id string, customer_id string, vehicle_id string, origin_city string, departed_at timestamp, arrived_at timestamp")
+    weather_series = spark.createDataFrame(
+        [("Madrid", T("2026-11-21 09:00:00"), "Low", "fog", False), ("Madrid", T("2026-11-21 10:00:00"), "Low", "rain", False),
+         ("Madrid", T("2026-11-21 11:00:00"), "Low", "clear", True), ("Sevilla", T("2026-11-21 11:00:00"), "High", "clear", False)],
+        "city string, observation_hour timestamp, temp_range string, condition string, is_missing boolean",
+    )
+    customers = spark.createDataFrame([("c1", "enterprise", T("2026-11-01 00:00:00"))], "customer_id string, segment string, commit_ts timestamp")
+    attributed = metrics.attributed_intervals(intervals, shipments, weather_series, customers)
+    assert rows(attributed, "ts", "weather_condition", "outcome", order=["ts"]) == [
+        (T(t), condition, "in_kpi" if condition else "no_weather") for t, condition in times.items()
+    ]
+
+
 def test_overlapping_shipments_and_customer_versions_by_hand(spark):
     """One vehicle, three shipments: s1 09:00-12:00 (c1), s2 10:00-11:00 (c2) departs later and
     overlaps s1, s3 11:30-13:00 (c2) overlaps s1's end. The interval at each time belongs to the
