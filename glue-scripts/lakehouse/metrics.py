@@ -15,8 +15,9 @@ NO_WEATHER = "no_weather"
 
 
 # The most day pieces of shipment periods (period_days) sent whole to every task rather than
-# shuffled with the intervals. A piece is three short strings, a city and five timestamps, on the
-# order of 100 bytes as Spark holds it, so a broadcast stays within a few tens of MB.
+# shuffled with the intervals. A piece is four short strings (vehicle, shipment, customer, city),
+# four timestamps and a date, on the order of 100 bytes as Spark holds it, so a broadcast stays
+# within a few tens of MB.
 # A daily run's pieces (the shipments over its few recomputed dates) are well below it; a backfill
 # over months is above it, and its intervals are shuffled.
 BROADCAST_PERIOD_DAYS = 200_000
@@ -38,7 +39,8 @@ def attributed_intervals(
     most one of each: no window over every interval (issue 17). An interval meets its vehicle's
     periods of its own day alone (period_days): joined on the vehicle alone, every interval was
     compared with every period of its vehicle, which grows with the days a run covers, and the
-    intervals were shuffled and sorted for that join (docs/decisions.md 164)."""
+    intervals were shuffled and sorted for that join (docs/decisions.md 164). Called, it runs two
+    small Spark jobs over the shipments (period_days); the intervals are read when the result is."""
     ok = intervals.where(F.col("interval_status") == INTERVAL_OK)
     s = period_days(shipment_periods(shipments), broadcast_periods_up_to)
     on_its_day = (ok.vehicle_id == s.s_vehicle_id) & (F.to_date(ok.ts) == s.s_day) & (s.period_from <= ok.ts) & (ok.ts < s.period_to)
@@ -78,9 +80,9 @@ def period_days(periods: DataFrame, broadcast_up_to: int) -> DataFrame:
     run's days were hundreds in a long backfill. A period that ends at midnight also lists that
     day, where it holds no interval (ts < period_to); the join's range condition decides.
 
-    Broadcast when there are at most `broadcast_up_to` pieces (counted on the pieces, materialised
-    once: a few thousand rows from the shipments table), so the intervals are neither shuffled
-    nor sorted for the join; above it the join shuffles both sides by (vehicle, day)."""
+    Broadcast when there are at most `broadcast_up_to` pieces, so the intervals are neither
+    shuffled nor sorted for the join; above it the join shuffles both sides by (vehicle, day). The
+    pieces are materialised once and counted: rows of the shipments, not of the intervals."""
     pieces = periods.withColumn("s_day", F.explode(F.sequence(F.to_date("period_from"), F.to_date("period_to")))).localCheckpoint()
     return F.broadcast(pieces) if pieces.count() <= broadcast_up_to else pieces
 
