@@ -57,6 +57,31 @@ def test_cdc_merge_latest_change_wins_deletes_remove_and_reruns_change_nothing(s
     assert table_rows(spark, table, "customer_id", "customer_name", "commit_ts") == expected
 
 
+
+SHIPMENTS = "ShipmentID string, CustID string, VehicleNo string, OriginCity string, DestCity string, DepartTS string, ArriveTS string, CargoKg double, StatusCd string, Op string, commit_ts timestamp"
+
+
+def test_cdc_quarantine_count_is_every_row_read_that_is_not_a_valid_change(spark, tmp_path):
+    """The run counts its quarantine as the rows read less the valid changes (no pass of its own):
+    each broken row is counted once, whatever rules it breaks, and the count equals the rows listed."""
+    contract = contract_of(CONTRACTS, "shipments")
+    c = T("2026-11-21 09:00:00")
+    batch = write_dms_parquet(spark, tmp_path / "raw/legacy_sql/shipments/2026-11-21", [
+        ("s1", "c1", "v1", "Madrid", "Lisbon", "2026-11-20 08:00:00", "2026-11-20 12:00:00", 100.0, "delivered", "I", c),
+        ("s1", "c1", "v1", "Madrid", "Lisbon", "2026-11-20 08:00:00", "2026-11-20 13:00:00", 100.0, "delivered", "U", T("2026-11-21 10:00:00")),
+        ("s5", None, None, None, None, None, None, None, None, "D", c),  # a delete needs its key and commit time alone
+        ("s2", "c1", "v2", "Madrid", "Lisbon", "not a time", None, 100.0, "in_transit", "I", c),  # unparseable, so also missing
+        ("s3", "c1", "v3", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, -5.0, "lost", "I", c),  # two rules broken: one row
+        ("s4", "c1", "v4", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, 100.0, "in_transit", "X", c),
+        (None, "c1", "v6", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, 100.0, "in_transit", "I", c),
+    ], SHIPMENTS)
+    stats = pipelines.run_cdc(spark, "shipments", contract, batch, "lake.processed_qcount.shipments", str(tmp_path / "quarantine"), "2026-11-21")
+    listed = [json.loads(line) for f in (tmp_path / "quarantine/shipments/ingest_date=2026-11-21").glob("*.json") for line in f.read_text().splitlines()]
+    # (JSON lines leave a null out: the row without a key has no shipment_id)
+    assert sorted((q.get("shipment_id", ""), len(q["quarantine_reasons"])) for q in listed) == [("", 1), ("s2", 2), ("s3", 2), ("s4", 1)]
+    # two keys' latest changes written (s1's update, s5's delete); four rows quarantined, as listed
+    assert (stats.read, stats.written, stats.quarantined) == (7, 2, 4)
+
 def epoch_ms(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
 
