@@ -57,7 +57,6 @@ def test_cdc_merge_latest_change_wins_deletes_remove_and_reruns_change_nothing(s
     assert table_rows(spark, table, "customer_id", "customer_name", "commit_ts") == expected
 
 
-
 SHIPMENTS = "ShipmentID string, CustID string, VehicleNo string, OriginCity string, DestCity string, DepartTS string, ArriveTS string, CargoKg double, StatusCd string, Op string, commit_ts timestamp"
 
 
@@ -81,6 +80,7 @@ def test_cdc_quarantine_count_is_every_row_read_that_is_not_a_valid_change(spark
     assert sorted((q.get("shipment_id", ""), len(q["quarantine_reasons"])) for q in listed) == [("", 1), ("s2", 2), ("s3", 2), ("s4", 1)]
     # two keys' latest changes written (s1's update, s5's delete); four rows quarantined, as listed
     assert (stats.read, stats.written, stats.quarantined) == (7, 2, 4)
+
 
 def epoch_ms(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
