@@ -69,7 +69,7 @@ def test_cdc_quarantine_count_is_every_row_read_that_is_not_a_valid_change(spark
         ("s1", "c1", "v1", "Madrid", "Lisbon", "2026-11-20 08:00:00", "2026-11-20 12:00:00", 100.0, "delivered", "I", c),
         ("s1", "c1", "v1", "Madrid", "Lisbon", "2026-11-20 08:00:00", "2026-11-20 13:00:00", 100.0, "delivered", "U", T("2026-11-21 10:00:00")),
         ("s5", None, None, None, None, None, None, None, None, "D", c),  # a delete needs its key and commit time alone
-        ("s2", "c1", "v2", "Madrid", "Lisbon", "not a time", None, 100.0, "in_transit", "I", c),  # unparseable, so also missing
+        ("s2", "c1", "v2", "Madrid", "Lisbon", "not a time", None, 100.0, "in_transit", "I", c),  # unparseable, so departed_at is missing too: two reasons
         ("s3", "c1", "v3", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, -5.0, "lost", "I", c),  # two rules broken: one row
         ("s4", "c1", "v4", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, 100.0, "in_transit", "X", c),
         (None, "c1", "v6", "Madrid", "Lisbon", "2026-11-20 08:00:00", None, 100.0, "in_transit", "I", c),
