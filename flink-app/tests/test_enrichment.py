@@ -239,13 +239,16 @@ def test_copies_with_another_ts_keep_the_first_arrival_and_reject_the_others(tmp
         reading("r1", "s1", "2026-11-21T10:00:10.000Z", 1.0),  # a plain copy: dropped
         reading("r1", "s1", "2026-11-21T10:00:20.000Z", 5.0),  # the same conflicting copy again: rejected once
         reading("r2", "s1", "2026-11-21T10:00:30.000Z", 2.0),
+        reading("r3", "s1", "2026-11-21T10:00:40.250Z", 3.0),
+        reading("r3", "s1", "2026-11-21T10:00:40.750Z", 3.0),  # the same second, another millisecond: a conflicting copy too
     ]
     enriched_rows, rejected = run_job(tmp_path, readings, DEVICES)
     assert [(r["reading_id"], r["ts"], r["raw_value"]) for r in enriched_rows] == [
-        ("r1", utc("2026-11-21T10:00:10Z"), 1.0), ("r2", utc("2026-11-21T10:00:30Z"), 2.0),
+        ("r1", utc("2026-11-21T10:00:10Z"), 1.0), ("r2", utc("2026-11-21T10:00:30Z"), 2.0), ("r3", utc("2026-11-21T10:00:40.250Z"), 3.0),
     ]
     assert [(r["reading_id"], r["ts"], r["quarantine_reasons"]) for r in rejected] == [
         ("r1", utc("2026-11-21T10:00:20Z"), ["conflicting copy: reading_id already seen with ts 2026-11-21 10:00:10.000"]),
+        ("r3", utc("2026-11-21T10:00:40.750Z"), ["conflicting copy: reading_id already seen with ts 2026-11-21 10:00:40.250"]),
     ]
 
 
