@@ -21,4 +21,4 @@ echo "test: CDK and TypeScript suite (jest)"
 npx --no-install jest --ci "$@"
 echo "test: Python suite (pytest)"
 # The slowest tests are listed at the end, so that a CI run says where its time went.
-.venv/bin/python -m pytest -q -p no:cacheprovider --durations=20 glue-scripts/tests flink-app/tests warehouse/tests registry/tests tools/local-run/tests
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=20 glue-scripts/tests flink-app/tests warehouse/tests registry/tests tools/local-run/tests bench/tests

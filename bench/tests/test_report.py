@@ -1,0 +1,65 @@
+"""bench/report.py: a full run's results replace the README's benchmark block and nothing else; a
+partial run's (one benchmark run alone) write nothing, since the block would lose every other row
+(docs/decisions.md 168). The fixture is the JSON lines of a real `npm run bench`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BENCH))
+
+import report  # noqa: E402
+
+FULL_RUN = BENCH / "tests" / "results-2026-12-05.jsonl"
+OUTSIDE = "# A README\n\nText before the block.\n\n{block}\n\nText after the block.\n"
+OLD_BLOCK = f"{report.START}\nLatest run: an old one.\n\n| benchmark | figure | target | verdict |\n|---|---|---|---|\n| an old row | 1 | | |\n{report.END}"
+
+
+@pytest.fixture
+def readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "README.md"
+    path.write_text(OUTSIDE.format(block=OLD_BLOCK), encoding="utf-8")
+    monkeypatch.setattr(report, "README", path)
+    return path
+
+
+def test_a_full_run_replaces_the_block_with_a_row_for_every_benchmark(readme: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report.main(str(FULL_RUN))
+    text = readme.read_text(encoding="utf-8")
+    before, rest = text.split(report.START, 1)
+    block, after = rest.split(report.END, 1)
+    assert before == "# A README\n\nText before the block.\n\n"
+    assert after == "\n\nText after the block.\n"
+    assert "an old row" not in block
+    for row in (
+        "| weather-pull bundle (shipped vs naive) |",
+        "| sensor-pull end to end into moto |",
+        "| live alerts, 30,000 readings",
+        "| Flink SQL enrichment job vs pass-through, 300,000 readings",
+        "| Flink SQL enrichment job vs pass-through, 1,500,000 readings",
+        "| daily path Spark vs DuckDB reference at 5,040,000 rows",
+        "| daily path Spark vs DuckDB reference at 20,160,000 rows",
+        "| CDC first load",
+        "| warehouse daily load, 5,040,000 intervals",
+    ):
+        assert row in block, row
+    # RESULTS.md (the report's output) holds the same table.
+    assert block.split("\n\n", 1)[1].strip() in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kept", [["flink-sql"], ["lambda-bundle", "weather-pull", "sensor-pull", "telemetry-alerts", "flink-sql", "processing", "small-jobs"]])
+def test_a_partial_run_writes_neither_the_block_nor_the_report(kept: list[str], readme: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [line for line in FULL_RUN.read_text(encoding="utf-8").splitlines() if line.startswith("{") and json.loads(line)["bench"] in kept]
+    partial = tmp_path / "partial.jsonl"
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        report.main(str(partial))
+    missing = [name for name in report.EXPECTED if name not in kept]
+    assert f"lacks the results of {', '.join(missing)}" in str(stopped.value)
+    assert readme.read_text(encoding="utf-8") == OUTSIDE.format(block=OLD_BLOCK)
+    assert capsys.readouterr().out == ""
