@@ -23,6 +23,7 @@ run .venv/bin/python bench/warehouse_load.py 1008000,5040000
 # bench/RESULTS.md as it was, where a redirect would have emptied it first.
 report=$(mktemp)
 .venv/bin/python bench/report.py "$results" > "$report"
+chmod 644 "$report"  # mktemp makes it private to its owner
 mv "$report" bench/RESULTS.md
 rm -f "$results"
 echo "bench: wrote bench/RESULTS.md"

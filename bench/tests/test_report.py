@@ -1,19 +1,23 @@
 """bench/report.py: a full run's results replace the README's benchmark block and nothing else; a
 partial run's (one benchmark run alone) write nothing, since the block would lose every other row
-(docs/decisions.md 168). The fixture is the JSON lines of a real `npm run bench`."""
+(docs/decisions.md 168). The fixture is the JSON lines of the `npm run bench` of 2026-12-05 16:38
+UTC; its warehouse line is rebuilt from the figures that run printed (bench.sh deletes its results
+file)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(BENCH))
-
-import report  # noqa: E402
+# Loaded under a name of its own: the local run has a `report` module too (tools/local-run), which
+# its steps import by that name in the same pytest process.
+_spec = importlib.util.spec_from_file_location("bench_report", BENCH / "report.py")
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
 
 FULL_RUN = BENCH / "tests" / "results-2026-12-05.jsonl"
 OUTSIDE = "# A README\n\nText before the block.\n\n{block}\n\nText after the block.\n"
