@@ -67,3 +67,11 @@ def test_a_partial_run_writes_neither_the_block_nor_the_report(kept: list[str], 
     assert f"lacks the results of {', '.join(missing)}" in str(stopped.value)
     assert readme.read_text(encoding="utf-8") == OUTSIDE.format(block=OLD_BLOCK)
     assert capsys.readouterr().out == ""
+
+
+def test_the_report_expects_every_benchmark_that_bench_sh_runs_and_no_other() -> None:
+    # Each benchmark names itself after its script ("bench": "small-jobs" for small_jobs.py): a
+    # benchmark added to bench.sh and not to EXPECTED would be left out of the check.
+    script = (BENCH.parent / "scripts" / "bench.sh").read_text(encoding="utf-8")
+    run = {Path(word).stem.replace("_", "-") for line in script.splitlines() if line.startswith("run ") for word in line.split() if word.startswith("bench/")}
+    assert run == set(report.EXPECTED)
