@@ -57,8 +57,9 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
   );
   const classpath = `${KAFKA_JARS}${path.sep}*`;
   // Kafka's cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints).
+  // Given as --cluster-id=<id>: an id that starts with '-' (1 in 64) is otherwise read as an option.
   const clusterId = randomBytes(16).toString('base64url');
-  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties], { encoding: 'utf8' });
+  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId}`, '-c', properties], { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`formatting the Kafka log folder failed (${format.status}): ${format.stderr.slice(-2000)}`);
 
   const child: ChildProcess = spawn('java', ['-Xms128m', '-Xmx512m', '-cp', classpath, 'kafka.Kafka', properties], { stdio: ['ignore', 'ignore', 'pipe'] });
